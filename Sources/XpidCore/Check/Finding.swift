@@ -1,0 +1,98 @@
+import Foundation
+
+/// One line of the report: a check's verdict for a subject (or `cluster`).
+public struct Finding: Sendable, Equatable {
+    public var check: String
+    public var status: FindingStatus
+    public var subject: String
+    public var message: String
+    public var evidence: [String: String]
+    public var remediation: Remediation?
+    public var fixable: Bool
+
+    public init(check: String, status: FindingStatus, subject: String, message: String, evidence: [String: String] = [:], remediation: Remediation? = nil, fixable: Bool = false) {
+        self.check = check
+        self.status = status
+        self.subject = subject
+        self.message = message
+        self.evidence = evidence
+        self.remediation = remediation
+        self.fixable = fixable
+    }
+}
+
+public let clusterSubjectID = "cluster"
+
+/// Runs checks in catalogue order and applies chain semantics: once a link fails (or could not be
+/// evaluated) for a subject, the links that depend on it are `skip` with "blocked by <check>".
+public struct CheckEngine: Sendable {
+    public var checks: [any Check]
+
+    public init(checks: [any Check] = Catalog.all) {
+        self.checks = checks
+    }
+
+    public func run(_ context: EvaluationContext, only: Set<String> = [], skip: Set<String> = [], subjectFilter: Set<String> = []) -> [Finding] {
+        var findings: [Finding] = []
+        // Worst status per (check, subject), used to decide what dependent links do.
+        var outcome: [String: [String: FindingStatus]] = [:]
+        var blocked: [String: [String: String]] = [:]
+        let subjects = subjectFilter.isEmpty
+            ? context.subjects
+            : context.subjects.filter { subjectFilter.contains($0.name) || subjectFilter.contains($0.id) }
+
+        for check in checks {
+            let d = type(of: check).description
+            let selected = (only.isEmpty || only.contains(d.id)) && !skip.contains(d.id)
+            switch d.scope {
+            case .cluster:
+                let results = evaluate(check, d, target: .cluster, subjectID: clusterSubjectID, context, outcome, &blocked)
+                record(results, check: d.id, subjectID: clusterSubjectID, selected: selected, into: &findings, &outcome)
+            case .subject:
+                for subject in subjects where check.applies(to: subject, in: context) {
+                    let results = evaluate(check, d, target: .subject(subject), subjectID: subject.id, context, outcome, &blocked)
+                    record(results, check: d.id, subjectID: subject.id, selected: selected, into: &findings, &outcome)
+                }
+            }
+        }
+        return findings
+    }
+
+    private func evaluate(
+        _ check: any Check, _ d: CheckDescription, target: CheckTarget, subjectID: String, _ context: EvaluationContext,
+        _ outcome: [String: [String: FindingStatus]], _ blocked: inout [String: [String: String]]
+    ) -> [CheckResult] {
+        for dep in d.dependsOn {
+            let status = outcome[dep]?[subjectID] ?? outcome[dep]?[clusterSubjectID]
+            if let status, status == .fail || status == .error {
+                blocked[d.id, default: [:]][subjectID] = dep
+                return [.skip("blocked by \(dep) (\(status.rawValue))")]
+            }
+            if let root = blocked[dep]?[subjectID] {
+                blocked[d.id, default: [:]][subjectID] = root
+                return [.skip("blocked by \(root) (\(outcome[root]?[subjectID]?.rawValue ?? "fail"))")]
+            }
+        }
+        if d.cloud, let reason = context.cloudDisabledReason {
+            return [.skip("cloud check skipped: \(reason)")]
+        }
+        return check.evaluate(target, in: context)
+    }
+
+    private static func lessSevere(_ a: FindingStatus, _ b: FindingStatus) -> Bool {
+        if a.severity != b.severity { return a.severity < b.severity }
+        return a < b
+    }
+
+    private func record(
+        _ results: [CheckResult], check: String, subjectID: String, selected: Bool, into findings: inout [Finding],
+        _ outcome: inout [String: [String: FindingStatus]]
+    ) {
+        let worst = results.map(\.status).max(by: Self.lessSevere)
+        if let worst { outcome[check, default: [:]][subjectID] = worst }
+        guard selected else { return }
+        for r in results {
+            findings.append(Finding(check: check, status: r.status, subject: subjectID, message: r.message, evidence: r.evidence, remediation: r.remediation, fixable: r.fixable))
+        }
+    }
+}

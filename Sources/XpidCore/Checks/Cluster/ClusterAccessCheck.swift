@@ -1,0 +1,58 @@
+import Foundation
+
+public struct ClusterAccessCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "cluster.access",
+        title: "Read access",
+        summary: "Every read the checks need (get/list on the objects they inspect) is allowed for the current user.",
+        rationale: "A forbidden read silently hides the objects a check needs; the report must say which permission is missing instead of guessing.",
+        remediation: "Grant the missing verb on the resource (see the README's read-only ClusterRole), or run as a user who has it.",
+        mechanism: .cluster, scope: .cluster,
+        passing: [CheckExample("all reads allowed", expect: .pass) { Examples.podIdentitySeed() }],
+        failing: [
+            CheckExample("list pods forbidden", expect: .error) {
+                var s = Examples.podIdentitySeed()
+                s.reads[ResourceRead(resource: "pods", namespace: "crossplane-system")] = .forbidden(
+                    verb: "list", message: "pods is forbidden: User \"alice\" cannot list resource \"pods\" in API group \"\" in the namespace \"crossplane-system\"")
+                return s
+            }
+        ])
+
+    public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
+        let denied = context.snapshot.reads.filter { !$0.value.isUsable }.sorted { $0.key < $1.key }
+        if denied.isEmpty {
+            return [.pass("all \(context.snapshot.reads.count) reads allowed")]
+        }
+        return denied.map { read, outcome in
+            switch outcome {
+            case .forbidden(let verb, let message):
+                return CheckResult(
+                    .error, "cannot \(verb) \(read.displayName): \(message)",
+                    evidence: ["verb": verb, "resource": read.resource, "apiGroup": read.group, "namespace": read.namespace ?? "*"],
+                    remediation: Self.grant(verb: verb, read: read))
+            case .failed(let message):
+                return CheckResult(.error, "could not read \(read.displayName): \(message)", evidence: ["resource": read.resource])
+            case .ok, .notInstalled:
+                return .pass("")
+            }
+        }
+    }
+
+    static func grant(verb: String, read: ResourceRead) -> Remediation {
+        let resource = read.group.isEmpty ? read.resource : "\(read.resource).\(read.group)"
+        let check = "kubectl auth can-i \(verb) \(resource)" + (read.namespace.map { " -n \($0)" } ?? " --all-namespaces")
+        let role = "xpid-read-\(read.resource)"
+        let create: String
+        let bind: String
+        if let ns = read.namespace {
+            create = "kubectl create role \(role) -n \(ns) --verb=get,list --resource=\(resource)"
+            bind = "kubectl create rolebinding \(role) -n \(ns) --role=\(role) --user=<YOUR_USER>"
+        } else {
+            create = "kubectl create clusterrole \(role) --verb=get,list --resource=\(resource)"
+            bind = "kubectl create clusterrolebinding \(role) --clusterrole=\(role) --user=<YOUR_USER>"
+        }
+        return Remediation("grant \(verb) on \(resource) (RBAC rule: apiGroups [\"\(read.group)\"], resources [\"\(read.resource)\"], verbs [\"get\", \"list\"])", commands: [create, bind, check])
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+
+/// Exact, copy-pasteable commands used in remediations. Kept in one place so every check
+/// spells kubectl and aws the same way.
+public enum Commands {
+    public static func quote(_ s: String) -> String {
+        if !s.isEmpty, s.allSatisfy({ $0.isLetter || $0.isNumber || "-_./:=@,+".contains($0) }) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'"
+    }
+
+    public static func restart(_ subject: Subject) -> String {
+        let name = subject.deployment?.metadata.name ?? subject.revision ?? subject.name
+        return "kubectl -n \(subject.namespace) rollout restart deployment/\(name)"
+    }
+
+    public static func createAssociation(_ context: EvaluationContext, namespace: String, serviceAccount: String, role: String = "<ROLE_ARN>") -> String {
+        "aws eks create-pod-identity-association --cluster-name \(context.clusterName) --namespace \(namespace) --service-account \(serviceAccount) --role-arn \(role)\(context.regionFlag)"
+    }
+
+    public static func createAddon(_ context: EvaluationContext) -> String {
+        "aws eks create-addon --cluster-name \(context.clusterName) --addon-name \(PodIdentityFacts.addonName)\(context.regionFlag)"
+    }
+
+    public static func updateTrust(roleName: String, document: JSONValue) -> String {
+        "aws iam update-assume-role-policy --role-name \(roleName) --policy-document \(quote(document.compactText()))"
+    }
+
+    /// A dedicated DeploymentRuntimeConfig with a stable ServiceAccount name, then the package pointed at it.
+    public static func stableServiceAccount(_ subject: Subject, serviceAccount: String) -> [String] {
+        let kind = subject.kind == .function ? "functions" : "providers"
+        let drc = "\(subject.name)-runtime"
+        let manifest = """
+            {"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","metadata":{"name":"\(drc)"},\
+            "spec":{"serviceAccountTemplate":{"metadata":{"name":"\(serviceAccount)"}}}}
+            """
+        return [
+            "echo \(quote(manifest)) | kubectl apply -f -",
+            "kubectl patch \(kind).pkg.crossplane.io \(subject.name) --type merge -p "
+                + quote(#"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drc)"}}}"#),
+        ]
+    }
+
+    public static func describePackage(_ subject: Subject) -> String {
+        "kubectl describe \(subject.kind == .function ? "functions" : "providers").pkg.crossplane.io \(subject.name)"
+    }
+
+    public static func setSource(_ pc: ProviderConfig, source: String) -> String {
+        let ns = pc.metadata.namespace.map { " -n \($0)" } ?? ""
+        return "kubectl patch \(pc.api.plural).\(pc.api.group) \(pc.metadata.name)\(ns) --type merge -p "
+            + quote(#"{"spec":{"credentials":{"source":"\#(source)"}}}"#)
+    }
+}
+
+/// How a cloud read that did not produce a value becomes a check result.
+extension CloudRead {
+    public func unavailableResult(what: String) -> CheckResult? {
+        switch self {
+        case .value: return nil
+        case .notFound(let message): return .error("\(what): not found (\(message))")
+        case .notRequested(let reason): return .skip("\(what) not read: \(reason)")
+        case .failed(let error):
+            return .error(
+                "\(what) could not be read: \(error.message)",
+                remediation: Remediation(CloudErrorAdvice.advice(for: error), commands: [error.command]))
+        }
+    }
+}
+
+public enum CloudErrorAdvice {
+    public static func advice(for error: CloudError) -> String {
+        switch error.kind {
+        case .cliMissing: return "install the aws CLI or pass --aws PATH; or run with --no-cloud for cluster-side checks only"
+        case .notLoggedIn: return "log in to AWS (aws sso login, or set AWS_PROFILE) and re-run; the command below shows the error"
+        case .accessDenied: return "the AWS identity lacks a read permission; see the README's IAM read policy"
+        case .timeout: return "the aws CLI timed out; check network access to AWS or raise --timeout"
+        case .malformedOutput: return "the aws CLI printed output that is not the expected JSON; run the command below to see it"
+        case .notFound: return "the object does not exist in this account/region; check --cluster-name and --region"
+        case .other: return "run the command below to see the error"
+        }
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+
+public struct ProviderConfigSourceCheck: Check {
+    public init() {}
+
+    static let identitySources: Set<String> = ["IRSA", "WebIdentity", "PodIdentity"]
+
+    public static let description = CheckDescription(
+        id: "crossplane.providerconfig-source",
+        title: "ProviderConfig credentials source matches the method",
+        summary: "Every AWS ProviderConfig/ClusterProviderConfig (`aws.upbound.io` and `aws.m.upbound.io`) that uses workload identity has the `credentials.source` of the subject's method (PodIdentity for Pod Identity; IRSA or WebIdentity for IRSA), and at least one does.",
+        rationale: "The ProviderConfig decides how the provider looks for credentials; a source for another mechanism makes it look in the wrong place (upjet AWS 1.3.0 broke Pod Identity under `source: IRSA`).",
+        remediation: "Set `spec.credentials.source` to the method in use (`kubectl patch … --type merge`).",
+        mechanism: .crossplane, scope: .subject,
+        passing: [CheckExample("PodIdentity source", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        failing: [
+            CheckExample("source IRSA while the association exists", subject: "provider/provider-aws-s3", expect: .fail) {
+                var s = Examples.podIdentitySeed()
+                s.providerConfigs[0].source = "IRSA"
+                return s
+            },
+            CheckExample("no ProviderConfig at all", subject: "provider/provider-aws-s3", expect: .fail) {
+                var s = Examples.podIdentitySeed()
+                s.providerConfigs = []
+                return s
+            },
+        ])
+
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool {
+        subject.isAWSProvider && !subject.isFamilyProvider && (subject.method == .podIdentity || subject.method == .irsa)
+    }
+
+    public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
+        guard case .subject(let subject) = target else { return [] }
+        for resource in ["providerconfigs", "clusterproviderconfigs"] {
+            if let (read, outcome) = context.snapshot.failedRead(resource) {
+                return [.error("cannot read \(read.displayName): \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
+            }
+        }
+        let expected = subject.method == .podIdentity ? ["PodIdentity"] : ["IRSA", "WebIdentity"]
+        let configs = context.snapshot.providerConfigs.sorted { $0.displayName < $1.displayName }
+        let mismatched = configs.filter { pc in
+            let source = pc.source ?? "Secret"
+            return Self.identitySources.contains(source) && !expected.contains(source)
+        }
+        let matching = configs.filter { expected.contains($0.source ?? "Secret") }
+        if !mismatched.isEmpty {
+            let list = mismatched.map { "\($0.displayName) has source \($0.source ?? "Secret")" }.joined(separator: "; ")
+            return [
+                .fail(
+                    "\(list), but \(subject.id) uses \(subject.method.rawValue) (\(subject.methodEvidence))",
+                    evidence: ["expected": expected.joined(separator: "|")],
+                    remediation: Remediation("set credentials.source to \(expected[0])", commands: mismatched.map { Commands.setSource($0, source: expected[0]) }),
+                    fixable: true)
+            ]
+        }
+        if matching.isEmpty {
+            let have = configs.isEmpty ? "no AWS ProviderConfig or ClusterProviderConfig exists" : "none of \(configs.map(\.displayName).joined(separator: ", ")) uses \(expected[0])"
+            let manifest = #"{"apiVersion":"aws.m.upbound.io/v1beta1","kind":"ClusterProviderConfig","metadata":{"name":"default"},"spec":{"credentials":{"source":"\#(expected[0])"}}}"#
+            return [
+                .fail(
+                    "\(have): managed resources of \(subject.id) have no \(subject.method.rawValue) credentials",
+                    evidence: ["expected": expected.joined(separator: "|")],
+                    remediation: Remediation(
+                        "create the default ClusterProviderConfig (namespaced MRs default to it; legacy MRs use aws.upbound.io ProviderConfig default)",
+                        commands: ["echo " + Commands.quote(manifest) + " | kubectl apply -f -"]))
+            ]
+        }
+        return [.pass(matching.map { "\($0.displayName) uses credentials.source \($0.source ?? "Secret")" }.joined(separator: "; "))]
+    }
+}

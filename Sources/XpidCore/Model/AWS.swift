@@ -1,0 +1,161 @@
+import Foundation
+
+public struct EKSCluster: Sendable, Equatable {
+    public var name: String
+    public var arn: String?
+    public var oidcIssuer: String?
+    public var status: String?
+
+    public init(name: String, arn: String? = nil, oidcIssuer: String? = nil, status: String? = "ACTIVE") {
+        self.name = name
+        self.arn = arn
+        self.oidcIssuer = oidcIssuer
+        self.status = status
+    }
+
+    /// From `aws eks describe-cluster` output.
+    public init?(describeOutput json: JSONValue) {
+        let c = json["cluster"]
+        guard let name = c["name"].string else { return nil }
+        self.name = name
+        arn = c["arn"].string
+        oidcIssuer = c.at("identity", "oidc", "issuer").string
+        status = c["status"].string
+    }
+
+    /// The 12-digit account ID from the cluster ARN.
+    public var accountID: String? { arn.flatMap { ARN($0)?.account } }
+}
+
+public struct EKSAddon: Sendable, Equatable {
+    public var name: String
+    public var status: String
+    public var version: String?
+    public var healthIssues: [String]
+
+    public init(name: String, status: String, version: String? = nil, healthIssues: [String] = []) {
+        self.name = name
+        self.status = status
+        self.version = version
+        self.healthIssues = healthIssues
+    }
+
+    public init?(describeOutput json: JSONValue) {
+        let a = json["addon"]
+        guard let name = a["addonName"].string else { return nil }
+        self.name = name
+        status = a["status"].string ?? "UNKNOWN"
+        version = a["addonVersion"].string
+        healthIssues = a.at("health", "issues").array.map {
+            [$0["code"].string, $0["message"].string].compactMap { $0 }.joined(separator: ": ")
+        }
+    }
+}
+
+/// An EKS Pod Identity association. `list` does not return the role; `describe` does.
+public struct PodIdentityAssociation: Sendable, Equatable {
+    public var id: String
+    public var arn: String?
+    public var namespace: String
+    public var serviceAccount: String
+    public var roleArn: String?
+    public var targetRoleArn: String?
+    public var createdAt: Date?
+    public var modifiedAt: Date?
+
+    public init(
+        id: String, arn: String? = nil, namespace: String, serviceAccount: String, roleArn: String? = nil,
+        targetRoleArn: String? = nil, createdAt: Date? = nil, modifiedAt: Date? = nil
+    ) {
+        self.id = id
+        self.arn = arn
+        self.namespace = namespace
+        self.serviceAccount = serviceAccount
+        self.roleArn = roleArn
+        self.targetRoleArn = targetRoleArn
+        self.createdAt = createdAt
+        self.modifiedAt = modifiedAt
+    }
+
+    /// One item of `list-pod-identity-associations` or the `association` of `describe-…`.
+    public init?(_ json: JSONValue) {
+        guard let id = json["associationId"].string, let ns = json["namespace"].string,
+            let sa = json["serviceAccount"].string
+        else { return nil }
+        self.id = id
+        arn = json["associationArn"].string
+        namespace = ns
+        serviceAccount = sa
+        roleArn = json["roleArn"].string
+        targetRoleArn = json["targetRoleArn"].string
+        createdAt = Timestamp.parse(json["createdAt"])
+        modifiedAt = Timestamp.parse(json["modifiedAt"])
+    }
+
+    /// Pods created before this moment were not mutated for the association as it is now.
+    public var effectiveSince: Date? {
+        [createdAt, modifiedAt].compactMap { $0 }.max()
+    }
+}
+
+public struct IAMRole: Sendable, Equatable {
+    public var name: String
+    public var arn: String
+    public var trustPolicy: JSONValue
+
+    public init(name: String, arn: String, trustPolicy: JSONValue) {
+        self.name = name
+        self.arn = arn
+        self.trustPolicy = trustPolicy
+    }
+
+    /// From `aws iam get-role`; awscli decodes the URL-encoded policy into a JSON object,
+    /// but accept a JSON string too in case a caller or proxy left it encoded.
+    public init?(getRoleOutput json: JSONValue) {
+        let r = json["Role"]
+        guard let name = r["RoleName"].string, let arn = r["Arn"].string else { return nil }
+        self.name = name
+        self.arn = arn
+        let doc = r["AssumeRolePolicyDocument"]
+        if let text = doc.string {
+            let decoded = text.removingPercentEncoding ?? text
+            trustPolicy = (try? JSONValue.parse(decoded)) ?? .null
+        } else {
+            trustPolicy = doc
+        }
+    }
+}
+
+/// `arn:partition:service:region:account:resource`.
+public struct ARN: Sendable, Equatable {
+    public var partition: String
+    public var service: String
+    public var region: String
+    public var account: String
+    public var resource: String
+
+    public init?(_ text: String) {
+        let parts = text.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 6, parts[0] == "arn" else { return nil }
+        partition = parts[1]
+        service = parts[2]
+        region = parts[3]
+        account = parts[4]
+        resource = parts[5]
+    }
+
+    /// For `arn:aws:iam::123456789012:role/path/name` → `name` (the name `iam get-role` takes).
+    public var roleName: String? {
+        guard service == "iam", resource.hasPrefix("role/") else { return nil }
+        return resource.split(separator: "/").last.map(String.init)
+    }
+
+    /// The shape IAM role ARNs must have; the EKS webhook uses the same expression.
+    public static func isWellFormedRoleARN(_ text: String) -> Bool {
+        guard let arn = ARN(text), arn.partition.hasPrefix("aws"), arn.service == "iam", arn.region.isEmpty,
+            arn.account.count == 12, arn.account.allSatisfy(\.isNumber), arn.resource.hasPrefix("role/"),
+            arn.resource.count > 5
+        else { return false }
+        return true
+    }
+}

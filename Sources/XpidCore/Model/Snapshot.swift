@@ -1,0 +1,207 @@
+import Foundation
+
+public enum Cloud: String, Sendable, Equatable, CaseIterable, Codable {
+    case aws, azure, gcp, unknown
+}
+
+/// A kubectl read the checks depend on, named the way an RBAC rule names it.
+public struct ResourceRead: Sendable, Hashable, Comparable {
+    public var resource: String
+    public var group: String
+    /// nil for cluster-wide reads.
+    public var namespace: String?
+
+    public init(resource: String, group: String = "", namespace: String? = nil) {
+        self.resource = resource
+        self.group = group
+        self.namespace = namespace
+    }
+
+    public var displayName: String {
+        (group.isEmpty ? resource : "\(resource).\(group)") + (namespace.map { " in namespace \($0)" } ?? " (all namespaces)")
+    }
+
+    public static func < (a: ResourceRead, b: ResourceRead) -> Bool {
+        (a.group, a.resource, a.namespace ?? "") < (b.group, b.resource, b.namespace ?? "")
+    }
+}
+
+/// What happened when the gatherer tried to read one kind of object.
+public enum ReadOutcome: Sendable, Equatable {
+    case ok
+    /// The API (CRD) is not installed: "none", not an error.
+    case notInstalled
+    case forbidden(verb: String, message: String)
+    case failed(String)
+
+    public var isUsable: Bool {
+        switch self {
+        case .ok, .notInstalled: return true
+        default: return false
+        }
+    }
+}
+
+/// The outcome of one cloud read.
+public enum CloudRead<Value: Sendable & Equatable>: Sendable, Equatable {
+    case value(Value)
+    case notFound(String)
+    case failed(CloudError)
+    /// Not attempted, e.g. `--no-cloud`, or the cluster name is unknown.
+    case notRequested(String)
+
+    public var value: Value? {
+        if case .value(let v) = self { return v }
+        return nil
+    }
+}
+
+public struct CloudError: Sendable, Equatable {
+    public enum Kind: String, Sendable, Equatable {
+        case cliMissing, notLoggedIn, accessDenied, timeout, malformedOutput, notFound, other
+    }
+
+    public var kind: Kind
+    public var message: String
+    /// The command as a user would type it, for "run this to see the error yourself".
+    public var command: String
+
+    public init(kind: Kind, message: String, command: String) {
+        self.kind = kind
+        self.message = message
+        self.command = command
+    }
+}
+
+public struct ClusterInfo: Sendable, Equatable {
+    public var context: String?
+    public var server: String?
+    public var cloud: Cloud
+    public var cloudEvidence: String
+    public var name: String?
+    public var nameEvidence: String?
+    public var region: String?
+    public var regionEvidence: String?
+
+    public init(
+        context: String? = nil, server: String? = nil, cloud: Cloud = .unknown, cloudEvidence: String = "",
+        name: String? = nil, nameEvidence: String? = nil, region: String? = nil, regionEvidence: String? = nil
+    ) {
+        self.context = context
+        self.server = server
+        self.cloud = cloud
+        self.cloudEvidence = cloudEvidence
+        self.name = name
+        self.nameEvidence = nameEvidence
+        self.region = region
+        self.regionEvidence = regionEvidence
+    }
+}
+
+/// Everything the AWS-side checks read, gathered up front and concurrently.
+public struct AWSFacts: Sendable, Equatable {
+    public var cluster: CloudRead<EKSCluster>
+    public var podIdentityAddon: CloudRead<EKSAddon>
+    public var associations: CloudRead<[PodIdentityAssociation]>
+    /// Described associations by ID (they carry the role ARN).
+    public var describedAssociations: [String: CloudRead<PodIdentityAssociation>]
+    /// IAM roles by role ARN, each read once.
+    public var roles: [String: CloudRead<IAMRole>]
+
+    public init(
+        cluster: CloudRead<EKSCluster>, podIdentityAddon: CloudRead<EKSAddon>,
+        associations: CloudRead<[PodIdentityAssociation]>,
+        describedAssociations: [String: CloudRead<PodIdentityAssociation>] = [:],
+        roles: [String: CloudRead<IAMRole>] = [:]
+    ) {
+        self.cluster = cluster
+        self.podIdentityAddon = podIdentityAddon
+        self.associations = associations
+        self.describedAssociations = describedAssociations
+        self.roles = roles
+    }
+
+    /// Every read answered the same way: cloud checks disabled or impossible.
+    public static func unavailable(_ reason: String) -> AWSFacts {
+        AWSFacts(cluster: .notRequested(reason), podIdentityAddon: .notRequested(reason), associations: .notRequested(reason))
+    }
+}
+
+/// Options that change how the snapshot is interpreted (not how it is read).
+public struct EvaluationOptions: Sendable, Equatable {
+    public var methodOverride: IdentityMethod?
+    public var cloudDisabledReason: String?
+    public var now: Date
+
+    public init(methodOverride: IdentityMethod? = nil, cloudDisabledReason: String? = nil, now: Date = Date()) {
+        self.methodOverride = methodOverride
+        self.cloudDisabledReason = cloudDisabledReason
+        self.now = now
+    }
+}
+
+/// Everything read from the cluster and the cloud. Checks are pure functions of this value.
+public struct Snapshot: Sendable, Equatable {
+    public var cluster: ClusterInfo
+    public var crossplaneNamespace: String
+    public var crossplaneInstalled: Bool
+    public var reads: [ResourceRead: ReadOutcome]
+    public var nodes: [Node]
+    public var serviceAccounts: [ServiceAccount]
+    public var pods: [Pod]
+    public var deployments: [Deployment]
+    public var daemonSets: [DaemonSet]
+    public var packages: [CrossplanePackage]
+    public var runtimeConfigs: [DeploymentRuntimeConfig]
+    public var imageConfigs: [ImageConfig]
+    public var providerConfigs: [ProviderConfig]
+    public var aws: AWSFacts
+    public var options: EvaluationOptions
+
+    public init(
+        cluster: ClusterInfo = ClusterInfo(), crossplaneNamespace: String = "crossplane-system", crossplaneInstalled: Bool = true,
+        reads: [ResourceRead: ReadOutcome] = [:], nodes: [Node] = [], serviceAccounts: [ServiceAccount] = [], pods: [Pod] = [],
+        deployments: [Deployment] = [], daemonSets: [DaemonSet] = [], packages: [CrossplanePackage] = [],
+        runtimeConfigs: [DeploymentRuntimeConfig] = [], imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = [],
+        aws: AWSFacts = .unavailable("not an EKS cluster"), options: EvaluationOptions = EvaluationOptions()
+    ) {
+        self.cluster = cluster
+        self.crossplaneNamespace = crossplaneNamespace
+        self.crossplaneInstalled = crossplaneInstalled
+        self.reads = reads
+        self.nodes = nodes
+        self.serviceAccounts = serviceAccounts
+        self.pods = pods
+        self.deployments = deployments
+        self.daemonSets = daemonSets
+        self.packages = packages
+        self.runtimeConfigs = runtimeConfigs
+        self.imageConfigs = imageConfigs
+        self.providerConfigs = providerConfigs
+        self.aws = aws
+        self.options = options
+    }
+
+    /// The first read of `resource` that failed, if any: checks that need it report `error`.
+    public func failedRead(_ resource: String) -> (ResourceRead, ReadOutcome)? {
+        reads.sorted { $0.key < $1.key }.first { $0.key.resource == resource && !$0.value.isUsable }
+    }
+
+    public func serviceAccount(namespace: String, name: String) -> ServiceAccount? {
+        serviceAccounts.first { $0.metadata.namespace == namespace && $0.metadata.name == name }
+    }
+
+    public func node(named name: String) -> Node? { nodes.first { $0.metadata.name == name } }
+
+    public var podIdentityAgent: DaemonSet? {
+        daemonSets.first { $0.metadata.name == "eks-pod-identity-agent" && $0.metadata.namespace == "kube-system" }
+    }
+
+    /// Associations for a (namespace, service account), with described details where available.
+    public func associations(namespace: String, serviceAccount: String) -> [PodIdentityAssociation] {
+        guard let listed = aws.associations.value else { return [] }
+        return listed.filter { $0.namespace == namespace && $0.serviceAccount == serviceAccount }.map { summary in
+            aws.describedAssociations[summary.id]?.value ?? summary
+        }
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+
+public enum IdentityMethod: String, Sendable, Equatable, CaseIterable, Codable {
+    case irsa
+    case podIdentity = "pod-identity"
+    case azureWI = "azure-wi"
+    case gkeWI = "gke-wi"
+    case gkeWIF = "gke-wif"
+    case none
+}
+
+public enum SubjectKind: String, Sendable, Equatable, Codable {
+    case crossplaneCore = "crossplane-core"
+    case provider
+    case function
+}
+
+/// One workload that needs (or may need) a cloud identity, with its runtime resolved
+/// from the live objects: package → `status.currentRevision` → Deployment → pods → ServiceAccount.
+public struct Subject: Sendable, Equatable {
+    public var kind: SubjectKind
+    public var name: String
+    public var namespace: String
+    public var package: CrossplanePackage?
+    public var deployment: Deployment?
+    public var pods: [Pod]
+    public var serviceAccountName: String?
+    public var serviceAccount: ServiceAccount?
+    /// The DeploymentRuntimeConfig in effect (an ImageConfig runtime overrides `runtimeConfigRef`).
+    public var runtimeConfig: DeploymentRuntimeConfig?
+    public var runtimeConfigEvidence: String?
+    public var method: IdentityMethod
+    public var methodEvidence: String
+
+    public init(
+        kind: SubjectKind, name: String, namespace: String, package: CrossplanePackage? = nil, deployment: Deployment? = nil,
+        pods: [Pod] = [], serviceAccountName: String? = nil, serviceAccount: ServiceAccount? = nil,
+        runtimeConfig: DeploymentRuntimeConfig? = nil, runtimeConfigEvidence: String? = nil,
+        method: IdentityMethod = .none, methodEvidence: String = ""
+    ) {
+        self.kind = kind
+        self.name = name
+        self.namespace = namespace
+        self.package = package
+        self.deployment = deployment
+        self.pods = pods
+        self.serviceAccountName = serviceAccountName
+        self.serviceAccount = serviceAccount
+        self.runtimeConfig = runtimeConfig
+        self.runtimeConfigEvidence = runtimeConfigEvidence
+        self.method = method
+        self.methodEvidence = methodEvidence
+    }
+
+    public var id: String { "\(kind.rawValue)/\(name)" }
+
+    public var livePods: [Pod] { pods.filter(\.isLive) }
+
+    public var revision: String? { package?.currentRevision }
+
+    /// An upjet AWS package (service provider, family or monolith), or the classic provider-aws.
+    public var isAWSProvider: Bool {
+        guard kind == .provider, let ref = package?.reference else { return false }
+        return ref.name == "provider-aws" || ref.name.hasPrefix("provider-aws-") || ref.name == "provider-family-aws"
+            || ref.name.hasPrefix("provider-upjet-aws")
+    }
+
+    /// The family provider only serves ProviderConfigs; it makes no cloud API calls itself.
+    public var isFamilyProvider: Bool {
+        guard let ref = package?.reference else { return false }
+        return ref.name.hasPrefix("provider-family-")
+    }
+
+    /// The runtime container Crossplane builds for packages, or the main container of core.
+    public func runtimeContainer(of pod: Pod) -> Container? {
+        switch kind {
+        case .crossplaneCore: return pod.spec.containers.first { $0.name == "crossplane" } ?? pod.spec.containers.first
+        case .provider, .function: return pod.spec.containers.first { $0.name == "package-runtime" } ?? pod.spec.containers.first
+        }
+    }
+}
+
+/// Resolves subjects from a snapshot. Never computes revision or ServiceAccount names:
+/// it follows `status.currentRevision` and the objects that carry that revision label.
+public enum SubjectResolver {
+    public static func subjects(in snapshot: Snapshot) -> [Subject] {
+        let ns = snapshot.crossplaneNamespace
+        var result: [Subject] = []
+        for package in snapshot.packages.sorted(by: { ($0.kind.rawValue, $0.metadata.name) < ($1.kind.rawValue, $1.metadata.name) }) {
+            var subject = Subject(kind: package.kind == .provider ? .provider : .function, name: package.metadata.name, namespace: ns, package: package)
+            if let revision = package.currentRevision {
+                subject.deployment = snapshot.deployments.first {
+                    $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
+                }
+                subject.pods = snapshot.pods.filter {
+                    $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
+                }
+            }
+            subject.serviceAccountName =
+                subject.deployment?.template.spec.serviceAccountName
+                ?? subject.pods.first?.spec.serviceAccountName
+            if let sa = subject.serviceAccountName {
+                subject.serviceAccount = snapshot.serviceAccount(namespace: ns, name: sa)
+            }
+            let (config, evidence) = effectiveRuntimeConfig(for: package, in: snapshot)
+            subject.runtimeConfig = config
+            subject.runtimeConfigEvidence = evidence
+            let (method, methodEvidence) = MethodInference.infer(subject, in: snapshot)
+            subject.method = method
+            subject.methodEvidence = methodEvidence
+            result.append(subject)
+        }
+        return result
+    }
+
+    /// An ImageConfig `spec.runtime.configRef` matching the package (longest prefix) wins over `runtimeConfigRef`.
+    public static func effectiveRuntimeConfig(for package: CrossplanePackage, in snapshot: Snapshot) -> (DeploymentRuntimeConfig?, String) {
+        if let override = imageConfigOverride(for: package, in: snapshot), let name = override.config.runtimeConfigName {
+            let drc = snapshot.runtimeConfigs.first { $0.metadata.name == name }
+            return (drc, "ImageConfig \(override.config.metadata.name) (prefix \(override.prefix)) sets runtime config \(name)")
+        }
+        let drc = snapshot.runtimeConfigs.first { $0.metadata.name == package.runtimeConfigName }
+        return (drc, "runtimeConfigRef \(package.runtimeConfigName)")
+    }
+
+    public static func imageConfigOverride(for package: CrossplanePackage, in snapshot: Snapshot) -> (config: ImageConfig, prefix: String)? {
+        let image = package.resolvedPackage ?? package.package
+        var best: (ImageConfig, String)?
+        for config in snapshot.imageConfigs where config.runtimeConfigName != nil {
+            for prefix in config.prefixes where image.hasPrefix(prefix) {
+                if best == nil || prefix.count > best!.1.count { best = (config, prefix) }
+            }
+        }
+        return best.map { (config: $0.0, prefix: $0.1) }
+    }
+}
+
+/// Decides which identity method a subject uses, and says why.
+public enum MethodInference {
+    public static func infer(_ subject: Subject, in snapshot: Snapshot) -> (IdentityMethod, String) {
+        if let forced = snapshot.options.methodOverride {
+            return (forced, "--method \(forced.rawValue)")
+        }
+        if let sa = subject.serviceAccountName, !snapshot.associations(namespace: subject.namespace, serviceAccount: sa).isEmpty {
+            return (.podIdentity, "EKS Pod Identity association for \(subject.namespace)/\(sa)")
+        }
+        let containers = subject.livePods.compactMap { subject.runtimeContainer(of: $0) }
+        if containers.contains(where: { $0.hasEnv(PodIdentityFacts.credentialsURIEnv) }) {
+            return (.podIdentity, "pod env \(PodIdentityFacts.credentialsURIEnv)")
+        }
+        if let annotation = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] {
+            return (.irsa, "ServiceAccount annotation \(IRSAFacts.roleAnnotation)=\(annotation)")
+        }
+        if let annotation = subject.runtimeConfig?.serviceAccountAnnotations[IRSAFacts.roleAnnotation] {
+            return (.irsa, "DeploymentRuntimeConfig \(subject.runtimeConfig?.metadata.name ?? "") sets \(IRSAFacts.roleAnnotation)=\(annotation)")
+        }
+        if containers.contains(where: { $0.hasEnv(IRSAFacts.roleEnv) }) {
+            return (.irsa, "pod env \(IRSAFacts.roleEnv)")
+        }
+        // The family provider only serves ProviderConfigs: the family's credentials source does not
+        // make it a cloud client.
+        if subject.isAWSProvider && !subject.isFamilyProvider {
+            let sources = snapshot.providerConfigs.compactMap { pc in pc.source.map { (pc, $0) } }
+            if let (pc, source) = sources.first(where: { $0.1 == "PodIdentity" }) {
+                return (.podIdentity, "\(pc.displayName) credentials.source=\(source)")
+            }
+            if let (pc, source) = sources.first(where: { $0.1 == "IRSA" || $0.1 == "WebIdentity" }) {
+                return (.irsa, "\(pc.displayName) credentials.source=\(source)")
+            }
+        }
+        return (.none, "no workload identity configured (no association, annotation, injected env or ProviderConfig source)")
+    }
+}
+
+public enum PodIdentityFacts {
+    public static let credentialsURIEnv = "AWS_CONTAINER_CREDENTIALS_FULL_URI"
+    public static let tokenFileEnv = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"
+    public static let credentialsURIs = ["http://169.254.170.23/v1/credentials", "http://[fd00:ec2::23]/v1/credentials"]
+    public static let tokenFile = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"
+    public static let audience = "pods.eks.amazonaws.com"
+    public static let servicePrincipal = "pods.eks.amazonaws.com"
+    public static let addonName = "eks-pod-identity-agent"
+    public static let agentDaemonSet = "eks-pod-identity-agent"
+    public static let unsupportedComputeTypes: Set<String> = ["fargate", "hybrid"]
+}
+
+public enum IRSAFacts {
+    public static let roleAnnotation = "eks.amazonaws.com/role-arn"
+    public static let roleEnv = "AWS_ROLE_ARN"
+    public static let tokenFileEnv = "AWS_WEB_IDENTITY_TOKEN_FILE"
+}

@@ -1,0 +1,1481 @@
+#!/usr/bin/env python3
+"""Kubernetes API server emulator that the real kubectl can talk to.
+
+Standard library only. Serves plain HTTP on 127.0.0.1 so E2E tests can run
+kubectl (and tools that shell out to kubectl, like kubectl-xpid) against a
+scripted cluster. See `KubeEmulator` for the Python API and `main()` for the
+command line (`--scenario FILE.json --port 0 --port-file PATH`).
+
+MEASURED_KUBECTL_BEHAVIOUR
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import hashlib
+import json
+import os
+import random
+import re
+import select
+import signal
+import socket
+import sys
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+SERVER_VERSION = {
+    "major": "1", "minor": "32", "gitVersion": "v1.32.0",
+    "gitCommit": "70d3cc986aa8221cd1dfb1121852688902d3bf53", "gitTreeState": "clean",
+    "buildDate": "2024-12-11T17:59:15Z", "goVersion": "go1.23.3", "compiler": "gc",
+    "platform": "linux/amd64",
+}
+STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
+JSON = "application/json"
+
+# Pod identity webhook constants (values copied from what the EKS / Azure
+# webhooks inject, so assertions in tests match real clusters).
+EKS_POD_IDENTITY_URI = "http://169.254.170.23/v1/credentials"
+EKS_POD_IDENTITY_DIR = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+IRSA_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
+AZURE_TOKEN_DIR = "/var/run/secrets/azure/tokens"
+
+
+@dataclass(frozen=True)
+class ResourceType:
+    group: str
+    version: str
+    plural: str
+    kind: str
+    namespaced: bool = True
+    short_names: tuple = ()
+    verbs: tuple = STANDARD_VERBS
+    categories: tuple = ()
+    singular: str = ""
+    has_status: bool = True   # status is a subresource: main-resource writes keep the old status
+    custom: bool = False      # CRD-backed: no strategic merge patch, like a real server
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    @property
+    def qualified(self) -> str:
+        """GroupResource string used in apiserver error messages, e.g. `deployments.apps`."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def tracks_generation(self) -> bool:
+        return self.custom or self.group == "apps"
+
+    def discovery_entries(self) -> list:
+        entry = {"name": self.plural, "singularName": self.singular or self.kind.lower(),
+                 "namespaced": self.namespaced, "kind": self.kind, "verbs": list(self.verbs)}
+        if self.short_names:
+            entry["shortNames"] = list(self.short_names)
+        if self.categories:
+            entry["categories"] = list(self.categories)
+        entries = [entry]
+        if self.has_status and "get" in self.verbs:
+            entries.append({"name": f"{self.plural}/status", "singularName": "", "namespaced": self.namespaced,
+                            "kind": self.kind, "verbs": ["get", "patch", "update"]})
+        return entries
+
+
+def _rt(group, plural, kind, namespaced=True, short=(), **kw) -> ResourceType:
+    return ResourceType(group, "v1", plural, kind, namespaced, tuple(short), **kw)
+
+
+BUILTIN_RESOURCES = (
+    _rt("", "namespaces", "Namespace", False, ["ns"]),
+    _rt("", "nodes", "Node", False, ["no"]),
+    _rt("", "pods", "Pod", True, ["po"], categories=("all",)),
+    _rt("", "serviceaccounts", "ServiceAccount", True, ["sa"], has_status=False),
+    _rt("", "configmaps", "ConfigMap", True, ["cm"], has_status=False),
+    _rt("", "secrets", "Secret", True, has_status=False),
+    _rt("", "events", "Event", True, ["ev"], has_status=False),
+    _rt("", "services", "Service", True, ["svc"], categories=("all",)),
+    _rt("apps", "deployments", "Deployment", True, ["deploy"], categories=("all",)),
+    _rt("apps", "daemonsets", "DaemonSet", True, ["ds"], categories=("all",)),
+    _rt("apps", "replicasets", "ReplicaSet", True, ["rs"], categories=("all",)),
+    _rt("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd", "crds"]),
+    _rt("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
+        verbs=("create",), has_status=False),
+    _rt("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", False,
+        verbs=("create",), has_status=False),
+)
+
+
+class ScenarioError(ValueError):
+    """The scenario cannot be loaded (e.g. an object of an unregistered kind)."""
+
+
+class ApiError(Exception):
+    """An error answered as a `kind: Status` body, shaped like the real apiserver's."""
+
+    def __init__(self, code: int, reason: str, message: str, details: dict | None = None):
+        super().__init__(message)
+        self.code, self.reason, self.message, self.details = code, reason, message, details
+
+    def status(self) -> dict:
+        body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                "message": self.message, "reason": self.reason}
+        if self.details is not None:
+            body["details"] = self.details
+        body["code"] = self.code
+        return body
+
+
+def _details(rt: ResourceType, name: str | None) -> dict:
+    # Field order matches metav1.StatusDetails (name, group, kind); empty values are omitted.
+    details = {"name": name} if name else {}
+    if rt.group:
+        details["group"] = rt.group
+    details["kind"] = rt.plural
+    return details
+
+
+def not_found(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(404, "NotFound", f'{rt.qualified} "{name}" not found', _details(rt, name))
+
+
+def namespace_not_found(ns: str) -> ApiError:
+    return ApiError(404, "NotFound", f'namespaces "{ns}" not found', {"name": ns, "kind": "namespaces"})
+
+
+def already_exists(rt: ResourceType, name: str) -> ApiError:
+    return ApiError(409, "AlreadyExists", f'{rt.qualified} "{name}" already exists', _details(rt, name))
+
+
+def bad_request(message: str) -> ApiError:
+    return ApiError(400, "BadRequest", message)
+
+
+def invalid(rt: ResourceType, name: str, message: str) -> ApiError:
+    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {message}', _details(rt, name))
+
+
+# --------------------------------------------------------------------------- time
+
+def now_rfc3339() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def human_age(timestamp: str | None) -> str:
+    """Same rounding rules as apimachinery's duration.HumanDuration (what `kubectl get` shows)."""
+    if not timestamp:
+        return "<unknown>"
+    try:
+        created = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    except ValueError:
+        return "<unknown>"
+    s = int((datetime.now(timezone.utc) - created).total_seconds())
+    if s < -1:
+        return "<invalid>"
+    s = max(s, 0)
+    m, h, d = s // 60, s // 3600, s // 86400
+    if s < 120:
+        return f"{s}s"
+    if m < 10:
+        return f"{m}m" if s % 60 == 0 else f"{m}m{s % 60}s"
+    if m < 180:
+        return f"{m}m"
+    if h < 8:
+        return f"{h}h" if m % 60 == 0 else f"{h}h{m % 60}m"
+    if h < 48:
+        return f"{h}h"
+    if h < 192:
+        return f"{d}d" if h % 24 == 0 else f"{d}d{h % 24}h"
+    if h < 24 * 365 * 2:
+        return f"{d}d"
+    years = d // 365
+    return f"{years}y{d % 365}d" if h < 24 * 365 * 8 else f"{years}y"
+
+
+# --------------------------------------------------------------------------- selectors
+
+_LABEL_REQUIREMENT = re.compile(r"""\s*(?:
+      !\s*(?P<absent>[^\s!=,()]+)
+    | (?P<setkey>[^\s!=,()]+)\s+(?P<setop>in|notin)\s*\((?P<values>[^)]*)\)
+    | (?P<key>[^\s!=,()]+)\s*(?P<op>==|=|!=)\s*(?P<value>[^\s!=,()]*)
+    | (?P<present>[^\s!=,()]+)
+    )\s*""", re.X)
+
+
+def _split_top_level(text: str) -> list:
+    """Split on commas that are not inside `in (a,b)` parentheses."""
+    parts, depth, current = [], 0, ""
+    for char in text:
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "," and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += char
+    return [p for p in parts + [current] if p.strip()]
+
+
+def parse_label_selector(text: str):
+    """Return a predicate over a labels dict for `k=v`, `k!=v`, `k`, `!k`, `k in (..)`, `k notin (..)`."""
+    checks = []
+    for requirement in _split_top_level(text or ""):
+        m = _LABEL_REQUIREMENT.fullmatch(requirement)
+        if not m:
+            raise bad_request(f"unable to parse requirement: {requirement!r}")
+        if m["absent"]:
+            checks.append(lambda labels, k=m["absent"]: k not in labels)
+        elif m["setkey"]:
+            values = {v.strip() for v in m["values"].split(",") if v.strip()}
+            wanted = m["setop"] == "in"
+            checks.append(lambda labels, k=m["setkey"], vs=values, w=wanted:
+                          (k in labels and labels[k] in vs) if w else labels.get(k) not in vs)
+        elif m["key"]:
+            equal = m["op"] != "!="
+            checks.append(lambda labels, k=m["key"], v=m["value"], eq=equal: (labels.get(k) == v) == eq)
+        else:
+            checks.append(lambda labels, k=m["present"]: k in labels)
+    return lambda labels: all(check(labels) for check in checks)
+
+
+def _field_value(obj: dict, dotted: str) -> str:
+    value = obj
+    for part in dotted.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return "" if value is None else str(value)
+
+
+def parse_field_selector(text: str):
+    """Predicate for `path=value` / `path!=value` over any dotted field (a superset of the real server)."""
+    checks = []
+    for requirement in _split_top_level(text or ""):
+        m = re.fullmatch(r"\s*([\w.]+)\s*(==|=|!=)\s*(.*?)\s*", requirement)
+        if not m:
+            raise bad_request(f"invalid selector: '{text}'; can't understand '{requirement}'")
+        checks.append(lambda obj, p=m[1], v=m[3], eq=m[2] != "!=": (_field_value(obj, p) == v) == eq)
+    return lambda obj: all(check(obj) for check in checks)
+
+
+# --------------------------------------------------------------------------- patches
+
+class PatchError(Exception):
+    pass
+
+
+def json_merge_patch(target, patch):
+    """RFC 7386: objects merge recursively, null deletes, everything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        else:
+            result[key] = json_merge_patch(result.get(key), value)
+    return result
+
+
+# Lists merged element-wise by key in strategic merge patch (a subset of the
+# `patchMergeKey` tags of the Kubernetes API types, matched by field name).
+STRATEGIC_MERGE_KEYS = {
+    "containers": "name", "initContainers": "name", "ephemeralContainers": "name", "env": "name",
+    "volumes": "name", "imagePullSecrets": "name", "volumeMounts": "mountPath",
+    "ports": "containerPort", "conditions": "type", "ownerReferences": "uid",
+}
+
+
+def strategic_merge_patch(target, patch):
+    """Merge patch plus keyed list merging and the `$patch`/`$deleteFromPrimitiveList` directives."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    if patch.get("$patch") == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    result = copy.deepcopy(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if key.startswith("$deleteFromPrimitiveList/"):
+            field = key.split("/", 1)[1]
+            result[field] = [item for item in result.get(field, []) if item not in value]
+        elif key.startswith("$"):
+            continue  # $setElementOrder / $retainKeys only affect ordering and pruning
+        elif value is None:
+            result.pop(key, None)
+        elif key in STRATEGIC_MERGE_KEYS and isinstance(value, list) and isinstance(result.get(key), list):
+            result[key] = _merge_keyed_list(result[key], value, STRATEGIC_MERGE_KEYS[key])
+        else:
+            result[key] = strategic_merge_patch(result.get(key), value)
+    return result
+
+
+def _merge_keyed_list(current: list, patch: list, merge_key: str) -> list:
+    if {"$patch": "replace"} in patch:
+        return [copy.deepcopy(item) for item in patch if item != {"$patch": "replace"}]
+    merged = copy.deepcopy(current)
+    for item in patch:
+        if not isinstance(item, dict) or merge_key not in item:
+            merged.append(copy.deepcopy(item))
+            continue
+        index = next((i for i, e in enumerate(merged)
+                      if isinstance(e, dict) and e.get(merge_key) == item[merge_key]), None)
+        if item.get("$patch") == "delete":
+            if index is not None:
+                del merged[index]
+        elif index is None:
+            merged.append(strategic_merge_patch({}, item))
+        else:
+            merged[index] = strategic_merge_patch(merged[index], item)
+    return merged
+
+
+def _pointer_tokens(pointer: str) -> list:
+    if pointer == "":
+        return []
+    if not pointer.startswith("/"):
+        raise PatchError(f"invalid JSON pointer {pointer!r}")
+    return [t.replace("~1", "/").replace("~0", "~") for t in pointer[1:].split("/")]
+
+
+def _walk(doc, tokens: list):
+    node = doc
+    for token in tokens:
+        try:
+            node = node[int(token)] if isinstance(node, list) else node[token]
+        except (KeyError, IndexError, ValueError, TypeError):
+            raise PatchError(f"path /{'/'.join(tokens)} does not exist") from None
+    return node
+
+
+def _pointer_add(doc, pointer: str, value, replace: bool = False):
+    tokens = _pointer_tokens(pointer)
+    if not tokens:
+        return value
+    parent, last = _walk(doc, tokens[:-1]), tokens[-1]
+    if isinstance(parent, dict):
+        if replace and last not in parent:
+            raise PatchError(f"replace operation does not apply: doc is missing key: {pointer}")
+        parent[last] = value
+    elif isinstance(parent, list):
+        index = len(parent) if last == "-" else int(last)
+        if index > len(parent) or (replace and index >= len(parent)):
+            raise PatchError(f"index out of range: {pointer}")
+        parent[index:index + (1 if replace else 0)] = [value]
+    else:
+        raise PatchError(f"cannot add to {pointer}")
+    return doc
+
+
+def _pointer_remove(doc, pointer: str):
+    tokens = _pointer_tokens(pointer)
+    parent = _walk(doc, tokens[:-1])
+    _walk(parent, tokens[-1:])  # raises if the target is missing
+    del parent[int(tokens[-1]) if isinstance(parent, list) else tokens[-1]]
+    return doc
+
+
+def json_patch(doc, operations: list):
+    """RFC 6902 (add, remove, replace, test, move, copy)."""
+    if not isinstance(operations, list):
+        raise PatchError("json patch must be a list of operations")
+    doc = copy.deepcopy(doc)
+    for op in operations:
+        kind, path = op.get("op"), op.get("path", "")
+        if kind == "add":
+            doc = _pointer_add(doc, path, copy.deepcopy(op.get("value")))
+        elif kind == "replace":
+            doc = _pointer_add(doc, path, copy.deepcopy(op.get("value")), replace=True)
+        elif kind == "remove":
+            doc = _pointer_remove(doc, path)
+        elif kind == "test":
+            if _walk(doc, _pointer_tokens(path)) != op.get("value"):
+                raise PatchError(f"testing value {path} failed: test failed")
+        elif kind in ("move", "copy"):
+            value = copy.deepcopy(_walk(doc, _pointer_tokens(op.get("from", ""))))
+            if kind == "move":
+                doc = _pointer_remove(doc, op["from"])
+            doc = _pointer_add(doc, path, value)
+        else:
+            raise PatchError(f"Unexpected kind: {kind}")
+    return doc
+
+
+# --------------------------------------------------------------------------- identity webhooks
+
+def _add_env(container: dict, name: str, value: str) -> None:
+    env = container.setdefault("env", [])
+    if not any(e.get("name") == name for e in env):
+        env.append({"name": name, "value": value})
+
+
+def _env_names(container: dict) -> set:
+    return {e.get("name") for e in container.get("env", [])}
+
+
+def _add_aws_common_env(container: dict, region: str) -> None:
+    _add_env(container, "AWS_STS_REGIONAL_ENDPOINTS", "regional")
+    # The EKS webhooks leave region alone when the workload already chose one.
+    if not _env_names(container) & {"AWS_REGION", "AWS_DEFAULT_REGION"}:
+        _add_env(container, "AWS_DEFAULT_REGION", region)
+        _add_env(container, "AWS_REGION", region)
+
+
+def _add_token_volume(pod: dict, name: str, audience: str, path: str, mount_path: str, expiration: int) -> None:
+    spec = pod.setdefault("spec", {})
+    volumes = spec.setdefault("volumes", [])
+    if not any(v.get("name") == name for v in volumes):
+        volumes.append({"name": name, "projected": {"defaultMode": 420, "sources": [
+            {"serviceAccountToken": {"audience": audience, "expirationSeconds": expiration, "path": path}}]}})
+    for container in _all_containers(pod):
+        mounts = container.setdefault("volumeMounts", [])
+        if not any(m.get("name") == name or m.get("mountPath") == mount_path for m in mounts):
+            mounts.append({"mountPath": mount_path, "name": name, "readOnly": True})
+
+
+def _all_containers(pod: dict) -> list:
+    spec = pod.get("spec", {})
+    return spec.get("initContainers", []) + spec.get("containers", [])
+
+
+def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_identity: bool,
+                            region: str, azure_tenant_id: str) -> None:
+    """Mutate a pod being created the way the EKS Pod Identity, IRSA and Azure WI webhooks do."""
+    annotations = (service_account or {}).get("metadata", {}).get("annotations") or {}
+    if pod_identity:  # Pod Identity wins over IRSA: the SDKs would prefer it anyway
+        for container in _all_containers(pod):
+            _add_aws_common_env(container, region)
+            _add_env(container, "AWS_CONTAINER_CREDENTIALS_FULL_URI", EKS_POD_IDENTITY_URI)
+            _add_env(container, "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                     f"{EKS_POD_IDENTITY_DIR}/eks-pod-identity-token")
+        _add_token_volume(pod, "eks-pod-identity-token", "pods.eks.amazonaws.com",
+                          "eks-pod-identity-token", EKS_POD_IDENTITY_DIR, 86400)
+    elif "eks.amazonaws.com/role-arn" in annotations:
+        for container in _all_containers(pod):
+            has_role_env = bool(_env_names(container) & {"AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE"})
+            _add_aws_common_env(container, region)
+            if not has_role_env:
+                _add_env(container, "AWS_ROLE_ARN", annotations["eks.amazonaws.com/role-arn"])
+                _add_env(container, "AWS_WEB_IDENTITY_TOKEN_FILE", f"{IRSA_DIR}/token")
+        _add_token_volume(pod, "aws-iam-token", annotations.get("eks.amazonaws.com/audience", "sts.amazonaws.com"),
+                          "token", IRSA_DIR, 86400)
+    pod_labels = pod.get("metadata", {}).get("labels") or {}
+    if pod_labels.get("azure.workload.identity/use") == "true" and "azure.workload.identity/client-id" in annotations:
+        for container in _all_containers(pod):
+            _add_env(container, "AZURE_CLIENT_ID", annotations["azure.workload.identity/client-id"])
+            _add_env(container, "AZURE_TENANT_ID", annotations.get("azure.workload.identity/tenant-id", azure_tenant_id))
+            _add_env(container, "AZURE_FEDERATED_TOKEN_FILE", f"{AZURE_TOKEN_DIR}/azure-identity-token")
+            _add_env(container, "AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/")
+        _add_token_volume(pod, "azure-identity-token", "api://AzureADTokenExchange",
+                          "azure-identity-token", AZURE_TOKEN_DIR, 3600)
+
+
+# --------------------------------------------------------------------------- tables
+
+def _pod_cells(pod: dict) -> dict:
+    statuses = pod.get("status", {}).get("containerStatuses", [])
+    waiting = [s["state"]["waiting"].get("reason") for s in statuses if "waiting" in s.get("state", {})]
+    phase = "Terminating" if pod["metadata"].get("deletionTimestamp") else (
+        (waiting and waiting[0]) or pod.get("status", {}).get("reason") or pod.get("status", {}).get("phase", "Pending"))
+    return {
+        "Ready": f"{sum(1 for s in statuses if s.get('ready'))}/{len(pod.get('spec', {}).get('containers', []))}",
+        "Status": phase,
+        "Restarts": str(sum(s.get("restartCount", 0) for s in statuses)),
+        "IP": pod.get("status", {}).get("podIP", "<none>"),
+        "Node": pod.get("spec", {}).get("nodeName", "<none>"),
+    }
+
+
+def _deployment_cells(deploy: dict) -> dict:
+    status, spec = deploy.get("status", {}), deploy.get("spec", {})
+    containers = spec.get("template", {}).get("spec", {}).get("containers", [])
+    match_labels = spec.get("selector", {}).get("matchLabels", {})
+    return {
+        "Ready": f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+        "Up-to-date": status.get("updatedReplicas", 0),
+        "Available": status.get("availableReplicas", 0),
+        "Containers": ",".join(c.get("name", "") for c in containers),
+        "Images": ",".join(c.get("image", "") for c in containers),
+        "Selector": ",".join(f"{k}={v}" for k, v in match_labels.items()),
+    }
+
+
+# (column, type, priority) per kind; priority 1 columns only show with `-o wide`.
+TABLE_COLUMNS = {
+    "Pod": ([("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0)],
+            [("IP", "string", 1), ("Node", "string", 1)], _pod_cells),
+    "Deployment": ([("Ready", "string", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0)],
+                   [("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)],
+                   _deployment_cells),
+    "Namespace": ([("Status", "string", 0)], [],
+                  lambda ns: {"Status": ns.get("status", {}).get("phase", "Active")}),
+}
+
+
+def build_table(rt: ResourceType, objects: list, include_object: str, resource_version: str) -> dict:
+    """A meta.k8s.io/v1 Table, which is what `kubectl get` without `-o` asks for."""
+    before, after, cells_of = TABLE_COLUMNS.get(rt.kind, ([], [], lambda _obj: {}))
+    columns = [("Name", "string", 0)] + before + [("Age", "string", 0)] + after
+    rows = []
+    for obj in objects:
+        cells = {**cells_of(obj), "Name": obj["metadata"]["name"],
+                 "Age": human_age(obj["metadata"].get("creationTimestamp"))}
+        row = {"cells": [cells[name] for name, _, _ in columns]}
+        if include_object == "Object":
+            row["object"] = obj
+        elif include_object != "None":
+            row["object"] = {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1",
+                             "metadata": obj["metadata"]}
+        rows.append(row)
+    return {"kind": "Table", "apiVersion": "meta.k8s.io/v1", "metadata": {"resourceVersion": resource_version},
+            "columnDefinitions": [{"name": name, "type": kind, "format": "name" if name == "Name" else "",
+                                   "description": "", "priority": priority} for name, kind, priority in columns],
+            "rows": rows}
+
+
+# --------------------------------------------------------------------------- registry
+
+def _version_priority(version: str) -> tuple:
+    """Kubernetes version ordering: v2 > v1 > v1beta2 > v1beta1 > v1alpha1 > anything else."""
+    m = re.fullmatch(r"v(\d+)(?:(alpha|beta)(\d+))?", version)
+    if not m:
+        return (0, 0, 0)
+    return ({None: 3, "beta": 2, "alpha": 1}[m[2]], int(m[1]), int(m[3] or 0))
+
+
+def crd_object_from_entry(entry: dict) -> dict:
+    """Turn a scenario `crds` entry into a CustomResourceDefinition object."""
+    versions = entry.get("versions") or [entry.get("version", "v1")]
+    plural, group = entry["plural"], entry["group"]
+    names = {"plural": plural, "singular": entry.get("singular", entry["kind"].lower()), "kind": entry["kind"],
+             "listKind": f"{entry['kind']}List", "shortNames": entry.get("shortNames", []),
+             "categories": entry.get("categories", [])}
+    return {
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{group}"},
+        "spec": {"group": group, "names": names, "scope": "Namespaced" if entry.get("namespaced", False) else "Cluster",
+                 "versions": [{"name": v, "served": True, "storage": i == 0, "subresources": {"status": {}},
+                               "schema": {"openAPIV3Schema": {"type": "object",
+                                                              "x-kubernetes-preserve-unknown-fields": True}}}
+                              for i, v in enumerate(versions)]},
+        "status": {"acceptedNames": names, "storedVersions": versions[:1],
+                   "conditions": [{"type": "Established", "status": "True", "reason": "InitialNamesAccepted"}]},
+    }
+
+
+def resource_types_from_crd(crd: dict) -> list:
+    spec = crd.get("spec", {})
+    names = spec.get("names", {})
+    return [ResourceType(spec["group"], v["name"], names["plural"], names["kind"], spec.get("scope") != "Cluster",
+                         tuple(names.get("shortNames") or ()), categories=tuple(names.get("categories") or ()),
+                         singular=names.get("singular", ""), custom=True)
+            for v in spec.get("versions", []) if v.get("served", True)]
+
+
+class Registry:
+    """Resource types by group/version/plural, and the discovery documents describing them."""
+
+    def __init__(self):
+        self._types: list = []
+        for rt in BUILTIN_RESOURCES:
+            self.add(rt)
+
+    def add(self, rt: ResourceType) -> None:
+        if not self.lookup(rt.group, rt.version, rt.plural):
+            self._types.append(rt)
+
+    def lookup(self, group: str, version: str, plural: str) -> ResourceType | None:
+        return next((t for t in self._types if (t.group, t.version, t.plural) == (group, version, plural)), None)
+
+    def for_object(self, obj: dict) -> ResourceType | None:
+        group, _, version = (obj.get("apiVersion") or "").rpartition("/")
+        candidates = [t for t in self._types if t.group == group and t.kind == obj.get("kind")]
+        return next((t for t in candidates if t.version == version), candidates[0] if candidates else None)
+
+    def versions(self, group: str) -> list:
+        found = {t.version for t in self._types if t.group == group}
+        return sorted(found, key=_version_priority, reverse=True)
+
+    def api_group(self, group: str) -> dict:
+        versions = [{"groupVersion": f"{group}/{v}", "version": v} for v in self.versions(group)]
+        return {"name": group, "versions": versions, "preferredVersion": versions[0]}
+
+    def group_list(self) -> dict:
+        groups = list(dict.fromkeys(t.group for t in self._types if t.group))
+        return {"kind": "APIGroupList", "apiVersion": "v1", "groups": [self.api_group(g) for g in groups]}
+
+    def resource_list(self, group: str, version: str) -> dict:
+        resources = [entry for t in self._types if (t.group, t.version) == (group, version)
+                     for entry in t.discovery_entries()]
+        return {"kind": "APIResourceList", "apiVersion": "v1",
+                "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+
+
+# --------------------------------------------------------------------------- cluster state
+
+def _meta(obj: dict) -> dict:
+    return obj.setdefault("metadata", {})
+
+
+def _without(obj: dict, *keys: str) -> dict:
+    return {k: v for k, v in obj.items() if k not in keys}
+
+
+def _random_suffix(length: int) -> str:
+    # Same alphabet as apimachinery's rand.String (no vowels, no confusable characters).
+    return "".join(random.choice("bcdfghjklmnpqrstvwxz2456789") for _ in range(length))
+
+
+class Cluster:
+    """Object store plus the controllers and admission webhooks that matter for workload identity."""
+
+    def __init__(self, scenario: dict):
+        self.lock = threading.RLock()
+        self.registry = Registry()
+        self.scenario = scenario
+        self._objects: dict = {}  # (group, plural, namespace or "", name) -> object
+        self._rv = 0
+        self._current_rs: dict = {}  # (namespace, deployment) -> name of the ReplicaSet owning its pods
+        given = scenario.get("objects", [])
+        given_crd_names = {o["metadata"]["name"] for o in given if o.get("kind") == "CustomResourceDefinition"}
+        self.put_objects([c for c in map(crd_object_from_entry, scenario.get("crds", []))
+                          if c["metadata"]["name"] not in given_crd_names])
+        # CRDs first so that custom objects in the same list can be resolved.
+        self.put_objects(sorted(given, key=lambda o: o.get("kind") != "CustomResourceDefinition"))
+
+    # -- low level store
+
+    def _rt(self, kind: str, group: str = "") -> ResourceType:
+        return next(t for t in BUILTIN_RESOURCES if (t.group, t.kind) == (group, kind))
+
+    def _key(self, rt: ResourceType, ns: str | None, name: str) -> tuple:
+        return (rt.group, rt.plural, ns or "", name)
+
+    def _next_rv(self) -> str:
+        self._rv += 1
+        return str(self._rv)
+
+    def _store(self, rt: ResourceType, obj: dict) -> dict:
+        meta = _meta(obj)
+        meta["resourceVersion"] = self._next_rv()
+        self._objects[self._key(rt, meta.get("namespace"), meta["name"])] = obj
+        return obj
+
+    def _find(self, rt: ResourceType, ns: str | None = None) -> list:
+        return [o for (g, p, n, _), o in sorted(self._objects.items())
+                if (g, p) == (rt.group, rt.plural) and (ns is None or n == ns)]
+
+    def _present(self, rt: ResourceType, obj: dict) -> dict:
+        """A copy as served at the requested version (objects are stored version-agnostic)."""
+        return {"apiVersion": rt.api_version, "kind": rt.kind, **_without(copy.deepcopy(obj), "apiVersion", "kind")}
+
+    def namespace_exists(self, ns: str) -> bool:
+        return self._key(self._rt("Namespace"), None, ns) in self._objects
+
+    # -- seeding (scenario objects and the control API: stored as-is, no admission, no controllers)
+
+    def put_objects(self, objects: list) -> None:
+        with self.lock:
+            for given in objects:
+                obj = copy.deepcopy(given)
+                rt = self.registry.for_object(obj)
+                if rt is None:
+                    raise ScenarioError(f"no resource is registered for apiVersion={obj.get('apiVersion')!r} "
+                                        f"kind={obj.get('kind')!r}; add it to the scenario's `crds`")
+                meta = _meta(obj)
+                if not meta.get("name"):
+                    raise ScenarioError(f"{obj.get('kind')} object without metadata.name")
+                if rt.namespaced:
+                    meta.setdefault("namespace", "default")
+                meta.setdefault("uid", str(uuid.uuid4()))
+                meta.setdefault("creationTimestamp", now_rfc3339())
+                if rt.tracks_generation:
+                    meta.setdefault("generation", 1)
+                self._store(rt, obj)
+                if rt.kind == "CustomResourceDefinition":
+                    for crd_type in resource_types_from_crd(obj):
+                        self.registry.add(crd_type)
+            self._ensure_namespaces()
+            self._adopt_existing_pods()
+
+    def _ensure_namespaces(self) -> None:
+        """Namespaces referenced by objects exist implicitly, like on any real cluster."""
+        wanted = {"default", "kube-system"} | {k[2] for k in self._objects if k[2]}
+        ns_rt = self._rt("Namespace")
+        for ns in sorted(wanted):
+            if not self.namespace_exists(ns):
+                self._store(ns_rt, {"apiVersion": "v1", "kind": "Namespace", "metadata": {
+                    "name": ns, "uid": str(uuid.uuid4()), "creationTimestamp": now_rfc3339(),
+                    "labels": {"kubernetes.io/metadata.name": ns}}, "spec": {"finalizers": ["kubernetes"]},
+                    "status": {"phase": "Active"}})
+
+    def _adopt_existing_pods(self) -> None:
+        """Remember which ReplicaSet owns a seeded Deployment's pods, so scaling it keeps them."""
+        for deploy in self._find(self._rt("Deployment", "apps")):
+            key = (deploy["metadata"]["namespace"], deploy["metadata"]["name"])
+            owners = [self._owner_rs(p) for p in self._pods_of(deploy)]
+            if key not in self._current_rs and owners:
+                self._current_rs[key] = owners[-1]
+
+    def objects(self, kind: str | None = None) -> list:
+        with self.lock:
+            return [copy.deepcopy(o) for _, o in sorted(self._objects.items()) if kind in (None, o.get("kind"))]
+
+    # -- API operations (raise ApiError)
+
+    def list(self, rt: ResourceType, ns: str | None, label_selector: str = "", field_selector: str = ""):
+        labels_match, fields_match = parse_label_selector(label_selector), parse_field_selector(field_selector)
+        with self.lock:
+            items = [self._present(rt, o) for o in self._find(rt, ns)]
+            rv = str(self._rv)
+        return [o for o in items if labels_match(o["metadata"].get("labels") or {}) and fields_match(o)], rv
+
+    def get(self, rt: ResourceType, ns: str | None, name: str) -> dict:
+        with self.lock:
+            obj = self._objects.get(self._key(rt, ns, name))
+            if obj is None:
+                raise not_found(rt, name)
+            return self._present(rt, obj)
+
+    def create(self, rt: ResourceType, ns: str | None, body: dict, dry_run: bool, manager: str | None,
+               operation: str = "Update") -> dict:
+        obj = copy.deepcopy(body)
+        meta = _meta(obj)
+        if not meta.get("name") and meta.get("generateName"):
+            meta["name"] = meta["generateName"] + _random_suffix(5)
+        if not meta.get("name"):
+            raise invalid(rt, "", "metadata.name: Required value: name or generateName is required")
+        if rt.namespaced:
+            if meta.get("namespace", ns) != ns:
+                raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+            meta["namespace"] = ns
+        with self.lock:
+            if rt.namespaced and not self.namespace_exists(ns):
+                raise namespace_not_found(ns)
+            if self._key(rt, ns, meta["name"]) in self._objects:
+                raise already_exists(rt, meta["name"])
+            obj = self._present(rt, obj)
+            self._prepare_for_create(rt, obj, manager, operation)
+            if dry_run:
+                return obj
+            self._store(rt, obj)
+            self._after_write(rt, None, obj)
+            return self._present(rt, obj)
+
+    def _prepare_for_create(self, rt: ResourceType, obj: dict, manager: str | None, operation: str = "Update") -> None:
+        meta = _meta(obj)
+        meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
+        if rt.tracks_generation:
+            meta["generation"] = 1
+        if rt.has_status:
+            obj.pop("status", None)  # status is owned by controllers, like the real strategies do
+        if rt.kind == "Namespace":
+            obj["status"] = {"phase": "Active"}
+        if rt.kind == "Pod":
+            self._admit_pod(obj)
+            self._run_pod(obj)
+        _record_manager(obj, manager, operation)
+
+    def update(self, rt, ns, name, body: dict, dry_run: bool, manager: str | None, subresource: str = "") -> dict:
+        with self.lock:
+            old = self._objects.get(self._key(rt, ns, name))
+            if old is None:
+                raise not_found(rt, name)
+            sent_rv = (body.get("metadata") or {}).get("resourceVersion")
+            if sent_rv and sent_rv != old["metadata"]["resourceVersion"]:
+                raise ApiError(409, "Conflict", f'Operation cannot be fulfilled on {rt.qualified} "{name}": the object '
+                               "has been modified; please apply your changes to the latest version and try again",
+                               _details(rt, name))
+            return self._write(rt, old, body, dry_run, manager, "Update", subresource)
+
+    def patch(self, rt, ns, name, patch_type: str, patch, dry_run: bool, manager: str | None,
+              subresource: str = "") -> dict:
+        if patch_type == "application/strategic-merge-patch+json" and rt.custom:
+            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
+                           "media types include: application/json-patch+json, application/merge-patch+json, "
+                           "application/apply-patch+yaml")
+        with self.lock:
+            old = self._objects.get(self._key(rt, ns, name))
+            if patch_type == "application/apply-patch+yaml":
+                if not manager:
+                    raise invalid(rt, name, "fieldManager: Required value: is required for apply patch")
+                if old is None:  # server-side apply creates missing objects
+                    return self.create(rt, ns, patch, dry_run, manager, "Apply")
+            if old is None:
+                raise not_found(rt, name)
+            current = self._present(rt, old)
+            try:
+                if patch_type == "application/json-patch+json":
+                    patched = json_patch(current, patch)
+                elif patch_type == "application/merge-patch+json":
+                    patched = json_merge_patch(current, patch)
+                else:  # strategic merge, and server-side apply approximated as a strategic merge
+                    patched = strategic_merge_patch(current, patch)
+            except PatchError as error:
+                raise ApiError(422, "Invalid", str(error)) from None
+            operation = "Apply" if patch_type == "application/apply-patch+yaml" else "Update"
+            return self._write(rt, old, patched, dry_run, manager, operation, subresource)
+
+    def _write(self, rt, old: dict, new: dict, dry_run: bool, manager, operation: str, subresource: str) -> dict:
+        if subresource == "status":  # the status endpoint only changes status
+            new = {**copy.deepcopy(old), "status": copy.deepcopy(new.get("status"))}
+        elif rt.has_status:  # and the main endpoint never does
+            new = {**_without(new, "status"), **({"status": copy.deepcopy(old["status"])} if "status" in old else {})}
+        new = self._present(rt, new)
+        meta, old_meta = _meta(new), old["metadata"]
+        for field in ("name", "namespace", "uid", "creationTimestamp", "resourceVersion", "generation"):
+            if field in old_meta:
+                meta[field] = old_meta[field]
+        ignored = ("apiVersion", "kind", "metadata", "status")
+        if rt.tracks_generation and _without(new, *ignored) != _without(old, *ignored):
+            meta["generation"] = old_meta.get("generation", 1) + 1
+        _record_manager(new, manager, operation)
+        if dry_run:
+            return new
+        self._store(rt, new)
+        self._after_write(rt, old, new)
+        return self._present(rt, new)
+
+    def delete(self, rt: ResourceType, ns: str | None, name: str, dry_run: bool) -> dict:
+        with self.lock:
+            key = self._key(rt, ns, name)
+            if key not in self._objects:
+                raise not_found(rt, name)
+            obj = self._present(rt, self._objects[key])
+            if not dry_run:
+                del self._objects[key]
+                self._after_delete(rt, obj)
+            return obj
+
+    # -- admission
+
+    def _admit_pod(self, pod: dict) -> None:
+        """Webhooks only mutate at CREATE, reading the ServiceAccount as it is right now."""
+        spec = pod.setdefault("spec", {})
+        spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
+        spec["serviceAccount"] = spec["serviceAccountName"]
+        ns = pod["metadata"]["namespace"]
+        sa = self._objects.get(self._key(self._rt("ServiceAccount"), ns, spec["serviceAccountName"]))
+        associations = self.scenario.get("podIdentityAssociations") or []
+        pod_identity = any(a.get("namespace") == ns and a.get("serviceAccount") == spec["serviceAccountName"]
+                           for a in associations)
+        apply_identity_webhooks(pod, sa, pod_identity=pod_identity, region=self.scenario.get("region", "us-east-2"),
+                                azure_tenant_id=self.scenario.get("azureTenantId", ""))
+
+    def _run_pod(self, pod: dict) -> None:
+        """What the scheduler and kubelet would do: bind to the first node and report Running/Ready."""
+        nodes = self._find(self._rt("Node"))
+        spec = pod["spec"]
+        if nodes and not spec.get("nodeName"):
+            spec["nodeName"] = nodes[0]["metadata"]["name"]
+        now = now_rfc3339()
+        pod["status"] = {
+            "phase": "Running", "hostIP": "10.0.0.10", "podIP": f"10.244.{random.randint(0, 255)}.{random.randint(2, 254)}",
+            "startTime": now, "qosClass": "BestEffort",
+            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
+                           for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "containerStatuses": [{"name": c.get("name"), "image": c.get("image", ""), "imageID": "",
+                                   "containerID": f"containerd://{uuid.uuid4().hex}", "ready": True, "started": True,
+                                   "restartCount": 0, "state": {"running": {"startedAt": now}}, "lastState": {}}
+                                  for c in spec.get("containers", [])],
+        }
+
+    # -- controllers (run synchronously after API writes; never on seeded objects)
+
+    def _after_write(self, rt: ResourceType, old: dict | None, new: dict) -> None:
+        if rt.kind == "CustomResourceDefinition":
+            for crd_type in resource_types_from_crd(new):
+                self.registry.add(crd_type)
+        if rt.kind == "Deployment" and (old is None or old.get("spec") != new.get("spec")):
+            self._reconcile_deployment(new, rollout=old is None or
+                                       old.get("spec", {}).get("template") != new.get("spec", {}).get("template"))
+
+    def _after_delete(self, rt: ResourceType, obj: dict) -> None:
+        meta = obj["metadata"]
+        if rt.kind == "Namespace":
+            for key in [k for k in self._objects if k[2] == meta["name"]]:
+                del self._objects[key]
+        elif rt.kind == "Deployment":  # garbage collection of the owned ReplicaSets and pods
+            for pod in self._pods_of(obj):
+                self._objects.pop(self._key(self._rt("Pod"), meta["namespace"], pod["metadata"]["name"]), None)
+            for rs in self._replicasets_of(obj):
+                self._objects.pop(self._key(self._rt("ReplicaSet", "apps"), meta["namespace"], rs["metadata"]["name"]))
+            self._current_rs.pop((meta["namespace"], meta["name"]), None)
+        elif rt.kind == "Pod":  # the ReplicaSet controller replaces deleted pods
+            for (ns, deploy_name), rs_name in list(self._current_rs.items()):
+                if ns == meta["namespace"] and self._owner_rs(obj) == rs_name:
+                    deploy = self._objects.get(self._key(self._rt("Deployment", "apps"), ns, deploy_name))
+                    if deploy:
+                        self._scale_pods(deploy)
+
+    @staticmethod
+    def _owner_rs(pod: dict) -> str | None:
+        return next((r.get("name") for r in pod["metadata"].get("ownerReferences", [])
+                     if r.get("kind") == "ReplicaSet"), None)
+
+    def _pods_of(self, deploy: dict) -> list:
+        """Pods owned by one of the Deployment's ReplicaSets (named `<deployment>-<hash>`)."""
+        pattern = re.compile(re.escape(deploy["metadata"]["name"]) + r"-[a-z0-9]+")
+        return sorted((p for p in self._find(self._rt("Pod"), deploy["metadata"]["namespace"])
+                       if pattern.fullmatch(self._owner_rs(p) or "")),
+                      key=lambda p: p["metadata"].get("creationTimestamp", ""))
+
+    def _replicasets_of(self, deploy: dict) -> list:
+        return [rs for rs in self._find(self._rt("ReplicaSet", "apps"), deploy["metadata"]["namespace"])
+                if any(r.get("kind") == "Deployment" and r.get("name") == deploy["metadata"]["name"]
+                       for r in rs["metadata"].get("ownerReferences", []))]
+
+    def _reconcile_deployment(self, deploy: dict, rollout: bool) -> None:
+        key = (deploy["metadata"]["namespace"], deploy["metadata"]["name"])
+        if rollout or key not in self._current_rs:
+            self._rollout(deploy)
+        self._scale_pods(deploy)
+
+    def _rollout(self, deploy: dict) -> None:
+        """A new template means a new ReplicaSet; the old pods go away (a Recreate-style rollout)."""
+        meta, template = deploy["metadata"], deploy.get("spec", {}).get("template", {})
+        pod_hash = hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:10]
+        rs_name = f"{meta['name']}-{pod_hash}"
+        pod_rt, rs_rt = self._rt("Pod"), self._rt("ReplicaSet", "apps")
+        for pod in self._pods_of(deploy):
+            if self._owner_rs(pod) != rs_name:
+                del self._objects[self._key(pod_rt, meta["namespace"], pod["metadata"]["name"])]
+        existing = self._replicasets_of(deploy)
+        revision = 1 + max((int(rs["metadata"].get("annotations", {}).get("deployment.kubernetes.io/revision", 0))
+                            for rs in existing), default=0)
+        for rs in existing:
+            rs = copy.deepcopy(rs)
+            rs["spec"]["replicas"] = 0
+            rs["status"] = {"replicas": 0, "observedGeneration": rs["metadata"].get("generation", 1)}
+            self._store(rs_rt, rs)
+        labels = {**(template.get("metadata", {}).get("labels") or {}), "pod-template-hash": pod_hash}
+        rs_meta = {"name": rs_name, "namespace": meta["namespace"], "labels": labels,
+                   "annotations": {"deployment.kubernetes.io/revision": str(revision)},
+                   "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": meta["name"],
+                                        "uid": meta["uid"], "controller": True, "blockOwnerDeletion": True}]}
+        old_rs = next((rs for rs in existing if rs["metadata"]["name"] == rs_name), None)
+        rs_meta.update(uid=old_rs["metadata"]["uid"] if old_rs else str(uuid.uuid4()),
+                       creationTimestamp=old_rs["metadata"]["creationTimestamp"] if old_rs else now_rfc3339(),
+                       generation=1)
+        pod_template = {**template, "metadata": {**template.get("metadata", {}), "labels": labels}}
+        selector = {"matchLabels": {**deploy.get("spec", {}).get("selector", {}).get("matchLabels", {}),
+                                    "pod-template-hash": pod_hash}}
+        self._store(rs_rt, {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": rs_meta,
+                            "spec": {"replicas": 0, "selector": selector, "template": pod_template}})
+        self._current_rs[(meta["namespace"], meta["name"])] = rs_name
+        deploy.setdefault("metadata", {}).setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(revision)
+
+    def _scale_pods(self, deploy: dict) -> None:
+        meta, spec = deploy["metadata"], deploy.get("spec", {})
+        ns, rs_name = meta["namespace"], self._current_rs[(meta["namespace"], meta["name"])]
+        wanted = spec.get("replicas", 1)
+        pods = [p for p in self._pods_of(deploy) if self._owner_rs(p) == rs_name]
+        for pod in pods[wanted:]:
+            del self._objects[self._key(self._rt("Pod"), ns, pod["metadata"]["name"])]
+        for _ in range(wanted - len(pods)):
+            self._create_owned_pod(deploy, rs_name)
+        rs_key = self._key(self._rt("ReplicaSet", "apps"), ns, rs_name)
+        if rs_key in self._objects:
+            rs = copy.deepcopy(self._objects[rs_key])
+            rs["spec"]["replicas"] = wanted
+            rs["status"] = {"replicas": wanted, "fullyLabeledReplicas": wanted, "readyReplicas": wanted,
+                            "availableReplicas": wanted, "observedGeneration": rs["metadata"].get("generation", 1)}
+            self._store(self._rt("ReplicaSet", "apps"), rs)
+        deploy = copy.deepcopy(deploy)
+        deploy["status"] = _deployment_status(deploy, wanted, rs_name)
+        self._store(self._rt("Deployment", "apps"), deploy)
+
+    def _create_owned_pod(self, deploy: dict, rs_name: str) -> None:
+        template = deploy.get("spec", {}).get("template", {})
+        template_meta = template.get("metadata", {})
+        rs = self._objects.get(self._key(self._rt("ReplicaSet", "apps"), deploy["metadata"]["namespace"], rs_name))
+        pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+            "name": f"{rs_name}-{_random_suffix(5)}", "namespace": deploy["metadata"]["namespace"],
+            "labels": {**(template_meta.get("labels") or {}), "pod-template-hash": rs_name.rsplit("-", 1)[-1]},
+            "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
+                                 "uid": rs["metadata"]["uid"] if rs else str(uuid.uuid4()),
+                                 "controller": True, "blockOwnerDeletion": True}]},
+            "spec": copy.deepcopy(template.get("spec", {}))}
+        if template_meta.get("annotations"):
+            pod["metadata"]["annotations"] = dict(template_meta["annotations"])
+        self._prepare_for_create(self._rt("Pod"), pod, None)
+        self._store(self._rt("Pod"), pod)
+
+
+def _deployment_status(deploy: dict, replicas: int, rs_name: str) -> dict:
+    """Everything `kubectl rollout status` checks, already converged."""
+    now = now_rfc3339()
+    return {"observedGeneration": deploy["metadata"].get("generation", 1), "replicas": replicas,
+            "updatedReplicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas,
+            "conditions": [
+                {"type": "Available", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
+                 "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
+                {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
+                 "reason": "NewReplicaSetAvailable", "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
+
+
+def _record_manager(obj: dict, manager: str | None, operation: str) -> None:
+    """Keep a managedFields entry per field manager so tests can see who wrote what."""
+    if not manager:
+        return
+    entries = [e for e in _meta(obj).get("managedFields", [])
+               if (e.get("manager"), e.get("operation")) != (manager, operation)]
+    entries.append({"manager": manager, "operation": operation, "apiVersion": obj.get("apiVersion"),
+                    "time": now_rfc3339(), "fieldsType": "FieldsV1", "fieldsV1": {}})
+    _meta(obj)["managedFields"] = entries
+
+
+# --------------------------------------------------------------------------- HTTP semantics
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict
+    headers: dict  # lower-cased names
+    body: bytes
+
+    def json_body(self):
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError:
+            raise bad_request("the body of the request was in an unknown format") from None
+
+    def logged_body(self):
+        if not self.body:
+            return None
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return self.body.decode("utf-8", "replace")
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON
+    watch_seconds: float | None = None  # set for watch requests: stream (no events) for that long
+
+    @classmethod
+    def json(cls, status: int, payload) -> "Response":
+        return cls(status, (json.dumps(payload, separators=(",", ":")) + "\n").encode())
+
+    @classmethod
+    def page_not_found(cls) -> "Response":
+        return cls(404, b"404 page not found\n", "text/plain; charset=utf-8")
+
+
+class Api:
+    """Maps HTTP requests onto the Cluster: discovery, faults, authorization, CRUD, tables."""
+
+    def __init__(self, cluster: Cluster, scenario: dict):
+        self.cluster = cluster
+        self.scenario = scenario
+        self.user = scenario.get("user", "test-user")
+        self.log: list = []
+        self._log_lock = threading.Lock()
+
+    def handle(self, req: Request) -> Response:
+        response = self._injected_fault(req)
+        if response is None:
+            try:
+                response = self._route(req)
+            except ApiError as error:
+                response = Response.json(error.code, error.status())
+        with self._log_lock:
+            self.log.append({"method": req.method, "path": req.path, "query": req.query,
+                             "contentType": req.headers.get("content-type"), "accept": req.headers.get("accept"),
+                             "body": req.logged_body(), "status": response.status,
+                             "userAgent": req.headers.get("user-agent")})
+        return response
+
+    def _injected_fault(self, req: Request) -> Response | None:
+        with self._log_lock:  # `times` is consumed atomically
+            fault = next((f for f in self.scenario.get("faults") or []
+                          if re.search(f.get("path_regex", ""), req.path)
+                          and f.get("method", req.method).upper() == req.method
+                          and f.get("times") != 0), None)
+            if fault and fault.get("times") is not None:
+                fault["times"] -= 1
+        if fault is None:
+            return None
+        time.sleep(fault.get("delay_ms", 0) / 1000)
+        if "status" not in fault and "body" not in fault:
+            return None  # a pure delay
+        status, body = fault.get("status", 500), fault.get("body")
+        if body == "__malformed__":
+            return Response(200, b'{"kind": "PodList", "items": [')
+        if isinstance(body, (dict, list)):
+            return Response.json(status, body)
+        if body is None:
+            return Response.json(status, ApiError(status, "InternalError", "injected fault").status())
+        try:
+            json.loads(body)
+            return Response(status, body.encode())
+        except ValueError:
+            return Response(status, body.encode(), "text/plain; charset=utf-8")
+
+    # -- routing
+
+    def _route(self, req: Request) -> Response:
+        path = req.path.rstrip("/") or "/"
+        registry = self.cluster.registry
+        if path == "/version":
+            return Response.json(200, SERVER_VERSION)
+        if path in ("/healthz", "/livez", "/readyz"):
+            return Response(200, b"ok", "text/plain; charset=utf-8")
+        if path == "/api":
+            return Response.json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": req.headers.get("host", "127.0.0.1")}]})
+        if path == "/apis":
+            with self.cluster.lock:
+                return Response.json(200, registry.group_list())
+        if path.startswith("/openapi/"):
+            return self._openapi(path)
+        m = re.fullmatch(r"/api/(v1)(/.*)?|/apis/([^/]+)/([^/]+)(/.*)?|/apis/([^/]+)", path)
+        if not m:
+            return Response.page_not_found()
+        if m[6]:
+            with self.cluster.lock:
+                if not registry.versions(m[6]):
+                    return Response.page_not_found()
+                return Response.json(200, {"kind": "APIGroup", "apiVersion": "v1", **registry.api_group(m[6])})
+        group, version, rest = ("", m[1], m[2]) if m[1] else (m[3], m[4], m[5])
+        with self.cluster.lock:
+            if version not in registry.versions(group):
+                return Response.page_not_found()
+            if not rest:
+                return Response.json(200, registry.resource_list(group, version))
+        return self._resource_request(req, group, version, rest.strip("/").split("/"))
+
+    def _openapi(self, path: str) -> Response:
+        # Only enough for kubectl to conclude that no schema is published:
+        # kubectl then skips client-side validation instead of failing.
+        if path == "/openapi/v3":
+            return Response.json(200, {"paths": {}})
+        return Response.page_not_found()
+
+    @staticmethod
+    def _parse_resource_path(parts: list):
+        """-> (namespace, plural, name, subresource), mirroring apiserver's RequestInfoFactory."""
+        ns = None
+        if parts[0] == "namespaces" and len(parts) > 2 and parts[2] not in ("status", "finalize"):
+            ns, parts = parts[1], parts[2:]
+        if len(parts) > 3:
+            return None
+        return (ns, *parts, *[None] * (3 - len(parts)))
+
+    def _resource_request(self, req: Request, group: str, version: str, parts: list) -> Response:
+        parsed = self._parse_resource_path(parts)
+        rt = parsed and self.cluster.registry.lookup(group, version, parsed[1])
+        if not rt:
+            return Response.page_not_found()
+        ns, _, name, sub = parsed
+        # Namespaced resources may be listed across namespaces but never addressed by name without one;
+        # cluster-scoped ones never live under /namespaces/.
+        if (ns is not None and not rt.namespaced) or (ns is None and rt.namespaced and name is not None) \
+                or sub not in (None, "status") or (sub and not rt.has_status):
+            return Response.page_not_found()
+        verb = self._verb(req, name)
+        if verb not in rt.verbs:
+            raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
+                           {})
+        self._authorize(verb, rt, ns, name, sub)
+        if rt.kind in ("SelfSubjectAccessReview", "SelfSubjectReview"):
+            return Response.json(201, self._review(rt, req.json_body()))
+        return self._crud(req, verb, rt, ns, name, sub or "")
+
+    @staticmethod
+    def _verb(req: Request, name: str | None) -> str:
+        if name is None:
+            verbs = {"GET": "watch" if req.query.get("watch") in ("true", "1") else "list",
+                     "POST": "create", "DELETE": "deletecollection"}
+        else:
+            verbs = {"GET": "get", "PUT": "update", "PATCH": "patch", "DELETE": "delete"}
+        return verbs.get(req.method, "unsupported")
+
+    def _crud(self, req: Request, verb: str, rt: ResourceType, ns, name, sub: str) -> Response:
+        cluster, query = self.cluster, req.query
+        dry_run, manager = query.get("dryRun") == "All", query.get("fieldManager")
+        wants_table = "as=Table" in req.headers.get("accept", "")
+        if verb == "watch":  # kubectl (rollout status, wait) only needs the stream to stay open
+            return Response(200, watch_seconds=min(float(query.get("timeoutSeconds", 1800)), 1800))
+        if verb == "list":
+            items, rv = cluster.list(rt, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
+            if wants_table:
+                return Response.json(200, build_table(rt, items, query.get("includeObject", "Metadata"), rv))
+            return Response.json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                                       "metadata": {"resourceVersion": rv}, "items": items})
+        if verb == "get":
+            obj = cluster.get(rt, ns, name)
+            if wants_table:
+                table = build_table(rt, [obj], query.get("includeObject", "Metadata"),
+                                    obj["metadata"]["resourceVersion"])
+                return Response.json(200, table)
+            return Response.json(200, obj)
+        if verb == "create":
+            return Response.json(201, cluster.create(rt, ns, req.json_body(), dry_run, manager))
+        if verb == "update":
+            return Response.json(200, cluster.update(rt, ns, name, req.json_body(), dry_run, manager, sub))
+        if verb == "patch":
+            content_type = req.headers.get("content-type", "").split(";")[0].strip()
+            if content_type not in ("application/json-patch+json", "application/merge-patch+json",
+                                    "application/strategic-merge-patch+json", "application/apply-patch+yaml"):
+                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
+                               f"accepted media types include: application/json-patch+json, "
+                               f"application/merge-patch+json, application/apply-patch+yaml")
+            return Response.json(200, cluster.patch(rt, ns, name, content_type, req.json_body(), dry_run, manager, sub))
+        if verb == "delete":
+            return Response.json(200, cluster.delete(rt, ns, name, dry_run))
+        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+
+    # -- authorization
+
+    def is_forbidden(self, verb: str, group: str, resource: str, ns: str | None) -> bool:
+        def matches(rule_value, actual):
+            return rule_value in (None, "*") or rule_value == actual
+        # Cluster-scoped requests (including lists across all namespaces) only match namespace "*".
+        return any(matches(rule.get("verb"), verb) and matches(rule.get("resource"), resource)
+                   and matches(rule.get("group"), group)
+                   and (rule.get("namespace") in (None, "*") or (ns and rule.get("namespace") == ns))
+                   for rule in self.scenario.get("forbidden") or [])
+
+    def _authorize(self, verb: str, rt: ResourceType, ns, name, sub) -> None:
+        resource = f"{rt.plural}/{sub}" if sub else rt.plural
+        if not self.is_forbidden(verb, rt.group, resource, ns):
+            return
+        scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
+        reason = (f'User "{self.user}" cannot {verb} resource "{resource}" in API group "{rt.group}" {scope}')
+        subject = f'{rt.qualified} "{name}"' if name else rt.qualified
+        raise ApiError(403, "Forbidden", f"{subject} is forbidden: {reason}", _details(rt, name))
+
+    def _review(self, rt: ResourceType, body: dict) -> dict:
+        body = body or {}
+        if rt.kind == "SelfSubjectReview":
+            status = {"userInfo": {"username": self.user, "groups": ["system:authenticated"]}}
+        else:
+            attrs = body.get("spec", {}).get("resourceAttributes")
+            resource = attrs and "/".join(filter(None, [attrs.get("resource"), attrs.get("subresource")]))
+            denied = bool(attrs) and self.is_forbidden(attrs.get("verb"), attrs.get("group", ""), resource,
+                                                       attrs.get("namespace") or None)
+            status = {"allowed": not denied}
+        return {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {"creationTimestamp": None},
+                "spec": body.get("spec", {}), "status": status}
+
+
+# --------------------------------------------------------------------------- HTTP plumbing
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    emulator: "KubeEmulator"
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive: kubectl reuses connections
+    server: _Server
+
+    def log_message(self, *args) -> None:  # the request log replaces stderr noise
+        pass
+
+    def do_GET(self):
+        self._dispatch()
+
+    do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
+
+    def _dispatch(self) -> None:
+        url = urlsplit(self.path)
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        query = {k: v[-1] for k, v in parse_qs(url.query, keep_blank_values=True).items()}
+        req = Request(self.command, url.path, query, {k.lower(): v for k, v in self.headers.items()}, body)
+        emulator = self.server.emulator
+        if url.path.startswith("/_emulator/"):
+            response = emulator.control(req)
+        else:
+            response = emulator.api.handle(req)
+        if response.watch_seconds is not None:
+            self._stream_nothing(response.watch_seconds)
+            return
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.send_header("Cache-Control", "no-cache, private")
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def _stream_nothing(self, seconds: float) -> None:
+        """An open watch that never sends events, ended by timeout, client hang-up or server stop."""
+        self.send_response(200)
+        self.send_header("Content-Type", JSON)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        self.wfile.flush()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline and not self.server.emulator.stopping.wait(0.2):
+            if self._client_gone():
+                break
+        try:
+            self.wfile.write(b"0\r\n\r\n")
+        except OSError:
+            pass
+        self.close_connection = True
+
+    def _client_gone(self) -> bool:
+        try:
+            readable, _, _ = select.select([self.connection], [], [], 0)
+            return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
+        except OSError:
+            return True
+
+
+# --------------------------------------------------------------------------- public API
+
+class KubeEmulator:
+    """A scripted Kubernetes API server on 127.0.0.1.
+
+    >>> with KubeEmulator({"objects": [...]}) as emu:
+    ...     emu.write_kubeconfig("/tmp/kubeconfig")
+    ...     subprocess.run(["kubectl", "--kubeconfig", "/tmp/kubeconfig", "get", "pods", "-A"])
+    """
+
+    def __init__(self, scenario: dict, host: str = "127.0.0.1", port: int = 0):
+        self.scenario = copy.deepcopy(scenario)
+        self.cluster = Cluster(self.scenario)
+        self.api = Api(self.cluster, self.scenario)
+        self.stopping = threading.Event()
+        self._address = (host, port)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # lifecycle
+
+    def start(self) -> int:
+        self._server = _Server(self._address, _Handler)
+        self._server.emulator = self
+        self._thread = threading.Thread(target=self._server.serve_forever, name="kube-emulator", daemon=True)
+        self._thread.start()
+        return self.port
+
+    def stop(self) -> None:
+        if self._server is None:
+            return
+        self.stopping.set()
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+        self._server = None
+
+    def __enter__(self) -> "KubeEmulator":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        return self._server.server_address[1]
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    # inspection and runtime changes
+
+    @property
+    def requests(self) -> list:
+        with self.api._log_lock:
+            return copy.deepcopy(self.api.log)
+
+    def reset_requests(self) -> None:
+        with self.api._log_lock:
+            self.api.log.clear()
+
+    def set_pod_identity_associations(self, associations: list) -> None:
+        self.scenario["podIdentityAssociations"] = copy.deepcopy(associations)
+
+    def set_forbidden(self, rules: list) -> None:
+        self.scenario["forbidden"] = copy.deepcopy(rules)
+
+    def set_faults(self, faults: list) -> None:
+        with self.api._log_lock:
+            self.scenario["faults"] = copy.deepcopy(faults)
+
+    def add_objects(self, objects: list) -> None:
+        """Add or replace objects as-is (no admission, no controllers): state 'created earlier'."""
+        self.cluster.put_objects(objects)
+
+    def objects(self, kind: str | None = None) -> list:
+        return self.cluster.objects(kind)
+
+    def control(self, req: Request) -> Response:
+        """The /_emulator/ HTTP API, for callers that run this module as a separate process."""
+        try:
+            body = req.json_body()
+        except ApiError as error:
+            return Response.json(400, error.status())
+        routes = {
+            ("GET", "/_emulator/requests"): lambda: self.requests,
+            ("POST", "/_emulator/reset-log"): self.reset_requests,
+            ("POST", "/_emulator/pod-identity-associations"): lambda: self.set_pod_identity_associations(body),
+            ("POST", "/_emulator/forbidden"): lambda: self.set_forbidden(body),
+            ("POST", "/_emulator/faults"): lambda: self.set_faults(body),
+            ("POST", "/_emulator/objects"): lambda: self.add_objects(body if isinstance(body, list) else [body]),
+            ("GET", "/_emulator/objects"): lambda: self.objects(req.query.get("kind")),
+        }
+        action = routes.get((req.method, req.path.rstrip("/")))
+        if action is None:
+            return Response.page_not_found()
+        try:
+            result = action()
+        except ScenarioError as error:
+            return Response.json(400, {"error": str(error)})
+        return Response.json(200, {"ok": True} if result is None else result)
+
+    def write_kubeconfig(self, path: str, context: str = "test", cluster_name: str = "test-cluster",
+                         user_name: str = "test-user", namespace: str | None = None,
+                         extra_user_fields: dict | None = None) -> str:
+        """Write a kubeconfig (YAML) whose current context points at this server with a dummy token."""
+        q = json.dumps  # JSON strings are valid YAML double-quoted scalars, even for ARNs with ':' and '/'
+        user_fields = {"token": "dummy", **(extra_user_fields or {})}
+        lines = ["apiVersion: v1", "kind: Config", "clusters:", f"- name: {q(cluster_name)}", "  cluster:",
+                 f"    server: {q(self.url)}", "contexts:", f"- name: {q(context)}", "  context:",
+                 f"    cluster: {q(cluster_name)}", f"    user: {q(user_name)}"]
+        if namespace:
+            lines.append(f"    namespace: {q(namespace)}")
+        lines += [f"current-context: {q(context)}", "users:", f"- name: {q(user_name)}", "  user:"]
+        lines += [f"    {key}: {q(value)}" for key, value in user_fields.items()]  # flow style for nested values
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write("\n".join(lines) + "\n")
+        return path
+
+
+def main(argv: list | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scenario", required=True, help="scenario JSON file")
+    parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
+    parser.add_argument("--port-file", help="write the chosen port here once listening")
+    args = parser.parse_args(argv)
+    with open(args.scenario, encoding="utf-8") as handle:
+        scenario = json.load(handle)
+    emulator = KubeEmulator(scenario, port=args.port)
+    port = emulator.start()
+    if args.port_file:  # written atomically so a poller never reads a partial number
+        tmp = f"{args.port_file}.tmp"
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(f"{port}\n")
+        os.replace(tmp, args.port_file)
+    print(f"kube emulator listening on {emulator.url}", file=sys.stderr, flush=True)
+    done = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: done.set())
+    signal.signal(signal.SIGINT, lambda *_: done.set())
+    while not done.wait(1):
+        pass
+    emulator.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
