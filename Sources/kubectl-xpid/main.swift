@@ -1,1 +1,4 @@
+import Foundation
 import XpidCLI
+
+exit(await XpidCLI.run(Array(CommandLine.arguments.dropFirst()), console: .live))

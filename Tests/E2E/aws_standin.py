@@ -32,37 +32,47 @@ Choices, and what they cost in faithfulness:
   for EKS (REST-JSON), the ErrorResponse XML for IAM and STS (query protocol).
 
 How aws-cli 1.45.11 (botocore 1.43.11) reports failures, measured against this stand-in
-by Tests/E2E/test_aws_standin.py. Every stderr text starts with an empty line, and every
-failure below exits 255: awscli v1 uses 255 for all of them (v2's 254 for service errors
-does not exist in v1), so the plugin must classify failures by the stderr text.
-- Service error (e.g. not found):
-    "\\nAn error occurred (ResourceNotFoundException) when calling the DescribeAddon
-     operation: No addon: eks-pod-identity-agent found in cluster: demo\\n"            exit 255
-- Access denied: "\\nAn error occurred (AccessDeniedException) when calling the
-     ListPodIdentityAssociations operation: User: ... is not authorized ...\\n"        exit 255
-  (IAM's code is "AccessDenied", EKS's "AccessDeniedException"; the CLI prints the code
-  the service sent.)
-- Throttling is retried by the CLI (legacy retry mode, 5 attempts, random exponential
-  backoff of up to 1+2+4+8 s): a single ThrottlingException is invisible to the caller.
-  When all attempts fail: "\\nAn error occurred (ThrottlingException) when calling the
-     ListAddons operation (reached max retries: 4): Rate exceeded\\n"                  exit 255
-  (AWS_MAX_ATTEMPTS=N changes the count; "(reached max retries: N-1)".) 500/502/503/504
-  answers are retried the same way; other statuses are not retried.
+and pinned by Tests/E2E/test_aws_standin.py. Every one exits 255 with nothing on stdout:
+awscli v1 has no separate code for service errors (v2's 254 does not exist in v1), so the
+plugin must classify failures by their stderr text, quoted here exactly (\n = newline):
+- Not found (any service error has this shape; the code is whatever the service sent):
+    "\nAn error occurred (ResourceNotFoundException) when calling the DescribeAddon
+     operation: No addon: vpc-cni found in cluster: demo\n"
+    "\nAn error occurred (ResourceNotFoundException) when calling the
+     ListPodIdentityAssociations operation: No cluster found for name: ghost.\n"
+    "\nAn error occurred (NoSuchEntity) when calling the SimulatePrincipalPolicy
+     operation: Role ghost not found\n"
+- Access denied (EKS sends the code AccessDeniedException, IAM and STS AccessDenied):
+    "\nAn error occurred (AccessDeniedException) when calling the
+     ListPodIdentityAssociations operation: User: arn:aws:iam::123456789012:user/dev is
+     not authorized to perform: eks:ListPodIdentityAssociations on resource: ...\n"
+    "\nAn error occurred (AccessDenied) when calling the SimulatePrincipalPolicy
+     operation: <message>\n"
+- Throttling is retried by the CLI (legacy retry mode: 5 attempts, random exponential
+  backoff; about 12 s in all), so one ThrottlingException is invisible to the caller.
+  Once every attempt failed:
+    "\nAn error occurred (ThrottlingException) when calling the ListAddons operation
+     (reached max retries: 4): Rate exceeded\n"
+  AWS_MAX_ATTEMPTS=N makes that "(reached max retries: N-1)". Retried the same way: the
+  codes Throttling/ThrottlingException whatever the status (EKS sends 429, IAM 400), and
+  statuses 429, 500, 502, 503, 504. 400/403/404/409/501 errors are not retried.
 - Missing credentials (no AWS_* keys, empty config and credentials files, instance
-  metadata disabled): "\\nUnable to locate credentials. You can configure credentials by
-     running \\"aws configure\\".\\n"                                                     exit 255
-  The CLI fails before sending anything.
-- Connection refused: "\\nCould not connect to the endpoint URL:
-     \\"http://127.0.0.1:PORT/clusters/demo/addons\\"\\n"                                exit 255
-  Connection errors are retried too, so by default this takes several seconds.
-- Read timeout (--cli-read-timeout shorter than a delay fault):
-    "\\nRead timeout on endpoint URL: \\"http://127.0.0.1:PORT/...\\"\\n"                exit 255
+  metadata disabled) -- the only text WITHOUT the leading newline; nothing is sent:
+    "Unable to locate credentials. You can configure credentials by running
+     \"aws configure\".\n"
+- Connection refused (retried like throttling: about 8 s before it gives up):
+    "\nCould not connect to the endpoint URL:
+     \"http://127.0.0.1:PORT/clusters/demo/addons\"\n"
+- Read timeout (a delay fault longer than --cli-read-timeout; retried as well, so a
+  single slow answer goes unnoticed):
+    "\nRead timeout on endpoint URL:
+     \"http://127.0.0.1:PORT/clusters/demo/addons/eks-pod-identity-agent\"\n"
 - SimulatePrincipalPolicy switched off (the stand-in's NotImplemented, HTTP 501):
-    "\\nAn error occurred (NotImplemented) when calling the SimulatePrincipalPolicy
-     operation: ...\\n"                                                                 exit 255
-The CLI prints EKS timestamps as the raw epoch numbers it received ("createdAt":
-1795355166.202) and IAM ones as the ISO 8601 strings IAM sends, and decodes IAM policy
-documents (AssumeRolePolicyDocument, ...) into JSON objects.
+    "\nAn error occurred (NotImplemented) when calling the SimulatePrincipalPolicy
+     operation: SimulatePrincipalPolicy is switched off in this stand-in\n"
+On success the CLI prints EKS timestamps as the raw epoch numbers it received
+("createdAt": 1767225600.0) and IAM ones as the ISO 8601 strings IAM sends, and it decodes
+IAM policy documents (AssumeRolePolicyDocument, ...) into JSON objects.
 
 Test controls (JSON over HTTP, never forwarded to moto):
   POST /_standin/associations  {clusterName, namespace, serviceAccount, roleArn,
@@ -72,7 +82,8 @@ Test controls (JSON over HTTP, never forwarded to moto):
                                 issues? [{code, message, resourceIds}], createdAt?,
                                 modifiedAt?, region?, podIdentityAssociations?}
   POST /_standin/faults        {operation, status?, code?, message?, times? (null =
-                                always, default 1), delay? (seconds)}
+                                always, default 1), delay? (seconds)}: with a status the
+                                operation fails with that code; a delay alone slows it
   DELETE /_standin/faults
   POST /_standin/config        {simulate: bool}
   POST /_standin/reset         {moto?: bool (default true)}
@@ -272,6 +283,13 @@ def _statement_matches(statement: dict, action: str, resource: str) -> bool:
     return action_ok and resource_ok
 
 
+def _query_list(params: dict[str, str], name: str) -> list[str]:
+    """The values of a query-protocol list parameter (Name.member.1, Name.member.2, ...)."""
+    members = {int(key.rsplit(".", 1)[1]): value for key, value in params.items()
+               if re.fullmatch(re.escape(name) + r"\.member\.\d+", key)}
+    return [members[index] for index in sorted(members)]
+
+
 def _decode_policy(text: str) -> dict:
     # IAM sends policy documents URL-encoded; moto sometimes sends them plain.
     text = text.strip()
@@ -284,9 +302,13 @@ class _State:
     def __init__(self, simulate: bool):
         self.lock = threading.Lock()
         self.default_simulate = simulate
+        self.generation = 0
         self.clear()
 
     def clear(self) -> None:
+        # A request still in flight across a reset (say, one held by a delay fault after
+        # the CLI timed out) must not land in the next test's request log.
+        self.generation += 1
         self.simulate = self.default_simulate
         # (region, cluster) -> associationId -> association, in creation order
         self.associations: dict[tuple[str, str], dict[str, dict]] = {}
@@ -387,6 +409,7 @@ class _StandInApp:
                 return _Response.json({"error": f"bad control request: {error!r}"}, 400)
         with self.state.lock:
             fault = self.state.take_fault(request.operation)
+            generation = self.state.generation
         try:
             if fault and fault.get("delay"):
                 time.sleep(fault["delay"])
@@ -396,11 +419,12 @@ class _StandInApp:
         except AWSError as error:
             response = error.response(request.service)
         with self.state.lock:
-            self.state.requests.append({
-                "service": request.service, "operation": request.operation,
-                "method": request.method, "path": request.path, "region": request.region,
-                "status": response.status,
-            })
+            if generation == self.state.generation:
+                self.state.requests.append({
+                    "service": request.service, "operation": request.operation,
+                    "method": request.method, "path": request.path, "region": request.region,
+                    "status": response.status,
+                })
         return response
 
     def _serve(self, request: _Request) -> _Response:
@@ -657,16 +681,11 @@ class _StandInApp:
             document = self._iam(request, f"Get{capital}Policy", PolicyName=inline.text, **entity)
             policies.append((inline.text, kind,
                              _decode_policy(document.findtext(f".//{{{_IAM_NS}}}PolicyDocument"))))
-        for index in range(1, 1 + len([k for k in params if re.fullmatch(r"PolicyInputList\.member\.\d+", k)])):
-            policies.append((f"PolicyInputList.{index}", "none",
-                             json.loads(params[f"PolicyInputList.member.{index}"])))
+        for index, document in enumerate(_query_list(params, "PolicyInputList"), start=1):
+            policies.append((f"PolicyInputList.{index}", "none", json.loads(document)))
 
-        actions = [params[k] for k in sorted(
-            (k for k in params if re.fullmatch(r"ActionNames\.member\.\d+", k)),
-            key=lambda k: int(k.rsplit(".", 1)[1]))]
-        resources = [params[k] for k in sorted(
-            (k for k in params if re.fullmatch(r"ResourceArns\.member\.\d+", k)),
-            key=lambda k: int(k.rsplit(".", 1)[1]))] or ["*"]
+        actions = _query_list(params, "ActionNames")
+        resources = _query_list(params, "ResourceArns") or ["*"]
 
         root = ET.Element("SimulatePrincipalPolicyResponse", xmlns=_IAM_NS)
         result = ET.SubElement(root, "SimulatePrincipalPolicyResult")

@@ -6,11 +6,56 @@ kubectl (and tools that shell out to kubectl, like kubectl-xpid) against a
 scripted cluster. See `KubeEmulator` for the Python API and `main()` for the
 command line (`--scenario FILE.json --port 0 --port-file PATH`).
 
-MEASURED_KUBECTL_BEHAVIOUR
+Measured with the real kubectl v1.32.4 (/usr/bin/kubectl is the Google Cloud SDK
+dispatcher: it first sends `GET /version?timeout=5s` with User-Agent
+`kubectl-dispatcher/v1.0` and picks the kubectl matching the server's minor
+version, so SERVER_VERSION must stay v1.32.x). test_kube_emulator.py asserts
+each of these:
+
+(a) `kubectl get pods,secrets,providers -A -o json` with `list secrets` forbidden:
+    exit code 1. stdout still holds a complete `{"kind": "List", ...}` document
+    with the items of the types that worked (pods and providers). stderr has
+    `Error from server (Forbidden): secrets is forbidden: User "alice" cannot
+    list resource "secrets" in API group "" at the cluster scope`. Every list
+    is sent: GET /api/v1/pods (200), /api/v1/secrets (403),
+    /apis/pkg.crossplane.io/v1/providers (200). With `-o name` and with the
+    table output the other types are printed as well; only the exit code
+    shows the failure.
+(b) `kubectl get pods,foos,providers -A -o json` where `foos` is unknown:
+    exit code 1, stdout EMPTY (not even an empty List), stderr
+    `error: the server doesn't have a resource type "foos"`. kubectl sends no
+    list request at all. It only refreshes discovery (GET /api, GET /apis)
+    before giving up.
+(c) `kubectl api-resources -o name` always refreshes discovery, whatever is
+    cached: GET /api and GET /apis (aggregated discovery, the default here
+    and on real 1.30+ servers). With `"aggregatedDiscovery": false` it also
+    sends GET /api/v1 and GET /apis/G/V for every group version.
+    `kubectl get providers.v1.pkg.crossplane.io` with an empty discovery
+    cache: the same discovery requests, then
+    GET /apis/pkg.crossplane.io/v1/providers?limit=500. With a warm cache
+    (under $KUBECACHEDIR or ~/.kube/cache, keyed by host:port) only the list
+    is sent. Use a fresh cache directory per emulator, because ports get
+    reused.
+
+Other things kubectl depends on:
+  * Plain `kubectl get` asks for `as=Table` and gets a meta.k8s.io/v1 Table.
+  * kubectl 1.32 sends protobuf (application/vnd.kubernetes.protobuf) for
+    writes through its typed clients (`create configmap|secret|namespace|sa`,
+    `auth can-i`, `auth whoami`) and does not retry with JSON. Those types
+    are decoded here (see PROTO_MESSAGES). `apply`, `create -f`, `patch`,
+    `replace`, `delete` and `rollout` send JSON.
+  * `apply` validation needs /openapi/v3. Each PATCH operation advertises
+    `fieldValidation`, so kubectl sends `fieldValidation=Strict` and does not
+    validate on the client. /openapi/v2 is 404, which kubectl tolerates.
+  * `rollout status` does GET, then a list with fieldSelector
+    metadata.name=X, then a watch. A watch here is a chunked response that
+    stays open and sends no events. That is enough because the deployment
+    controller below converges synchronously.
 """
 from __future__ import annotations
 
 import argparse
+import base64
 import copy
 import hashlib
 import json
@@ -37,6 +82,7 @@ SERVER_VERSION = {
 }
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 JSON = "application/json"
+AGGREGATED_DISCOVERY = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 # Pod identity webhook constants (values copied from what the EKS / Azure
 # webhooks inject, so assertions in tests match real clusters).
@@ -403,6 +449,112 @@ def json_patch(doc, operations: list):
     return doc
 
 
+# --------------------------------------------------------------------------- protobuf request bodies
+
+# kubectl >= 1.32 encodes create/update bodies of built-in types as protobuf whenever it uses
+# its typed clients (`kubectl create configmap|secret|namespace|serviceaccount`, `kubectl auth
+# can-i`, `kubectl auth whoami`), and there is no JSON fallback. These are the field numbers
+# of the types those commands send (from the Kubernetes generated.proto files); fields not
+# listed are dropped. A leading `*` marks a repeated field, `map:` a map<string, ...>.
+_METADATA = {1: ("metadata", "ObjectMeta")}
+PROTO_MESSAGES = {
+    "ObjectMeta": {1: ("name", "string"), 2: ("generateName", "string"), 3: ("namespace", "string"),
+                   5: ("uid", "string"), 6: ("resourceVersion", "string"), 11: ("labels", "map:string"),
+                   12: ("annotations", "map:string"), 13: ("ownerReferences", "*OwnerReference"),
+                   14: ("finalizers", "*string")},
+    "OwnerReference": {1: ("kind", "string"), 3: ("name", "string"), 4: ("uid", "string"),
+                       5: ("apiVersion", "string"), 6: ("controller", "bool"), 7: ("blockOwnerDeletion", "bool")},
+    "ObjectReference": {1: ("kind", "string"), 2: ("namespace", "string"), 3: ("name", "string"),
+                        4: ("uid", "string"), 5: ("apiVersion", "string")},
+    "LocalObjectReference": {1: ("name", "string")},
+    "ConfigMap": {**_METADATA, 2: ("data", "map:string"), 3: ("binaryData", "map:bytes"), 4: ("immutable", "bool")},
+    "Secret": {**_METADATA, 2: ("data", "map:bytes"), 3: ("type", "string"), 4: ("stringData", "map:string"),
+               5: ("immutable", "bool")},
+    "Namespace": {**_METADATA, 2: ("spec", "NamespaceSpec")},
+    "NamespaceSpec": {1: ("finalizers", "*string")},
+    "ServiceAccount": {**_METADATA, 2: ("secrets", "*ObjectReference"), 3: ("imagePullSecrets", "*LocalObjectReference"),
+                       4: ("automountServiceAccountToken", "bool")},
+    "SelfSubjectAccessReview": {**_METADATA, 2: ("spec", "SelfSubjectAccessReviewSpec")},
+    "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes"),
+                                    2: ("nonResourceAttributes", "NonResourceAttributes")},
+    "ResourceAttributes": {1: ("namespace", "string"), 2: ("verb", "string"), 3: ("group", "string"),
+                           4: ("version", "string"), 5: ("resource", "string"), 6: ("subresource", "string"),
+                           7: ("name", "string")},
+    "NonResourceAttributes": {1: ("path", "string"), 2: ("verb", "string")},
+    "SelfSubjectReview": {**_METADATA},
+}
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+
+
+def _varint(buf: bytes, i: int) -> tuple:
+    result = shift = 0
+    while True:
+        byte = buf[i]
+        result |= (byte & 0x7F) << shift
+        i, shift = i + 1, shift + 7
+        if byte < 0x80:
+            return result, i
+
+
+def _proto_fields(buf: bytes):
+    """Yield (field number, value) where value is an int (varint) or bytes (length-delimited)."""
+    i = 0
+    while i < len(buf):
+        key, i = _varint(buf, i)
+        wire_type = key & 7
+        if wire_type == 0:
+            value, i = _varint(buf, i)
+        elif wire_type == 2:
+            length, i = _varint(buf, i)
+            value, i = buf[i:i + length], i + length
+        else:  # fixed32/fixed64: no field we decode uses them
+            value, i = None, i + (4 if wire_type == 5 else 8)
+        yield key >> 3, value
+
+
+def _decode_proto_value(value, kind: str):
+    if kind == "string":
+        return value.decode("utf-8")
+    if kind == "bytes":
+        return base64.b64encode(value).decode("ascii")
+    if kind == "bool":
+        return bool(value)
+    if kind.startswith("map:"):
+        entry = dict(_proto_fields(value))
+        return {entry.get(1, b"").decode("utf-8"): _decode_proto_value(entry.get(2, b""), kind[4:])}
+    return _decode_proto_message(value, kind)
+
+
+def _decode_proto_message(buf: bytes, message: str) -> dict:
+    fields = PROTO_MESSAGES[message]
+    out: dict = {}
+    for number, value in _proto_fields(buf):
+        if number not in fields:
+            continue
+        name, kind = fields[number]
+        decoded = _decode_proto_value(value, kind.lstrip("*"))
+        if kind.startswith("map:"):
+            out.setdefault(name, {}).update(decoded)
+        elif kind.startswith("*"):
+            out.setdefault(name, []).append(decoded)
+        elif decoded != "":  # gogo protobuf writes empty strings that JSON would omit
+            out[name] = decoded
+    return out
+
+
+def decode_k8s_protobuf(body: bytes) -> dict:
+    """Decode a `k8s\\0`-prefixed runtime.Unknown envelope into the equivalent JSON object."""
+    if not body.startswith(b"k8s\x00"):
+        raise bad_request("the body of the request was in an unknown format")
+    envelope = dict(_proto_fields(body[4:]))
+    type_meta = dict(_proto_fields(envelope.get(1, b"")))
+    api_version, kind = type_meta.get(1, b"").decode(), type_meta.get(2, b"").decode()
+    if kind not in PROTO_MESSAGES:
+        raise ApiError(415, "UnsupportedMediaType", f"kube emulator cannot decode protobuf {kind}; "
+                       f"send JSON instead (e.g. kubectl create -f / kubectl apply -f)")
+    return {"apiVersion": api_version, "kind": kind, **_decode_proto_message(envelope.get(2, b""), kind)}
+
+
 # --------------------------------------------------------------------------- identity webhooks
 
 def _add_env(container: dict, name: str, value: str) -> None:
@@ -611,6 +763,57 @@ class Registry:
                      for entry in t.discovery_entries()]
         return {"kind": "APIResourceList", "apiVersion": "v1",
                 "groupVersion": f"{group}/{version}" if group else version, "resources": resources}
+
+    def aggregated(self, core: bool) -> dict:
+        """apidiscovery.k8s.io/v2 APIGroupDiscoveryList: all of /api or /apis in one document."""
+        groups = [""] if core else list(dict.fromkeys(t.group for t in self._types if t.group))
+        items = [{"metadata": {"name": group, "creationTimestamp": None}, "versions": [
+            {"version": version, "freshness": "Current",
+             "resources": [_aggregated_resource(t) for t in self._types if (t.group, t.version) == (group, version)]}
+            for version in self.versions(group)]} for group in groups]
+        return {"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {},
+                "items": items}
+
+    def openapi_index(self) -> dict:
+        paths = {}
+        for t in self._types:
+            gv_path = f"apis/{t.group}/{t.version}" if t.group else f"api/{t.version}"
+            doc = json.dumps(self.openapi_document(t.group, t.version), sort_keys=True).encode()
+            paths[gv_path] = {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={hashlib.sha512(doc).hexdigest()[:32].upper()}"}
+        return {"paths": paths}
+
+    def openapi_document(self, group: str, version: str) -> dict:
+        """Just enough OpenAPI v3 for kubectl: each PATCH operation declares `fieldValidation`,
+        so kubectl leaves validation to the server (which accepts anything) instead of needing
+        schemas. Strategic merge is not declared, so `kubectl apply` computes patches from its
+        compiled-in types (built-ins) or as JSON merge patches (custom resources), as with CRDs."""
+        paths = {}
+        for t in self._types:
+            if (t.group, t.version) != (group, version) or "patch" not in t.verbs:
+                continue
+            prefix = f"/apis/{t.group}/{t.version}" if t.group else f"/api/{t.version}"
+            scope = "/namespaces/{namespace}" if t.namespaced else ""
+            paths[f"{prefix}{scope}/{t.plural}/{{name}}"] = {"patch": {
+                "x-kubernetes-group-version-kind": {"group": t.group, "version": t.version, "kind": t.kind},
+                "parameters": [{"name": "fieldValidation", "in": "query", "schema": {"type": "string"}}],
+                "requestBody": {"content": {c: {"schema": {"type": "object"}} for c in (
+                    "application/json-patch+json", "application/merge-patch+json", "application/apply-patch+yaml")}},
+                "responses": {"200": {"description": "OK"}}}}
+        return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": SERVER_VERSION["gitVersion"]},
+                "paths": paths, "components": {"schemas": {}}}
+
+
+def _aggregated_resource(t: ResourceType) -> dict:
+    kind = {"group": t.group, "version": t.version, "kind": t.kind}
+    entry = {"resource": t.plural, "responseKind": kind, "scope": "Namespaced" if t.namespaced else "Cluster",
+             "singularResource": t.singular or t.kind.lower(), "verbs": list(t.verbs)}
+    if t.short_names:
+        entry["shortNames"] = list(t.short_names)
+    if t.categories:
+        entry["categories"] = list(t.categories)
+    if t.has_status and "get" in t.verbs:
+        entry["subresources"] = [{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]
+    return entry
 
 
 # --------------------------------------------------------------------------- cluster state
@@ -1038,17 +1241,20 @@ class Request:
     body: bytes
 
     def json_body(self):
+        if self.headers.get("content-type", "").startswith(PROTOBUF):
+            return decode_k8s_protobuf(self.body)
         try:
             return json.loads(self.body or b"null")
         except ValueError:
             raise bad_request("the body of the request was in an unknown format") from None
 
     def logged_body(self):
+        """The body as JSON when it decodes (protobuf included), else as text; None when empty."""
         if not self.body:
             return None
         try:
-            return json.loads(self.body)
-        except ValueError:
+            return self.json_body()
+        except ApiError:
             return self.body.decode("utf-8", "replace")
 
 
@@ -1127,6 +1333,11 @@ class Api:
             return Response.json(200, SERVER_VERSION)
         if path in ("/healthz", "/livez", "/readyz"):
             return Response(200, b"ok", "text/plain; charset=utf-8")
+        if path in ("/api", "/apis") and self._wants_aggregated_discovery(req):
+            with self.cluster.lock:
+                response = Response.json(200, registry.aggregated(core=path == "/api"))
+            response.content_type = AGGREGATED_DISCOVERY
+            return response
         if path == "/api":
             return Response.json(200, {"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
                 {"clientCIDR": "0.0.0.0/0", "serverAddress": req.headers.get("host", "127.0.0.1")}]})
@@ -1151,12 +1362,23 @@ class Api:
                 return Response.json(200, registry.resource_list(group, version))
         return self._resource_request(req, group, version, rest.strip("/").split("/"))
 
+    def _wants_aggregated_discovery(self, req: Request) -> bool:
+        # Real 1.30+ servers answer kubectl's first Accept choice, so kubectl needs just /api and /apis.
+        # `"aggregatedDiscovery": false` emulates an older server: kubectl then fetches every group/version.
+        return self.scenario.get("aggregatedDiscovery", True) and \
+            "as=APIGroupDiscoveryList" in req.headers.get("accept", "") and "v=v2;" in req.headers.get("accept", "")
+
     def _openapi(self, path: str) -> Response:
-        # Only enough for kubectl to conclude that no schema is published:
-        # kubectl then skips client-side validation instead of failing.
-        if path == "/openapi/v3":
-            return Response.json(200, {"paths": {}})
-        return Response.page_not_found()
+        # OpenAPI v2 is answered 404: kubectl tolerates that once v3 is available.
+        registry = self.cluster.registry
+        with self.cluster.lock:
+            if path == "/openapi/v3":
+                return Response.json(200, registry.openapi_index())
+            m = re.fullmatch(r"/openapi/v3/(?:api/(v1)|apis/([^/]+)/([^/]+))", path)
+            group, version = ("", m[1]) if m and m[1] else (m[2], m[3]) if m else (None, None)
+            if group is None or version not in registry.versions(group):
+                return Response.page_not_found()
+            return Response.json(200, registry.openapi_document(group, version))
 
     @staticmethod
     def _parse_resource_path(parts: list):

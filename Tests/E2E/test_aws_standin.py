@@ -5,6 +5,7 @@ since kubectl-xpid classifies failures from exactly that output.
 """
 
 import json
+import os
 import pathlib
 import re
 import socket
@@ -343,6 +344,8 @@ def test_persistent_throttling_exhausts_retries(standin, demo):
         "\nAn error occurred (ThrottlingException) when calling the ListAddons operation "
         "(reached max retries: 1): Rate exceeded\n"))
     assert operations(standin, before) == ["ListAddons", "ListAddons"]
+    standin.clear_faults()
+    aws_json(standin, "eks", "list-addons", "--cluster-name", CLUSTER)
 
 
 def test_delay_beyond_read_timeout(standin, demo):
@@ -386,3 +389,24 @@ def test_request_log_records_every_operation(standin, demo):
         ("DescribeAddon", "/clusters/demo/addons/eks-pod-identity-agent", 200),
         ("DescribeAddon", "/clusters/demo/addons/vpc-cni", 404),
     ]
+
+
+def test_program_mode_seeds_and_serves_until_stdin_closes(standin, tmp_path):
+    spec = tmp_path / "spec.json"
+    spec.write_text(json.dumps(demo_spec()))
+    # Reuses the module's moto_server, so no second one has to start.
+    program = subprocess.Popen(
+        [sys.executable, str(pathlib.Path(__file__).parent / "aws_standin.py"),
+         "--moto-port", str(standin.moto_port), "--seed", str(spec)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        started = json.loads(program.stdout.readline())
+        assert started["env"]["AWS_ENDPOINT_URL"] == started["url"]
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **started["env"]}
+        done = subprocess.run(["aws", "eks", "describe-pod-identity-association", "--cluster-name",
+                               CLUSTER, "--association-id", started["seed"]["associationIds"][0]],
+                              env=env, capture_output=True, text=True, timeout=60)
+        assert json.loads(done.stdout)["association"]["roleArn"] == APP_ROLE_ARN
+    finally:
+        program.stdin.close()
+        assert program.wait(timeout=10) == 0

@@ -56,7 +56,7 @@ public enum CloudRead<Value: Sendable & Equatable>: Sendable, Equatable {
     }
 }
 
-public struct CloudError: Sendable, Equatable {
+public struct CloudError: Error, Sendable, Equatable {
     public enum Kind: String, Sendable, Equatable {
         case cliMissing, notLoggedIn, accessDenied, timeout, malformedOutput, notFound, other
     }

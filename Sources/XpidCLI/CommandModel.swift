@@ -1,0 +1,103 @@
+import Foundation
+import XpidCore
+
+/// One flag of the command line. Help text, parsing and shell completions all come from these.
+public struct FlagSpec: Sendable, Equatable {
+    public var long: String
+    public var short: Character?
+    /// Placeholder for the value (`FILE`, `NAME`); nil for a boolean flag.
+    public var value: String?
+    public var help: String
+    public var choices: [String]
+    public var repeatable: Bool
+    public var completesFiles: Bool
+
+    init(_ long: String, short: Character? = nil, value: String? = nil, choices: [String] = [], repeatable: Bool = false, files: Bool = false, _ help: String) {
+        self.long = long
+        self.short = short
+        self.value = value
+        self.help = help
+        self.choices = choices
+        self.repeatable = repeatable
+        self.completesFiles = files
+    }
+}
+
+public struct CommandSpec: Sendable, Equatable {
+    public var name: String
+    public var abstract: String
+    public var usage: String
+    public var flags: [FlagSpec]
+    /// Values for the positional argument, for completion.
+    public var positionalChoices: [String]
+}
+
+public enum CommandModel {
+    public static let version = "0.1.0"
+
+    static let help = FlagSpec("help", short: "h", "Show help for the command.")
+
+    static let kubectlFlags: [FlagSpec] = [
+        FlagSpec("kubeconfig", value: "FILE", files: true, "Path to the kubeconfig file (kubectl's flag; KUBECONFIG is honoured too)."),
+        FlagSpec("context", value: "NAME", "The kubeconfig context to use."),
+        FlagSpec("cluster", value: "NAME", "The kubeconfig cluster to use."),
+        FlagSpec("user", value: "NAME", "The kubeconfig user to use."),
+        FlagSpec("as", value: "USER", "Username to impersonate."),
+        FlagSpec("as-group", value: "GROUP", repeatable: true, "Group to impersonate (repeatable)."),
+        FlagSpec("request-timeout", value: "DURATION", "kubectl's per-request timeout, e.g. 30s."),
+        FlagSpec("namespace", short: "n", value: "NS", "Narrow namespaced objects (namespaced ProviderConfigs) to this namespace."),
+    ]
+
+    static let scopeFlags: [FlagSpec] = [
+        FlagSpec("crossplane-namespace", value: "NS", "Where Crossplane runs (default: where the Crossplane Deployment is, else crossplane-system)."),
+        FlagSpec("subject", value: "NAME", repeatable: true, "Only report on this subject (name or kind/name; repeatable)."),
+        FlagSpec("only", value: "CHECK-ID", repeatable: true, "Only report these checks (repeatable)."),
+        FlagSpec("skip", value: "CHECK-ID", repeatable: true, "Do not report these checks (repeatable)."),
+        FlagSpec("method", value: "METHOD", choices: IdentityMethod.allCases.map(\.rawValue), "Override the inferred identity method for every subject."),
+    ]
+
+    static let cloudFlags: [FlagSpec] = [
+        FlagSpec("cloud", value: "CLOUD", choices: ["aws", "azure", "gcp", "auto"], "The cloud (default auto: from Node providerID/labels)."),
+        FlagSpec("no-cloud", "Cluster-side checks only; cloud checks are skipped."),
+        FlagSpec("cluster-name", value: "NAME", "EKS cluster name (default: discovered from the kubeconfig context or exec args)."),
+        FlagSpec("region", value: "REGION", "AWS region (default: discovered from the context, exec args or server URL)."),
+    ]
+
+    static let toolFlags: [FlagSpec] = [
+        FlagSpec("kubectl", value: "PATH", files: true, "kubectl to run (env XPID_KUBECTL; default kubectl on PATH)."),
+        FlagSpec("aws", value: "PATH", files: true, "aws CLI to run (env XPID_AWS; default aws on PATH)."),
+    ]
+
+    static let outputFlags: [FlagSpec] = [
+        FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json"], "Output format: text (default) or json (schema kubectl-xpid/report/v1)."),
+        FlagSpec("no-color", "No colour, ASCII status tags (also NO_COLOR)."),
+        FlagSpec("fail-on", value: "LEVEL", choices: ["warn", "fail"], "Exit 1 when a finding is at or above this level (default fail)."),
+        FlagSpec("verbose", short: "v", "Print every external command with its duration to stderr."),
+        FlagSpec("timeout", value: "DURATION", "Budget for each external command, e.g. 60s or 2m (default 60s)."),
+        FlagSpec("concurrency", value: "N", "How many cloud calls run at once (default 8)."),
+    ]
+
+    public static let verify = CommandSpec(
+        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (read-only); prints the report.",
+        usage: "kubectl xpid verify [flags]",
+        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + [help], positionalChoices: [])
+
+    public static let checks = CommandSpec(
+        name: "checks", abstract: "List the check catalogue.", usage: "kubectl xpid checks [-o text|json|markdown]",
+        flags: [FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json", "markdown"], "Output format (default text)."), help], positionalChoices: [])
+
+    public static let explain = CommandSpec(
+        name: "explain", abstract: "Explain what a check looks at, why it matters and how to fix it.", usage: "kubectl xpid explain CHECK-ID",
+        flags: [help], positionalChoices: Catalog.descriptions.map(\.id))
+
+    public static let versionCommand = CommandSpec(
+        name: "version", abstract: "Print the version.", usage: "kubectl xpid version", flags: [help], positionalChoices: [])
+
+    public static let completion = CommandSpec(
+        name: "completion", abstract: "Print a shell completion script (bash, zsh or fish).", usage: "kubectl xpid completion bash|zsh|fish",
+        flags: [help], positionalChoices: ["bash", "zsh", "fish"])
+
+    public static let commands: [CommandSpec] = [verify, checks, explain, versionCommand, completion]
+
+    public static func command(_ name: String) -> CommandSpec? { commands.first { $0.name == name } }
+}

@@ -1,0 +1,53 @@
+import Foundation
+import XpidCore
+
+/// Help in the OVERVIEW / USAGE / OPTIONS / SUBCOMMANDS layout, generated from the command model.
+public enum Help {
+    public static func root() -> String {
+        var s = """
+            OVERVIEW: Verify workload identity for Crossplane providers and the package manager
+            on EKS (Pod Identity): every link from the ServiceAccount to the IAM role.
+
+            USAGE: kubectl xpid <subcommand> [flags]
+
+            SUBCOMMANDS:
+
+            """
+        for c in CommandModel.commands {
+            s += "  " + c.name.padding(toLength: 12, withPad: " ", startingAt: 0) + c.abstract + "\n"
+        }
+        s += """
+
+            EXIT CODES:
+              0   no finding at or above --fail-on
+              1   findings at or above --fail-on (fail by default; errors count as failures)
+              2   could not run: kubectl missing, cluster unreachable, essential read forbidden, timeout
+              64  usage error
+
+            See 'kubectl xpid <subcommand> --help' for the flags of a subcommand.
+
+            """
+        return s
+    }
+
+    public static func command(_ spec: CommandSpec) -> String {
+        var s = "OVERVIEW: \(spec.abstract)\n\nUSAGE: \(spec.usage)\n\nOPTIONS:\n"
+        for f in spec.flags {
+            var left = f.short.map { "-\($0), " } ?? "    "
+            left += "--\(f.long)"
+            if let v = f.value { left += " \(v)" }
+            let padded = left.count < 34 ? left.padding(toLength: 34, withPad: " ", startingAt: 0) : left + "\n" + String(repeating: " ", count: 36)
+            s += "  \(padded)\(f.help)\n"
+        }
+        if spec.name == "explain" || spec.name == "completion" {
+            s += "\nARGUMENTS:\n  \(spec.positionalChoices.joined(separator: ", "))\n"
+        }
+        return s
+    }
+
+    public static func usageError(_ e: UsageError) -> String {
+        let usage = e.command.flatMap(CommandModel.command).map(\.usage) ?? "kubectl xpid <subcommand> [flags]"
+        let helpHint = e.command.map { "kubectl xpid \($0) --help" } ?? "kubectl xpid --help"
+        return "error: \(e.message)\nUsage: \(usage)\nSee '\(helpHint)'.\n"
+    }
+}

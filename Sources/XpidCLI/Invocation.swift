@@ -1,0 +1,46 @@
+import Foundation
+import XpidCore
+import XpidGather
+
+public enum OutputFormat: String, Sendable, Equatable {
+    case text, json, markdown
+}
+
+public enum Shell: String, Sendable, Equatable, CaseIterable {
+    case bash, zsh, fish
+}
+
+public struct VerifyOptions: Sendable, Equatable {
+    public var kubectlFlags = KubectlFlags()
+    public var gather = GatherOptions()
+    public var subjects: [String] = []
+    public var only: [String] = []
+    public var skip: [String] = []
+    public var output: OutputFormat = .text
+    public var noColor = false
+    public var failOn: FindingStatus = .fail
+    public var verbose = false
+    public var timeout: Double = 60
+    public var kubectl: String?
+    public var aws: String?
+
+    public init() {}
+}
+
+/// What the user asked for: a pure value parsed from argv, run by `XpidCLI.run`.
+public enum Invocation: Sendable, Equatable {
+    case verify(VerifyOptions)
+    case checks(OutputFormat)
+    case explain(String)
+    case version
+    case completion(Shell)
+    /// kubectl's plugin completion protocol (`kubectl_complete-xpid` calls `kubectl-xpid __complete ARGS…`).
+    case complete([String])
+    /// Help for the root (nil) or for a command.
+    case help(String?)
+}
+
+public struct UsageError: Error, Equatable, Sendable {
+    public var message: String
+    public var command: String?
+}

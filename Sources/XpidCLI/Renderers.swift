@@ -1,0 +1,141 @@
+import Foundation
+import XpidCore
+
+/// How text output looks: glyphs or ASCII tags, colour or not.
+public struct TextStyle: Sendable, Equatable {
+    public var unicode: Bool
+    public var color: Bool
+
+    public init(unicode: Bool, color: Bool) {
+        self.unicode = unicode
+        self.color = color
+    }
+
+    /// Colour only on a TTY and never with --no-color/NO_COLOR; ASCII tags with --no-color or a non-UTF-8 locale.
+    public static func detect(noColor: Bool, isTTY: Bool, environment: [String: String]) -> TextStyle {
+        let locale = environment["LC_ALL"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LC_CTYPE"].flatMap { $0.isEmpty ? nil : $0 } ?? environment["LANG"] ?? ""
+        let utf8 = locale.uppercased().contains("UTF-8") || locale.uppercased().contains("UTF8")
+        return TextStyle(unicode: utf8 && !noColor, color: isTTY && !noColor)
+    }
+
+    func glyph(_ status: FindingStatus) -> String {
+        let text: String
+        switch (status, unicode) {
+        case (.pass, true): text = "✔"
+        case (.warn, true): text = "⚠"
+        case (.fail, true): text = "✗"
+        case (.skip, true): text = "–"
+        case (.error, true): text = "!"
+        case (.pass, false): text = "[OK]"
+        case (.warn, false): text = "[WARN]"
+        case (.fail, false): text = "[FAIL]"
+        case (.skip, false): text = "[SKIP]"
+        case (.error, false): text = "[ERR]"
+        }
+        guard color else { return text }
+        let code: String
+        switch status {
+        case .pass: code = "32"
+        case .warn: code = "33"
+        case .fail, .error: code = "31"
+        case .skip: code = "2"
+        }
+        return "\u{1B}[\(code)m\(text)\u{1B}[0m"
+    }
+
+    func bold(_ s: String) -> String { color ? "\u{1B}[1m\(s)\u{1B}[0m" : s }
+}
+
+public enum TextRenderer {
+    public static func render(_ report: Report, style: TextStyle) -> String {
+        var out = ""
+        let c = report.cluster
+        var where_ = [c.cloud.rawValue]
+        if let n = c.name { where_.append(n) }
+        if let r = c.region { where_.append(r) }
+        out += style.bold("kubectl xpid verify") + " — context \(c.context ?? "(none)") (\(where_.joined(separator: ", ")))\n"
+        for note in report.notes { out += "  \(note)\n" }
+
+        var order = [clusterSubjectID]
+        order += report.subjects.map(\.id).filter { id in report.findings.contains { $0.subject == id } }
+        for id in order {
+            let findings = report.findings.filter { $0.subject == id }
+            guard !findings.isEmpty else { continue }
+            out += "\n"
+            if let s = report.subjects.first(where: { $0.id == id }) {
+                let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? "no ServiceAccount found"
+                out += style.bold("► \(id)") + "  method \(s.method) (\(s.methodEvidence)); \(sa)\n"
+            } else {
+                out += style.bold("► \(id)") + "\n"
+            }
+            let width = min(36, findings.map(\.check.count).max() ?? 0)
+            for f in findings {
+                out += "  \(style.glyph(f.status)) \(f.check.padding(toLength: max(width, f.check.count), withPad: " ", startingAt: 0))  \(f.message)\n"
+                if let r = f.remediation, f.status == .warn || f.status == .fail || f.status == .error {
+                    out += "      fix: \(r.summary)\n"
+                    for command in r.commands { out += "    \(style.unicode ? "→" : "->") \(command)\n" }
+                }
+            }
+        }
+        let s = report.summary
+        out += "\n" + style.bold("Summary:") + " \(s.pass) passed, \(s.warn) warning\(s.warn == 1 ? "" : "s"), \(s.fail) failed, \(s.skip) skipped, \(s.error) error\(s.error == 1 ? "" : "s")\n"
+        return out
+    }
+}
+
+public enum JSONRenderer {
+    public static func render<T: Encodable>(_ value: T) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(value) else { return "{}\n" }
+        return String(decoding: data, as: UTF8.self) + "\n"
+    }
+}
+
+/// The catalogue in three forms: `checks`, `checks -o json`, `checks -o markdown` (the README table).
+public enum CatalogRenderer {
+    public static func text() -> String {
+        var out = ""
+        for m in Mechanism.allCases {
+            let list = Catalog.descriptions.filter { $0.mechanism == m }
+            guard !list.isEmpty else { continue }
+            out += "\(m.rawValue)\n"
+            for d in list {
+                out += "  \(d.id.padding(toLength: 34, withPad: " ", startingAt: 0))\(d.title)\(d.cloud ? " (cloud)" : "")\n"
+            }
+        }
+        return out
+    }
+
+    public static func json() -> String {
+        let items: [JSONValue] = Catalog.descriptions.map { d in
+            [
+                "id": .string(d.id), "title": .string(d.title), "summary": .string(d.summary), "rationale": .string(d.rationale),
+                "remediation": .string(d.remediation), "mechanism": .string(d.mechanism.rawValue), "scope": .string(d.scope.rawValue),
+                "cloud": .bool(d.cloud), "dependsOn": .array(d.dependsOn.map(JSONValue.string)),
+            ]
+        }
+        return JSONRenderer.render(JSONValue.object(["schema": "kubectl-xpid/checks/v1", "checks": .array(items)]))
+    }
+
+    public static func markdown() -> String {
+        var out = "| ID | Area | What passes | Cloud |\n|---|---|---|---|\n"
+        for d in Catalog.descriptions {
+            let summary = d.summary.replacingOccurrences(of: "|", with: "\\|")
+            out += "| `\(d.id)` | \(d.mechanism.rawValue) | \(summary) | \(d.cloud ? "yes" : "") |\n"
+        }
+        return out
+    }
+
+    public static func explain(_ id: String) -> String? {
+        guard let d = Catalog.description(id) else { return nil }
+        var out = "\(d.id) — \(d.title)\n\n"
+        out += "What passes:\n  \(d.summary)\n\nWhy it matters:\n  \(d.rationale)\n\nHow to fix:\n  \(d.remediation)\n"
+        out += "\nArea: \(d.mechanism.rawValue); evaluated per \(d.scope == .cluster ? "cluster" : "subject")\(d.cloud ? "; needs the cloud CLI (skipped with --no-cloud)" : "")\n"
+        if !d.dependsOn.isEmpty { out += "Skipped when these fail first: \(d.dependsOn.joined(separator: ", "))\n" }
+        out += "\nExamples:\n"
+        for e in d.passing { out += "  pass: \(e.name)\n" }
+        for e in d.failing { out += "  \(e.expected.rawValue): \(e.name)\n" }
+        return out
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+
+/// The one result model every renderer reads (text and JSON never disagree).
+public struct Report: Sendable, Equatable {
+    public static let schema = "kubectl-xpid/report/v1"
+
+    public struct Tool: Sendable, Equatable { public var name: String; public var version: String }
+
+    public struct SubjectSummary: Sendable, Equatable {
+        public var id: String
+        public var kind: String
+        public var name: String
+        public var namespace: String
+        public var serviceAccount: String?
+        public var method: String
+        public var methodEvidence: String
+    }
+
+    public struct Summary: Sendable, Equatable {
+        public var pass = 0, warn = 0, fail = 0, skip = 0, error = 0
+
+        public init(_ findings: [Finding]) {
+            for f in findings {
+                switch f.status {
+                case .pass: pass += 1
+                case .warn: warn += 1
+                case .fail: fail += 1
+                case .skip: skip += 1
+                case .error: error += 1
+                }
+            }
+        }
+    }
+
+    public var tool: Tool
+    public var generatedAt: Date
+    public var cluster: ClusterInfo
+    public var subjects: [SubjectSummary]
+    public var findings: [Finding]
+    /// Notes about how the run went (what was discovered, what was not possible); text output only.
+    public var notes: [String]
+
+    public init(version: String, generatedAt: Date, cluster: ClusterInfo, subjects: [Subject], findings: [Finding], notes: [String] = []) {
+        tool = Tool(name: "kubectl-xpid", version: version)
+        self.generatedAt = generatedAt
+        self.cluster = cluster
+        self.subjects = subjects.map {
+            SubjectSummary(id: $0.id, kind: $0.kind.rawValue, name: $0.name, namespace: $0.namespace, serviceAccount: $0.serviceAccountName, method: $0.method.rawValue, methodEvidence: $0.methodEvidence)
+        }
+        self.findings = findings
+        self.notes = notes
+    }
+
+    public var summary: Summary { Summary(findings) }
+
+    public var hasFixable: Bool { findings.contains { $0.fixable && ($0.status == .fail || $0.status == .warn) } }
+
+    /// True when some finding is at or above the threshold (`--fail-on`).
+    public func fails(at threshold: FindingStatus) -> Bool {
+        findings.contains { $0.status.severity >= threshold.severity && $0.status.severity > 0 }
+    }
+}
+
+extension Report: Encodable {
+    private enum Keys: String, CodingKey {
+        case schema, tool, generatedAt, cluster, summary, subjects, findings
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(Self.schema, forKey: .schema)
+        try c.encode(["name": tool.name, "version": tool.version], forKey: .tool)
+        try c.encode(Timestamp.format(generatedAt), forKey: .generatedAt)
+        let cluster: [String: JSONValue] = [
+            "context": self.cluster.context.map(JSONValue.string) ?? .null,
+            "server": self.cluster.server.map(JSONValue.string) ?? .null,
+            "cloud": .string(self.cluster.cloud.rawValue),
+            "cloudEvidence": .string(self.cluster.cloudEvidence),
+            "name": self.cluster.name.map(JSONValue.string) ?? .null,
+            "region": self.cluster.region.map(JSONValue.string) ?? .null,
+        ]
+        try c.encode(cluster, forKey: .cluster)
+        let s = summary
+        try c.encode(["pass": s.pass, "warn": s.warn, "fail": s.fail, "skip": s.skip, "error": s.error], forKey: .summary)
+        let subjects: [JSONValue] = self.subjects.map {
+            [
+                "id": .string($0.id), "kind": .string($0.kind), "name": .string($0.name), "namespace": .string($0.namespace),
+                "serviceAccount": $0.serviceAccount.map(JSONValue.string) ?? .null, "method": .string($0.method), "methodEvidence": .string($0.methodEvidence),
+            ]
+        }
+        try c.encode(subjects, forKey: .subjects)
+        let findings: [JSONValue] = self.findings.map { f in
+            [
+                "check": .string(f.check), "status": .string(f.status.rawValue), "subject": .string(f.subject), "message": .string(f.message),
+                "evidence": .object(f.evidence.mapValues(JSONValue.string)),
+                "remediation": f.remediation.map { ["summary": .string($0.summary), "commands": .array($0.commands.map(JSONValue.string))] } ?? .null,
+                "fixable": .bool(f.fixable),
+            ]
+        }
+        try c.encode(findings, forKey: .findings)
+    }
+}

@@ -1,0 +1,191 @@
+import Foundation
+import XpidCore
+
+/// How a command ended. A non-zero exit is data, not an error.
+public enum Termination: Sendable, Equatable {
+    case exited(Int32)
+    case signaled(Int32)
+    /// The executable could not be started (not found, not executable).
+    case launchFailed(String)
+    case timedOut(seconds: Double)
+}
+
+public struct CommandResult: Sendable, Equatable {
+    public var argv: [String]
+    public var termination: Termination
+    public var stdout: Data
+    public var stderr: Data
+    public var duration: Double
+
+    public init(argv: [String], termination: Termination, stdout: Data = Data(), stderr: Data = Data(), duration: Double = 0) {
+        self.argv = argv
+        self.termination = termination
+        self.stdout = stdout
+        self.stderr = stderr
+        self.duration = duration
+    }
+
+    public var succeeded: Bool { termination == .exited(0) }
+    public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+    public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
+
+    /// The command as a user would type it in a shell (for messages, never executed).
+    public var displayCommand: String { argv.map(Commands.quote).joined(separator: " ") }
+}
+
+/// Runs an argv (never through a shell). Implementations must not throw: every outcome is a `CommandResult`.
+public protocol CommandRunner: Sendable {
+    func run(_ argv: [String], timeout: Double) async -> CommandResult
+}
+
+/// Runs processes with Foundation's `Process`, waiting through `terminationHandler`
+/// (`waitUntilExit` polls and costs ~50 ms per call on Linux) and draining stdout and
+/// stderr concurrently so a large output cannot fill a pipe and deadlock.
+public struct ProcessRunner: CommandRunner {
+    public var environment: [String: String]?
+
+    public init(environment: [String: String]? = nil) {
+        self.environment = environment
+    }
+
+    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
+        guard let program = argv.first else { return CommandResult(argv: argv, termination: .launchFailed("empty command")) }
+        guard let executable = Self.resolve(program, path: (environment ?? ProcessInfo.processInfo.environment)["PATH"]) else {
+            return CommandResult(argv: argv, termination: .launchFailed("\(program): command not found"))
+        }
+        let start = Date()
+        let process = Process()
+        process.executableURL = executable
+        process.arguments = Array(argv.dropFirst())
+        if let environment { process.environment = environment }
+        let outPipe = Pipe()
+        let errPipe = Pipe()
+        process.standardOutput = outPipe
+        process.standardError = errPipe
+        process.standardInput = FileHandle.nullDevice
+
+        let exited = AsyncSignal()
+        process.terminationHandler = { _ in exited.fire() }
+        do {
+            try process.run()
+        } catch {
+            return CommandResult(argv: argv, termination: .launchFailed("\(program): \(error.localizedDescription)"))
+        }
+        async let out = Self.drain(outPipe.fileHandleForReading)
+        async let err = Self.drain(errPipe.fileHandleForReading)
+
+        // The timer terminates (then kills) a process that outlives its budget; the
+        // termination handler fires either way.
+        let timedOut = Flag()
+        let pid = process.processIdentifier
+        let timer = DispatchWorkItem {
+            timedOut.set()
+            kill(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if !exited.hasFired { kill(pid, SIGKILL) } }
+        }
+        DispatchQueue.global().asyncAfter(deadline: .now() + max(timeout, 0.001), execute: timer)
+        await exited.wait()
+        timer.cancel()
+        let stdout = await out
+        let stderr = await err
+        let duration = Date().timeIntervalSince(start)
+        let termination: Termination
+        if timedOut.isSet {
+            termination = .timedOut(seconds: timeout)
+        } else if process.terminationReason == .uncaughtSignal {
+            termination = .signaled(process.terminationStatus)
+        } else {
+            termination = .exited(process.terminationStatus)
+        }
+        return CommandResult(argv: argv, termination: termination, stdout: stdout, stderr: stderr, duration: duration)
+    }
+
+    private static func drain(_ handle: FileHandle) async -> Data {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                let data = handle.readDataToEndOfFile()
+                continuation.resume(returning: data)
+            }
+        }
+    }
+
+    /// Resolves a program through PATH; a name containing `/` is used as given.
+    public static func resolve(_ program: String, path: String?) -> URL? {
+        let fm = FileManager.default
+        if program.contains("/") {
+            return fm.isExecutableFile(atPath: program) ? URL(fileURLWithPath: program) : nil
+        }
+        for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
+            let candidate = "\(dir)/\(program)"
+            if fm.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+        }
+        return nil
+    }
+}
+
+/// A one-shot signal that async code can wait on.
+final class AsyncSignal: @unchecked Sendable {
+    private let lock = NSLock()
+    private var fired = false
+    private var waiters: [CheckedContinuation<Void, Never>] = []
+
+    func fire() {
+        let pending: [CheckedContinuation<Void, Never>] = lock.withLock {
+            fired = true
+            defer { waiters = [] }
+            return waiters
+        }
+        pending.forEach { $0.resume() }
+    }
+
+    func wait() async {
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let resumeNow: Bool = lock.withLock {
+                if fired { return true }
+                waiters.append(c)
+                return false
+            }
+            if resumeNow { c.resume() }
+        }
+    }
+
+    var hasFired: Bool { lock.withLock { fired } }
+}
+
+final class Flag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}
+
+/// Records every command with its duration and, with `-v`, prints it to stderr.
+public final class RecordingRunner: CommandRunner, @unchecked Sendable {
+    private let base: any CommandRunner
+    private let verbose: Bool
+    private let lock = NSLock()
+    private var log: [CommandResult] = []
+
+    public init(_ base: any CommandRunner, verbose: Bool) {
+        self.base = base
+        self.verbose = verbose
+    }
+
+    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
+        let result = await base.run(argv, timeout: timeout)
+        lock.withLock { log.append(result) }
+        if verbose {
+            let status: String
+            switch result.termination {
+            case .exited(let c): status = "exit \(c)"
+            case .signaled(let s): status = "signal \(s)"
+            case .launchFailed(let m): status = "not started: \(m)"
+            case .timedOut(let t): status = "timed out after \(Int(t))s"
+            }
+            FileHandle.standardError.write(Data(String(format: "+ %@  (%.0f ms, %@)\n", result.displayCommand, result.duration * 1000, status).utf8))
+        }
+        return result
+    }
+
+    public var commands: [CommandResult] { lock.withLock { log } }
+}

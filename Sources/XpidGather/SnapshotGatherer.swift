@@ -1,0 +1,263 @@
+import Foundation
+import XpidCore
+
+public struct GatherOptions: Sendable, Equatable {
+    public var crossplaneNamespace: String?
+    /// `-n`: narrows namespaced objects that live outside the Crossplane namespace (namespaced ProviderConfigs).
+    public var namespace: String?
+    public var cloud: Cloud?
+    public var noCloud = false
+    public var clusterName: String?
+    public var region: String?
+    public var concurrency = 8
+    public var methodOverride: IdentityMethod?
+    public var now = Date()
+
+    public init() {}
+}
+
+/// The result of gathering: a snapshot plus what was discovered along the way.
+public struct Gathered: Sendable {
+    public var snapshot: Snapshot
+    public var notes: [String]
+}
+
+/// The resource types the checks read, and where. Each is fetched once per run, batched.
+enum Resource: String, CaseIterable {
+    case nodes, deployments, daemonsets, pods, serviceaccounts
+    case providers, functions, deploymentruntimeconfigs, imageconfigs
+    case awsProviderConfigs, awsMProviderConfigs, awsMClusterProviderConfigs
+
+    /// The `plural.group` name, as `kubectl api-resources -o name` prints it.
+    var discoveryName: String {
+        switch self {
+        case .nodes, .pods, .serviceaccounts: return rawValue
+        case .deployments, .daemonsets: return "\(rawValue).apps"
+        case .providers, .functions, .deploymentruntimeconfigs, .imageconfigs: return "\(rawValue).pkg.crossplane.io"
+        case .awsProviderConfigs: return "providerconfigs.aws.upbound.io"
+        case .awsMProviderConfigs: return "providerconfigs.aws.m.upbound.io"
+        case .awsMClusterProviderConfigs: return "clusterproviderconfigs.aws.m.upbound.io"
+        }
+    }
+
+    var plural: String { String(discoveryName.split(separator: ".")[0]) }
+
+    var group: String {
+        let parts = discoveryName.split(separator: ".", maxSplits: 1)
+        return parts.count > 1 ? String(parts[1]) : ""
+    }
+
+    var isCRD: Bool { group.hasSuffix("crossplane.io") || group.hasSuffix("upbound.io") }
+}
+
+/// Reads everything the checks need with a constant number of kubectl calls (independent of the
+/// number of Providers): context, discovery, one cluster-wide batch, one batch in the Crossplane
+/// namespace, one in kube-system. Cloud reads run concurrently afterwards.
+public struct SnapshotGatherer: Sendable {
+    public var kubectl: Kubectl
+    public var awsExecutable: String
+    public var runner: any CommandRunner
+    public var options: GatherOptions
+
+    public init(kubectl: Kubectl, awsExecutable: String = "aws", runner: any CommandRunner, options: GatherOptions) {
+        self.kubectl = kubectl
+        self.awsExecutable = awsExecutable
+        self.runner = runner
+        self.options = options
+    }
+
+    public func gather() async -> Result<Gathered, KubectlFailure> {
+        async let contextCall = kubectl.currentContext()
+        async let discoveryCall = kubectl.apiResources()
+        let context: KubeconfigContext
+        switch await contextCall {
+        case .success(let c): context = c
+        case .failure(let f): _ = await discoveryCall; return .failure(f)
+        }
+        let served: Set<String>
+        switch await discoveryCall {
+        case .success(let s): served = s
+        case .failure(let f): return .failure(f)
+        }
+
+        var notes: [String] = []
+        var snapshot = Snapshot(options: EvaluationOptions(methodOverride: options.methodOverride, cloudDisabledReason: options.noCloud ? "--no-cloud" : nil, now: options.now))
+        snapshot.cluster.context = context.contextName
+        snapshot.cluster.server = context.server
+        let available = Set(Resource.allCases.filter { served.contains($0.discoveryName) })
+        for r in Resource.allCases where r.isCRD && !available.contains(r) {
+            snapshot.reads[ResourceRead(resource: r.plural, group: r.group)] = .notInstalled
+        }
+        snapshot.crossplaneInstalled = available.contains(.providers)
+        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
+
+        // Cluster-wide batch: nodes, Crossplane objects, ProviderConfigs, and Deployments (to find Crossplane).
+        let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
+            .filter { available.contains($0) }
+        switch await kubectl.getBatch(clusterWide.map(\.discoveryName), namespace: nil) {
+        case .failure(let f): return .failure(f)
+        case .success(let batch): record(batch, requested: clusterWide, namespace: nil, into: &snapshot)
+        }
+
+        let (namespace, nsEvidence) = crossplaneNamespace(snapshot)
+        snapshot.crossplaneNamespace = namespace
+        if snapshot.crossplaneInstalled { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
+        snapshot.deployments.removeAll { $0.metadata.namespace != namespace }
+
+        var cloud: Cloud
+        var cloudEvidence: String
+        if let forced = options.cloud, forced != .unknown {
+            (cloud, cloudEvidence) = (forced, "--cloud \(forced.rawValue)")
+        } else {
+            (cloud, cloudEvidence) = CloudDetection.detect(nodes: snapshot.nodes)
+            if cloud == .unknown, context.server.flatMap(CloudDetection.eksRegion(fromServer:)) != nil {
+                (cloud, cloudEvidence) = (.aws, "API server \(context.server ?? "") is an EKS endpoint")
+            }
+        }
+        snapshot.cluster.cloud = cloud
+        snapshot.cluster.cloudEvidence = cloudEvidence
+
+        // Namespaced batches, concurrently: the Crossplane namespace, and kube-system for the agent on EKS.
+        let xpResources: [Resource] = [.pods, .serviceaccounts]
+        async let xpBatch = kubectl.getBatch(xpResources.map(\.discoveryName), namespace: namespace)
+        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? [.daemonsets, .pods] : []
+        async let agentBatch = kubectl.getBatch(agentResources.map(\.discoveryName), namespace: "kube-system")
+        switch await xpBatch {
+        case .failure(let f): _ = await agentBatch; return .failure(f)
+        case .success(let batch): record(batch, requested: xpResources, namespace: namespace, into: &snapshot)
+        }
+        switch await agentBatch {
+        case .failure(let f): return .failure(f)
+        case .success(let batch): record(batch, requested: agentResources, namespace: "kube-system", into: &snapshot)
+        }
+        if let ns = options.namespace {
+            snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
+        }
+
+        discoverClusterIdentity(context, into: &snapshot, notes: &notes)
+        if cloud == .aws {
+            snapshot.aws = await gatherAWS(snapshot, notes: &notes)
+        } else {
+            snapshot.aws = .unavailable(cloud == .unknown ? "cloud not identified" : "not an EKS cluster")
+        }
+        return .success(Gathered(snapshot: snapshot, notes: notes))
+    }
+
+    /// Where the Crossplane Deployment runs, unless given with `--crossplane-namespace`.
+    func crossplaneNamespace(_ s: Snapshot) -> (String, String) {
+        if let given = options.crossplaneNamespace { return (given, "--crossplane-namespace") }
+        let core = s.deployments.first { d in
+            d.metadata.labels["app"] == "crossplane" || d.template.spec.containers.contains { ($0.image ?? "").contains("crossplane/crossplane") }
+        } ?? s.deployments.first { $0.metadata.name == "crossplane" }
+        if let ns = core?.metadata.namespace { return (ns, "where Deployment \(core?.metadata.name ?? "crossplane") runs") }
+        if let ns = s.deployments.first(where: { $0.metadata.labels["pkg.crossplane.io/revision"] != nil })?.metadata.namespace {
+            return (ns, "where package Deployments run")
+        }
+        return ("crossplane-system", "default; no Crossplane Deployment found")
+    }
+
+    func record(_ batch: Kubectl.BatchResult, requested: [Resource], namespace: String?, into s: inout Snapshot) {
+        for r in requested {
+            let read = ResourceRead(resource: r.plural, group: r.group, namespace: namespace)
+            if let denied = batch.forbidden.first(where: { $0.resource == r.plural && $0.group == r.group }) {
+                s.reads[read] = .forbidden(verb: denied.verb, message: denied.message)
+            } else if let failure = batch.failures.first(where: { $0.contains("\"\(r.plural)\"") || $0.contains(r.discoveryName) }) {
+                s.reads[read] = .failed(failure)
+            } else {
+                s.reads[read] = .ok
+            }
+        }
+        for item in batch.items {
+            let apiVersion = item["apiVersion"].string ?? ""
+            let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+            switch (group, item["kind"].string ?? "") {
+            case ("", "Node"): s.nodes.append(Node(item))
+            case ("", "Pod"): s.pods.append(Pod(item))
+            case ("", "ServiceAccount"): s.serviceAccounts.append(ServiceAccount(item))
+            case ("apps", "Deployment"): s.deployments.append(Deployment(item))
+            case ("apps", "DaemonSet"): s.daemonSets.append(DaemonSet(item))
+            case ("pkg.crossplane.io", "Provider"): s.packages.append(CrossplanePackage(kind: .provider, item))
+            case ("pkg.crossplane.io", "Function"): s.packages.append(CrossplanePackage(kind: .function, item))
+            case ("pkg.crossplane.io", "DeploymentRuntimeConfig"): s.runtimeConfigs.append(DeploymentRuntimeConfig(item))
+            case ("pkg.crossplane.io", "ImageConfig"): s.imageConfigs.append(ImageConfig(item))
+            case ("aws.upbound.io", "ProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsLegacy, item))
+            case ("aws.m.upbound.io", "ProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsNamespaced, item))
+            case ("aws.m.upbound.io", "ClusterProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsCluster, item))
+            default: break
+            }
+        }
+    }
+
+    /// EKS cluster name and region: flags first, then the context name (an EKS ARN), the kubeconfig
+    /// exec args (`aws eks get-token --cluster-name …`), the server URL, node labels.
+    func discoverClusterIdentity(_ context: KubeconfigContext, into s: inout Snapshot, notes: inout [String]) {
+        var name = options.clusterName.map { ($0, "--cluster-name") }
+        var region = options.region.map { ($0, "--region") }
+        for candidate in [context.contextName, context.clusterName].compactMap({ $0 }) {
+            if let eks = CloudDetection.eksCluster(fromARN: candidate) {
+                if name == nil { name = (eks.name, "kubeconfig context \(candidate)") }
+                if region == nil { region = (eks.region, "kubeconfig context \(candidate)") }
+            }
+        }
+        let exec = CloudDetection.eksCluster(fromExecArgs: context.execArgs)
+        if name == nil, let n = exec.name { name = (n, "kubeconfig exec args (\(context.execCommand ?? "exec")))") }
+        if region == nil, let r = exec.region ?? context.execEnv["AWS_REGION"] ?? context.execEnv["AWS_DEFAULT_REGION"] {
+            region = (r, "kubeconfig exec args (\(context.execCommand ?? "exec"))")
+        }
+        if region == nil, let server = context.server, let r = CloudDetection.eksRegion(fromServer: server) { region = (r, "API server URL \(server)") }
+        if region == nil, let r = s.nodes.compactMap({ $0.metadata.labels["topology.kubernetes.io/region"] }).first { region = (r, "node label topology.kubernetes.io/region") }
+        if name == nil, let n = s.nodes.compactMap({ $0.metadata.labels["alpha.eksctl.io/cluster-name"] }).first { name = (n, "node label alpha.eksctl.io/cluster-name") }
+        s.cluster.name = name?.0
+        s.cluster.nameEvidence = name?.1
+        s.cluster.region = region?.0
+        s.cluster.regionEvidence = region?.1
+        if s.cluster.cloud == .aws {
+            if let name { notes.append("EKS cluster name \(name.0) (from \(name.1))") }
+            if let region { notes.append("AWS region \(region.0) (from \(region.1))") }
+        }
+    }
+
+    func gatherAWS(_ s: Snapshot, notes: inout [String]) async -> AWSFacts {
+        if options.noCloud { return .unavailable("--no-cloud") }
+        guard let clusterName = s.cluster.name else {
+            let e = CloudError(kind: .other, message: "EKS cluster name unknown (not in the context name, kubeconfig exec args or node labels); pass --cluster-name", command: "kubectl xpid verify --cluster-name <NAME>")
+            return AWSFacts(cluster: .failed(e), podIdentityAddon: .failed(e), associations: .failed(e))
+        }
+        let aws = AWSCLI(executable: awsExecutable, region: s.cluster.region, runner: runner)
+        async let cluster = aws.describeCluster(clusterName)
+        async let addon = aws.describeAddon(cluster: clusterName, addon: PodIdentityFacts.addonName)
+        async let listed = aws.listPodIdentityAssociations(cluster: clusterName)
+        // Roles named by ProviderConfig assumeRoleChains are known before any association is described.
+        let chainRoles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
+        var facts = AWSFacts(cluster: await cluster, podIdentityAddon: await addon, associations: await listed)
+
+        // Describe only the associations of subjects' ServiceAccounts (list has no roleArn).
+        let subjects = SubjectResolver.subjects(in: s)
+        let wanted = Set(subjects.compactMap { sub in sub.serviceAccountName.map { "\(sub.namespace)/\($0)" } })
+        let toDescribe = (facts.associations.value ?? []).filter { wanted.contains("\($0.namespace)/\($0.serviceAccount)") }.map(\.id)
+        facts.describedAssociations = await concurrentMap(toDescribe) { id in await aws.describePodIdentityAssociation(cluster: clusterName, id: id) }
+
+        let associationRoles = facts.describedAssociations.values.compactMap { $0.value?.roleArn }
+        let roles = Array(Set(associationRoles).union(chainRoles)).sorted()
+        facts.roles = await concurrentMap(roles) { arn in await aws.getRole(arn: arn) }
+        return facts
+    }
+
+    /// Runs `body` for each key with at most `options.concurrency` calls in flight.
+    func concurrentMap<V: Sendable>(_ keys: [String], _ body: @escaping @Sendable (String) async -> V) async -> [String: V] {
+        let limit = max(1, options.concurrency)
+        return await withTaskGroup(of: (String, V).self) { group in
+            var results: [String: V] = [:]
+            var iterator = keys.makeIterator()
+            for _ in 0..<limit {
+                guard let key = iterator.next() else { break }
+                group.addTask { (key, await body(key)) }
+            }
+            while let (key, value) = await group.next() {
+                results[key] = value
+                if let next = iterator.next() { group.addTask { (next, await body(next)) } }
+            }
+            return results
+        }
+    }
+}
