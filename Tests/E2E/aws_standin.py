@@ -263,24 +263,27 @@ def _without_nulls(record: dict) -> dict:
 
 def _wildcard_match(pattern: str, value: str, ignore_case: bool) -> bool:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE | re.DOTALL if ignore_case else re.DOTALL) is not None
+    flags = (re.IGNORECASE | re.DOTALL) if ignore_case else re.DOTALL
+    return re.fullmatch(regex, value, flags) is not None
 
 
 def _as_list(value) -> list:
     return [value] if isinstance(value, (str, dict)) else list(value or [])
 
 
+def _element_matches(statement: dict, element: str, value: str, ignore_case: bool) -> bool:
+    """Whether `value` is covered by Action/Resource, or left out by NotAction/NotResource."""
+    if element in statement:
+        return any(_wildcard_match(p, value, ignore_case) for p in _as_list(statement[element]))
+    negated = "Not" + element
+    return negated in statement and not any(
+        _wildcard_match(p, value, ignore_case) for p in _as_list(statement[negated]))
+
+
 def _statement_matches(statement: dict, action: str, resource: str) -> bool:
-    if "Action" in statement:
-        action_ok = any(_wildcard_match(p, action, True) for p in _as_list(statement["Action"]))
-    else:
-        action_ok = not any(_wildcard_match(p, action, True) for p in _as_list(statement.get("NotAction")))
-    if "Resource" in statement:
-        resource_ok = any(_wildcard_match(p, resource, False) for p in _as_list(statement["Resource"]))
-    else:
-        resource_ok = ("NotResource" in statement and not any(
-            _wildcard_match(p, resource, False) for p in _as_list(statement["NotResource"])))
-    return action_ok and resource_ok
+    # IAM action names are case-insensitive; resource ARNs are not.
+    return (_element_matches(statement, "Action", action, ignore_case=True)
+            and _element_matches(statement, "Resource", resource, ignore_case=False))
 
 
 def _query_list(params: dict[str, str], name: str) -> list[str]:
@@ -291,7 +294,7 @@ def _query_list(params: dict[str, str], name: str) -> list[str]:
 
 
 def _decode_policy(text: str) -> dict:
-    # IAM sends policy documents URL-encoded; moto sometimes sends them plain.
+    # IAM sends policy documents URL-encoded; moto does too, except in GetPolicyVersion.
     text = text.strip()
     return json.loads(text if text.startswith("{") else urllib.parse.unquote(text))
 

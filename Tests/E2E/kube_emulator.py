@@ -68,6 +68,7 @@ import socket
 import sys
 import threading
 import time
+import traceback
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -105,6 +106,7 @@ class ResourceType:
     singular: str = ""
     has_status: bool = True   # status is a subresource: main-resource writes keep the old status
     custom: bool = False      # CRD-backed: no strategic merge patch, like a real server
+    scalable: bool = False    # has the autoscaling/v1 `scale` subresource (`kubectl scale`)
 
     @property
     def api_version(self) -> str:
@@ -130,6 +132,10 @@ class ResourceType:
         if self.has_status and "get" in self.verbs:
             entries.append({"name": f"{self.plural}/status", "singularName": "", "namespaced": self.namespaced,
                             "kind": self.kind, "verbs": ["get", "patch", "update"]})
+        if self.scalable:
+            entries.append({"name": f"{self.plural}/scale", "singularName": "", "namespaced": self.namespaced,
+                            "group": "autoscaling", "version": "v1", "kind": "Scale",
+                            "verbs": ["get", "patch", "update"]})
         return entries
 
 
@@ -146,7 +152,7 @@ BUILTIN_RESOURCES = (
     _rt("", "secrets", "Secret", True, has_status=False),
     _rt("", "events", "Event", True, ["ev"], has_status=False),
     _rt("", "services", "Service", True, ["svc"], categories=("all",)),
-    _rt("apps", "deployments", "Deployment", True, ["deploy"], categories=("all",)),
+    _rt("apps", "deployments", "Deployment", True, ["deploy"], categories=("all",), scalable=True),
     _rt("apps", "daemonsets", "DaemonSet", True, ["ds"], categories=("all",)),
     _rt("apps", "replicasets", "ReplicaSet", True, ["rs"], categories=("all",)),
     _rt("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd", "crds"]),
@@ -204,6 +210,12 @@ def bad_request(message: str) -> ApiError:
 
 def invalid(rt: ResourceType, name: str, message: str) -> ApiError:
     return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {message}', _details(rt, name))
+
+
+def unsupported_patch_type() -> ApiError:
+    return ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted media "
+                    "types include: application/json-patch+json, application/merge-patch+json, "
+                    "application/apply-patch+yaml")
 
 
 # --------------------------------------------------------------------------- time
@@ -447,6 +459,18 @@ def json_patch(doc, operations: list):
         else:
             raise PatchError(f"Unexpected kind: {kind}")
     return doc
+
+
+def apply_patch(doc: dict, patch_type: str, patch) -> dict:
+    """Apply a PATCH body; server-side apply is approximated as a strategic merge of the applied config."""
+    try:
+        if patch_type == "application/json-patch+json":
+            return json_patch(doc, patch)
+        if patch_type == "application/merge-patch+json":
+            return json_merge_patch(doc, patch)
+        return strategic_merge_patch(doc, patch)
+    except PatchError as error:
+        raise ApiError(422, "Invalid", str(error)) from None
 
 
 # --------------------------------------------------------------------------- protobuf request bodies
@@ -811,8 +835,12 @@ def _aggregated_resource(t: ResourceType) -> dict:
         entry["shortNames"] = list(t.short_names)
     if t.categories:
         entry["categories"] = list(t.categories)
-    if t.has_status and "get" in t.verbs:
-        entry["subresources"] = [{"subresource": "status", "responseKind": kind, "verbs": ["get", "patch", "update"]}]
+    subresources = [("status", kind)] if t.has_status and "get" in t.verbs else []
+    if t.scalable:
+        subresources.append(("scale", {"group": "autoscaling", "version": "v1", "kind": "Scale"}))
+    if subresources:
+        entry["subresources"] = [{"subresource": name, "responseKind": response_kind,
+                                  "verbs": ["get", "patch", "update"]} for name, response_kind in subresources]
     return entry
 
 
@@ -996,28 +1024,18 @@ class Cluster:
     def patch(self, rt, ns, name, patch_type: str, patch, dry_run: bool, manager: str | None,
               subresource: str = "") -> dict:
         if patch_type == "application/strategic-merge-patch+json" and rt.custom:
-            raise ApiError(415, "UnsupportedMediaType", "the body of the request was in an unknown format - accepted "
-                           "media types include: application/json-patch+json, application/merge-patch+json, "
-                           "application/apply-patch+yaml")
+            raise unsupported_patch_type()  # CRDs have no patch strategy metadata
         with self.lock:
             old = self._objects.get(self._key(rt, ns, name))
             if patch_type == "application/apply-patch+yaml":
                 if not manager:
                     raise invalid(rt, name, "fieldManager: Required value: is required for apply patch")
                 if old is None:  # server-side apply creates missing objects
-                    return self.create(rt, ns, patch, dry_run, manager, "Apply")
+                    body = {**patch, "metadata": {**(patch.get("metadata") or {}), "name": name}}
+                    return self.create(rt, ns, body, dry_run, manager, "Apply")
             if old is None:
                 raise not_found(rt, name)
-            current = self._present(rt, old)
-            try:
-                if patch_type == "application/json-patch+json":
-                    patched = json_patch(current, patch)
-                elif patch_type == "application/merge-patch+json":
-                    patched = json_merge_patch(current, patch)
-                else:  # strategic merge, and server-side apply approximated as a strategic merge
-                    patched = strategic_merge_patch(current, patch)
-            except PatchError as error:
-                raise ApiError(422, "Invalid", str(error)) from None
+            patched = apply_patch(self._present(rt, old), patch_type, patch)
             operation = "Apply" if patch_type == "application/apply-patch+yaml" else "Update"
             return self._write(rt, old, patched, dry_run, manager, operation, subresource)
 
@@ -1291,6 +1309,9 @@ class Api:
                 response = self._route(req)
             except ApiError as error:
                 response = Response.json(error.code, error.status())
+            except Exception as error:  # an emulator bug: answer like a server would, keep serving
+                traceback.print_exc()
+                response = Response.json(500, ApiError(500, "InternalError", f"kube emulator: {error!r}").status())
         with self._log_lock:
             self.log.append({"method": req.method, "path": req.path, "query": req.query,
                              "contentType": req.headers.get("content-type"), "accept": req.headers.get("accept"),
@@ -1399,7 +1420,8 @@ class Api:
         # Namespaced resources may be listed across namespaces but never addressed by name without one;
         # cluster-scoped ones never live under /namespaces/.
         if (ns is not None and not rt.namespaced) or (ns is None and rt.namespaced and name is not None) \
-                or sub not in (None, "status") or (sub and not rt.has_status):
+                or sub not in (None, "status", "scale") or (sub == "status" and not rt.has_status) \
+                or (sub == "scale" and not rt.scalable):
             return Response.page_not_found()
         verb = self._verb(req, name)
         if verb not in rt.verbs:
@@ -1408,7 +1430,21 @@ class Api:
         self._authorize(verb, rt, ns, name, sub)
         if rt.kind in ("SelfSubjectAccessReview", "SelfSubjectReview"):
             return Response.json(201, self._review(rt, req.json_body()))
+        if sub == "scale":
+            return self._scale(req, verb, rt, ns, name)
         return self._crud(req, verb, rt, ns, name, sub or "")
+
+    def _scale(self, req: Request, verb: str, rt: ResourceType, ns: str, name: str) -> Response:
+        """The autoscaling/v1 Scale view of a Deployment; writes go to its spec.replicas."""
+        obj = self.cluster.get(rt, ns, name)
+        if verb in ("patch", "update"):
+            body = req.json_body()
+            content_type = req.headers.get("content-type", "").split(";")[0].strip()
+            scale = apply_patch(_scale_of(obj), content_type, body) if verb == "patch" else body
+            replicas = (scale.get("spec") or {}).get("replicas", 0)
+            obj = self.cluster.patch(rt, ns, name, "application/merge-patch+json", {"spec": {"replicas": replicas}},
+                                     req.query.get("dryRun") == "All", req.query.get("fieldManager"))
+        return Response.json(200, _scale_of(obj))
 
     @staticmethod
     def _verb(req: Request, name: str | None) -> str:
@@ -1446,12 +1482,18 @@ class Api:
             content_type = req.headers.get("content-type", "").split(";")[0].strip()
             if content_type not in ("application/json-patch+json", "application/merge-patch+json",
                                     "application/strategic-merge-patch+json", "application/apply-patch+yaml"):
-                raise ApiError(415, "UnsupportedMediaType", f"the body of the request was in an unknown format - "
-                               f"accepted media types include: application/json-patch+json, "
-                               f"application/merge-patch+json, application/apply-patch+yaml")
+                raise unsupported_patch_type()
             return Response.json(200, cluster.patch(rt, ns, name, content_type, req.json_body(), dry_run, manager, sub))
+        # kubectl sends delete options, dryRun included, as a DeleteOptions body
+        dry_run = dry_run or "All" in (req.json_body() or {}).get("dryRun", [])
         if verb == "delete":
             return Response.json(200, cluster.delete(rt, ns, name, dry_run))
+        if verb == "deletecollection":
+            items, rv = cluster.list(rt, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
+            deleted = [cluster.delete(rt, ns or o["metadata"].get("namespace"), o["metadata"]["name"], dry_run)
+                       for o in items]
+            return Response.json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                                       "metadata": {"resourceVersion": rv}, "items": deleted})
         raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
 
     # -- authorization
@@ -1486,6 +1528,17 @@ class Api:
             status = {"allowed": not denied}
         return {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {"creationTimestamp": None},
                 "spec": body.get("spec", {}), "status": status}
+
+
+def _scale_of(obj: dict) -> dict:
+    meta = obj["metadata"]
+    selector = obj.get("spec", {}).get("selector", {}).get("matchLabels", {})
+    return {"kind": "Scale", "apiVersion": "autoscaling/v1",
+            "metadata": {k: meta[k] for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
+                         if k in meta},
+            "spec": {"replicas": obj.get("spec", {}).get("replicas", 1)},
+            "status": {"replicas": obj.get("status", {}).get("replicas", 0),
+                       "selector": ",".join(f"{k}={v}" for k, v in selector.items())}}
 
 
 # --------------------------------------------------------------------------- HTTP plumbing
@@ -1576,7 +1629,8 @@ class KubeEmulator:
     def start(self) -> int:
         self._server = _Server(self._address, _Handler)
         self._server.emulator = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="kube-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="kube-emulator", daemon=True)
         self._thread.start()
         return self.port
 
@@ -1659,19 +1713,27 @@ class KubeEmulator:
     def write_kubeconfig(self, path: str, context: str = "test", cluster_name: str = "test-cluster",
                          user_name: str = "test-user", namespace: str | None = None,
                          extra_user_fields: dict | None = None) -> str:
-        """Write a kubeconfig (YAML) whose current context points at this server with a dummy token."""
-        q = json.dumps  # JSON strings are valid YAML double-quoted scalars, even for ARNs with ':' and '/'
-        user_fields = {"token": "dummy", **(extra_user_fields or {})}
-        lines = ["apiVersion: v1", "kind: Config", "clusters:", f"- name: {q(cluster_name)}", "  cluster:",
-                 f"    server: {q(self.url)}", "contexts:", f"- name: {q(context)}", "  context:",
-                 f"    cluster: {q(cluster_name)}", f"    user: {q(user_name)}"]
-        if namespace:
-            lines.append(f"    namespace: {q(namespace)}")
-        lines += [f"current-context: {q(context)}", "users:", f"- name: {q(user_name)}", "  user:"]
-        lines += [f"    {key}: {q(value)}" for key, value in user_fields.items()]  # flow style for nested values
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write("\n".join(lines) + "\n")
-        return path
+        """Write a kubeconfig whose current context points at this server (see module `write_kubeconfig`)."""
+        return write_kubeconfig(path, self.url, context=context, cluster_name=cluster_name, user_name=user_name,
+                                namespace=namespace, extra_user_fields=extra_user_fields)
+
+
+def write_kubeconfig(path: str, server: str, *, context: str = "test", cluster_name: str = "test-cluster",
+                     user_name: str = "test-user", namespace: str | None = None,
+                     extra_user_fields: dict | None = None) -> str:
+    """Write a YAML kubeconfig for `server` with a dummy bearer token (no exec plugin binary needed)."""
+    q = json.dumps  # JSON strings are valid YAML double-quoted scalars, even for ARNs with ':' and '/'
+    user_fields = {"token": "dummy", **(extra_user_fields or {})}
+    lines = ["apiVersion: v1", "kind: Config", "clusters:", f"- name: {q(cluster_name)}", "  cluster:",
+             f"    server: {q(server)}", "contexts:", f"- name: {q(context)}", "  context:",
+             f"    cluster: {q(cluster_name)}", f"    user: {q(user_name)}"]
+    if namespace:
+        lines.append(f"    namespace: {q(namespace)}")
+    lines += [f"current-context: {q(context)}", "users:", f"- name: {q(user_name)}", "  user:"]
+    lines += [f"    {key}: {q(value)}" for key, value in user_fields.items()]  # flow style for nested values
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return path
 
 
 def main(argv: list | None = None) -> int:

@@ -23,8 +23,7 @@ public struct Finding: Sendable, Equatable {
 
 public let clusterSubjectID = "cluster"
 
-/// Runs checks in catalogue order and applies chain semantics: once a link fails (or could not be
-/// evaluated) for a subject, the links that depend on it are `skip` with "blocked by <check>".
+/// Runs checks in catalogue order and applies chain semantics: once a link fails for a subject, the links that depend on it are `skip` with "blocked by <check>".
 public struct CheckEngine: Sendable {
     public var checks: [any Check]
 
@@ -64,7 +63,9 @@ public struct CheckEngine: Sendable {
     ) -> [CheckResult] {
         for dep in d.dependsOn {
             let status = outcome[dep]?[subjectID] ?? outcome[dep]?[clusterSubjectID]
-            if let status, status == .fail || status == .error {
+            // Only a failed link blocks: after an `error` (could not evaluate) the dependent
+            // links still run and say for themselves what they cannot know.
+            if let status, status == .fail {
                 blocked[d.id, default: [:]][subjectID] = dep
                 return [.skip("blocked by \(dep) (\(status.rawValue))")]
             }

@@ -1,0 +1,800 @@
+"""The real kubectl against kube_emulator: every emulated feature, as kubectl sees it.
+
+Run: python3 -m pytest Tests/E2E/test_kube_emulator.py -q
+"""
+from __future__ import annotations
+
+import copy
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest_kube import KUBECTL, Kube, kube  # noqa: F401  (kube is a fixture)
+from kube_emulator import KubeEmulator, ScenarioError, write_kubeconfig
+
+NS = "crossplane-system"
+ROLE_ARN = "arn:aws:iam::123456789012:role/crossplane-provider-aws"
+EKS_CONTEXT = "arn:aws:eks:us-east-2:123456789012:cluster/prod-eks"
+POD_NAME = re.compile(r"^provider-aws-[0-9a-f]{10}-[a-z0-9]{5}$")
+
+CRDS = [
+    {"group": "pkg.crossplane.io", "version": "v1", "plural": "providers", "kind": "Provider",
+     "namespaced": False, "categories": ["crossplane", "pkg"]},
+    {"group": "pkg.crossplane.io", "version": "v1beta1", "plural": "deploymentruntimeconfigs",
+     "kind": "DeploymentRuntimeConfig", "namespaced": False},
+    {"group": "aws.upbound.io", "version": "v1beta1", "plural": "providerconfigs", "kind": "ProviderConfig",
+     "namespaced": False},
+]
+
+
+def deployment(name="provider-aws", sa="provider-aws", replicas=1, labels=None, **pod_spec) -> dict:
+    labels = labels or {"pkg.crossplane.io/provider": name}
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": NS, "generation": 1, "creationTimestamp": "2024-05-01T10:00:00Z"},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
+                 "template": {"metadata": {"labels": labels},
+                              "spec": {"serviceAccountName": sa,
+                                       "containers": [{"name": "package-runtime", "image": "xpkg.upbound.io/p:v1"}],
+                                       **pod_spec}}},
+        "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                   "readyReplicas": replicas, "availableReplicas": replicas},
+    }
+
+
+def seeded_pod(name="provider-aws-5d8f7c9b4f-abcde", owner="provider-aws-5d8f7c9b4f", sa="provider-aws",
+               labels=None, node="ip-10-0-1-23", phase="Running", ns=NS) -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Pod",
+        "metadata": {"name": name, "namespace": ns, "creationTimestamp": "2024-05-01T10:00:05Z",
+                     "labels": labels or {"pkg.crossplane.io/provider": "provider-aws"},
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": owner,
+                                          "uid": "rs-uid", "controller": True}]},
+        "spec": {"serviceAccountName": sa, "nodeName": node,
+                 "containers": [{"name": "package-runtime", "image": "xpkg.upbound.io/p:v1"}]},
+        "status": {"phase": phase, "containerStatuses": [{"name": "package-runtime", "ready": True,
+                                                          "restartCount": 0}]},
+    }
+
+
+def service_account(name="provider-aws", annotations=None, ns=NS) -> dict:
+    return {"apiVersion": "v1", "kind": "ServiceAccount",
+            "metadata": {"name": name, "namespace": ns, "annotations": annotations or {}}}
+
+
+def scenario(**overrides) -> dict:
+    base = {
+        "user": "alice",
+        "crds": copy.deepcopy(CRDS),
+        "objects": [
+            {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "ip-10-0-1-23"}},
+            service_account(annotations={"eks.amazonaws.com/role-arn": ROLE_ARN}),
+            deployment(),
+            seeded_pod(),
+            {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider",
+             "metadata": {"name": "provider-aws", "creationTimestamp": "2024-05-01T09:59:00Z"},
+             "spec": {"package": "xpkg.upbound.io/upbound/provider-aws-s3:v1.1.0"},
+             "status": {"conditions": [{"type": "Healthy", "status": "True"}]}},
+            {"apiVersion": "aws.upbound.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "default"},
+             "spec": {"credentials": {"source": "IRSA"}}},
+        ],
+    }
+    base.update(overrides)
+    return base
+
+
+def pods(k: Kube, ns: str = NS) -> list:
+    """Pods as stored (through the Python API: cheaper than another kubectl run)."""
+    return [p for p in k.emulator.objects("Pod") if p["metadata"]["namespace"] == ns]
+
+
+def env_of(pod: dict, container: int = 0) -> dict:
+    return {e["name"]: e.get("value") for e in pod["spec"]["containers"][container].get("env", [])}
+
+
+def http(k: Kube, method: str, path: str, body=None, headers=None) -> tuple:
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(k.emulator.url + path, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(req) as resp:
+            return resp.status, resp.headers.get("Content-Type"), resp.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Content-Type"), error.read().decode()
+
+
+# --------------------------------------------------------------------------- discovery
+
+def test_version_discovery_and_unknown_paths(kube):
+    k = kube(scenario())
+    version = k.kubectl_json("version")
+    assert version["serverVersion"]["gitVersion"] == "v1.32.0"
+    groups = json.loads(k.kubectl("get", "--raw", "/apis", check=True).stdout)
+    crossplane = next(g for g in groups["groups"] if g["name"] == "pkg.crossplane.io")
+    assert crossplane["preferredVersion"] == {"groupVersion": "pkg.crossplane.io/v1", "version": "v1"}
+    assert [v["version"] for v in crossplane["versions"]] == ["v1", "v1beta1"]
+
+    missing = k.kubectl("get", "--raw", "/apis/nope.example.io/v1")
+    assert missing.returncode == 1
+    assert "Error from server (NotFound): the server could not find the requested resource" in missing.stderr
+    assert http(k, "GET", "/apis/nope.example.io/v1") == (404, "text/plain; charset=utf-8", "404 page not found\n")
+    assert http(k, "GET", "/api/v1/namespaces/default/nopes")[0] == 404
+
+
+def test_api_resources_uses_aggregated_discovery(kube):
+    k = kube(scenario())
+    result = k.kubectl("api-resources", "-o", "name", check=True)
+    names = result.stdout.split()
+    for expected in ("pods", "namespaces", "deployments.apps", "providers.pkg.crossplane.io",
+                     "deploymentruntimeconfigs.pkg.crossplane.io", "customresourcedefinitions.apiextensions.k8s.io",
+                     "selfsubjectaccessreviews.authorization.k8s.io"):
+        assert expected in names
+    paths = [r["path"] for r in k.emulator.requests]
+    assert paths == ["/version", "/api", "/apis"]
+    assert k.emulator.requests[0]["userAgent"].startswith("kubectl-dispatcher/")
+    assert "as=APIGroupDiscoveryList" in k.emulator.requests[1]["accept"]
+
+
+def test_api_resources_with_legacy_discovery(kube):
+    k = kube(scenario(aggregatedDiscovery=False))
+    assert "providers.pkg.crossplane.io" in k.kubectl("api-resources", "-o", "name", check=True).stdout.split()
+    paths = {r["path"] for r in k.emulator.requests}
+    assert {"/api", "/apis", "/api/v1", "/apis/apps/v1", "/apis/pkg.crossplane.io/v1",
+            "/apis/pkg.crossplane.io/v1beta1", "/apis/aws.upbound.io/v1beta1"} <= paths
+    short = k.kubectl("api-resources", "--api-group=apps", check=True).stdout
+    assert re.search(r"deployments\s+deploy\s+apps/v1\s+true\s+Deployment", short)
+
+
+def test_fully_qualified_get_requests(kube):
+    k = kube(scenario())
+    first = k.kubectl("get", "providers.v1.pkg.crossplane.io", "-o", "name", check=True)
+    assert first.stdout == "provider.pkg.crossplane.io/provider-aws\n"
+    assert [r["path"] for r in k.emulator.requests] == [
+        "/version", "/api", "/apis", "/apis/pkg.crossplane.io/v1/providers"]
+    assert k.emulator.requests[-1]["query"] == {"limit": "500"}
+    k.emulator.reset_requests()
+    k.kubectl("get", "providers.v1.pkg.crossplane.io", "-o", "name", check=True)  # warm discovery cache
+    assert [r["path"] for r in k.emulator.requests] == ["/version", "/apis/pkg.crossplane.io/v1/providers"]
+
+
+def test_crds_are_served_as_objects(kube):
+    k = kube(scenario())
+    crd = k.kubectl_json("get", "crd", "providers.pkg.crossplane.io")
+    assert crd["spec"]["names"]["kind"] == "Provider" and crd["spec"]["scope"] == "Cluster"
+    assert k.kubectl("get", "crossplane", "-o", "name", check=True).stdout == \
+        "provider.pkg.crossplane.io/provider-aws\n"
+
+
+def test_crd_created_at_runtime_registers_resource(kube):
+    k = kube(scenario())
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "widgets.example.io"},
+           "spec": {"group": "example.io", "scope": "Namespaced",
+                    "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"},
+                    "versions": [{"name": "v1alpha1", "served": True, "storage": True}]}}
+    k.kubectl("create", "-f", "-", stdin=json.dumps(crd), check=True)
+    widget = {"apiVersion": "example.io/v1alpha1", "kind": "Widget", "metadata": {"name": "w1", "namespace": NS}}
+    k.kubectl("create", "-f", "-", stdin=json.dumps(widget), check=True)
+    assert k.kubectl("get", "widgets", "-n", NS, "-o", "name", check=True).stdout == "widget.example.io/w1\n"
+
+
+# --------------------------------------------------------------------------- get / list / tables
+
+def test_table_output(kube):
+    k = kube(scenario())
+    table = k.kubectl("get", "pods", "-n", NS, check=True).stdout.splitlines()
+    assert table[0].split() == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
+    assert table[1].split()[:4] == ["provider-aws-5d8f7c9b4f-abcde", "1/1", "Running", "0"]
+    assert "as=Table" in k.requests()[-1]["accept"]
+
+    wide = k.kubectl("get", "pods", "-A", "-o", "wide", check=True).stdout
+    assert re.search(rf"^{NS}\s+provider-aws-5d8f7c9b4f-abcde\s+1/1\s+Running\s+0\s+\S+\s+<none>\s+ip-10-0-1-23",
+                     wide, re.M)
+    deploy = k.kubectl("get", "deployment", "provider-aws", "-n", NS, check=True).stdout.splitlines()
+    assert deploy[0].split() == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert deploy[1].split()[:4] == ["provider-aws", "1/1", "1", "1"]
+    providers = k.kubectl("get", "providers", check=True).stdout.splitlines()
+    assert providers[0].split() == ["NAME", "AGE"] and providers[1].startswith("provider-aws ")
+    assert "No resources found in empty namespace." in k.kubectl("get", "pods", "-n", "empty").stderr
+
+
+def test_list_json_shape(kube):
+    k = kube(scenario())
+    status, content_type, body = http(k, "GET", f"/api/v1/namespaces/{NS}/pods?limit=500")
+    listing = json.loads(body)
+    assert (status, content_type) == (200, "application/json")
+    assert listing["kind"] == "PodList" and listing["apiVersion"] == "v1"
+    assert listing["metadata"]["resourceVersion"].isdigit()
+    assert all(item["kind"] == "Pod" and item["apiVersion"] == "v1" for item in listing["items"])
+    everything = k.kubectl_json("get", "pods", "-A")
+    assert everything["kind"] == "List" and [p["metadata"]["name"] for p in everything["items"]] == [
+        "provider-aws-5d8f7c9b4f-abcde"]
+
+
+def test_namespaces_exist_implicitly(kube):
+    k = kube(scenario())
+    names = k.kubectl("get", "namespaces", "-o", "name", check=True).stdout.split()
+    assert names == ["namespace/crossplane-system", "namespace/default", "namespace/kube-system"]
+    assert k.kubectl_json("get", "namespace", NS)["status"] == {"phase": "Active"}
+
+
+@pytest.mark.parametrize("selector, expected", [
+    ("app=web", ["web-1", "web-2"]),
+    ("app==web,tier=frontend", ["web-1"]),
+    ("app!=web", ["db-1", "plain"]),
+    ("tier", ["db-1", "web-1"]),
+    ("!tier", ["plain", "web-2"]),
+    ("app in (db, web),tier notin (frontend)", ["db-1", "web-2"]),
+])
+def test_label_selectors(kube, selector, expected):
+    labelled = [("web-1", {"app": "web", "tier": "frontend"}), ("web-2", {"app": "web"}),
+                ("db-1", {"app": "db", "tier": "backend"}), ("plain", {})]
+    objects = [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": n, "namespace": NS, "labels": labels}}
+               for n, labels in labelled]
+    k = kube(scenario(objects=objects))
+    names = k.kubectl("get", "configmaps", "-n", NS, "-l", selector, "-o", "name", check=True).stdout.split()
+    assert names == [f"configmap/{n}" for n in expected]
+    assert k.requests()[-1]["query"]["labelSelector"] == selector
+
+
+def test_field_selectors(kube):
+    objects = scenario()["objects"] + [
+        seeded_pod("other-1", node="ip-10-0-9-9"), seeded_pod("pending-1", phase="Pending"),
+        seeded_pod("elsewhere-1", ns="default")]
+    k = kube(scenario(objects=objects))
+
+    def names(*args):
+        return k.kubectl("get", "pods", *args, "-o", "name", check=True).stdout.split()
+
+    assert names("-A", "--field-selector", "spec.nodeName=ip-10-0-9-9") == ["pod/other-1"]
+    assert names("-n", NS, "--field-selector", "status.phase!=Running") == ["pod/pending-1"]
+    assert names("-A", "--field-selector", "metadata.namespace=default") == ["pod/elsewhere-1"]
+    assert names("-A", "--field-selector", "metadata.name=other-1,status.phase=Running") == ["pod/other-1"]
+
+
+def test_get_missing_object(kube):
+    k = kube(scenario())
+    result = k.kubectl("get", "pod", "nope", "-n", NS)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
+    result = k.kubectl("get", "deployment", "nope", "-n", NS)
+    assert result.stderr.strip() == 'Error from server (NotFound): deployments.apps "nope" not found'
+    status = json.loads(http(k, "GET", f"/api/v1/namespaces/{NS}/pods/nope")[2])
+    assert status == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                      "message": 'pods "nope" not found', "reason": "NotFound",
+                      "details": {"name": "nope", "kind": "pods"}, "code": 404}
+
+
+# --------------------------------------------------------------------------- forbidden
+
+def test_forbidden_list_in_namespace(kube):
+    k = kube(scenario(forbidden=[{"verb": "list", "resource": "pods", "group": "", "namespace": NS}]))
+    result = k.kubectl("get", "pods", "-n", NS)
+    assert result.returncode == 1
+    assert result.stderr.strip() == (
+        'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" '
+        'in the namespace "crossplane-system"')
+    assert k.kubectl("get", "pods", "-n", "default").returncode == 0  # other namespaces are fine
+    status, _, body = http(k, "GET", f"/api/v1/namespaces/{NS}/pods")
+    assert status == 403 and json.loads(body) == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": 'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace '
+                   '"crossplane-system"',
+        "reason": "Forbidden", "details": {"kind": "pods"}, "code": 403}
+
+
+def test_forbidden_cluster_scope_and_named_get(kube):
+    k = kube(scenario(forbidden=[{"verb": "list", "resource": "pods", "group": "", "namespace": "*"},
+                                 {"verb": "get", "resource": "deployments", "group": "apps", "namespace": NS}]))
+    all_namespaces = k.kubectl("get", "pods", "-A")
+    assert all_namespaces.stderr.strip().endswith(
+        'cannot list resource "pods" in API group "" at the cluster scope')
+    named = k.kubectl("get", "deployment", "provider-aws", "-n", NS)
+    assert named.stderr.strip() == (
+        'Error from server (Forbidden): deployments.apps "provider-aws" is forbidden: User "alice" cannot get '
+        'resource "deployments" in API group "apps" in the namespace "crossplane-system"')
+    # listing deployments is still allowed: the rule is for `get` only
+    assert k.kubectl("get", "deployments", "-n", NS, "-o", "name", check=True).stdout.strip() == \
+        "deployment.apps/provider-aws"
+
+
+def test_batch_get_across_types_including_custom(kube):
+    k = kube(scenario())
+    listing = k.kubectl_json("get", "pods,deployments,providers.pkg.crossplane.io,providerconfigs", "-A")
+    assert [(i["kind"], i["metadata"]["name"]) for i in listing["items"]] == [
+        ("Pod", "provider-aws-5d8f7c9b4f-abcde"), ("Deployment", "provider-aws"),
+        ("Provider", "provider-aws"), ("ProviderConfig", "default")]
+    assert [r["path"] for r in k.requests()] == [
+        "/api/v1/pods", "/apis/apps/v1/deployments", "/apis/pkg.crossplane.io/v1/providers",
+        "/apis/aws.upbound.io/v1beta1/providerconfigs"]
+
+
+def test_batch_get_with_one_forbidden_type(kube):
+    """Documented in kube_emulator's docstring (a): other types are still printed, exit code 1."""
+    k = kube(scenario(forbidden=[{"verb": "list", "resource": "secrets", "group": "", "namespace": "*"}]))
+    result = k.kubectl("get", "pods,secrets,providers", "-A", "-o", "json")
+    assert result.returncode == 1
+    listing = json.loads(result.stdout)
+    assert listing["kind"] == "List"
+    assert [i["kind"] for i in listing["items"]] == ["Pod", "Provider"]
+    assert result.stderr == ('Error from server (Forbidden): secrets is forbidden: User "alice" cannot list '
+                             'resource "secrets" in API group "" at the cluster scope\n')
+    assert [(r["path"], r["status"]) for r in k.requests()] == [
+        ("/api/v1/pods", 200), ("/api/v1/secrets", 403), ("/apis/pkg.crossplane.io/v1/providers", 200)]
+
+    names = k.kubectl("get", "pods,secrets,providers", "-A", "-o", "name")
+    assert names.returncode == 1
+    assert names.stdout.split() == ["pod/provider-aws-5d8f7c9b4f-abcde", "provider.pkg.crossplane.io/provider-aws"]
+    table = k.kubectl("get", "pods,secrets,providers", "-A")
+    assert table.returncode == 1 and "pod/provider-aws-5d8f7c9b4f-abcde" in table.stdout
+    assert "provider.pkg.crossplane.io/provider-aws" in table.stdout
+
+
+def test_batch_get_with_one_unknown_type(kube):
+    """Documented in kube_emulator's docstring (b): nothing printed, no list request sent."""
+    k = kube(scenario())
+    k.kubectl("get", "pods", "-A", check=True)  # warm the discovery cache first
+    k.emulator.reset_requests()
+    result = k.kubectl("get", "pods,foos,providers", "-A", "-o", "json")
+    assert result.returncode == 1
+    assert result.stdout == ""
+    assert result.stderr == 'error: the server doesn\'t have a resource type "foos"\n'
+    assert [r["path"] for r in k.emulator.requests] == ["/version", "/api", "/apis"]  # discovery refresh only
+
+
+def test_auth_can_i(kube):
+    k = kube(scenario(forbidden=[{"verb": "list", "resource": "secrets", "group": "", "namespace": NS},
+                                 {"verb": "get", "resource": "providers", "group": "pkg.crossplane.io"}]))
+
+    def can_i(*args):
+        result = k.kubectl("auth", "can-i", *args)
+        return result.stdout.strip(), result.returncode
+
+    assert can_i("list", "secrets", "-n", NS) == ("no", 1)
+    assert can_i("list", "secrets", "-n", "default") == ("yes", 0)
+    assert can_i("list", "secrets", "-A") == ("yes", 0)  # cluster scope only matches namespace "*"
+    assert can_i("get", "providers.pkg.crossplane.io") == ("no", 1)
+    review = k.requests()[0]
+    assert review["contentType"] == "application/vnd.kubernetes.protobuf"  # decoded for the log
+    assert review["body"]["spec"]["resourceAttributes"] == {"namespace": NS, "verb": "list", "resource": "secrets"}
+
+
+def test_auth_whoami(kube):
+    k = kube(scenario(user="system:serviceaccount:ci:deployer"))
+    result = k.kubectl("auth", "whoami", check=True)
+    assert re.search(r"Username\s+system:serviceaccount:ci:deployer", result.stdout)
+
+
+# --------------------------------------------------------------------------- writes
+
+def test_create_replace_delete_and_errors(kube):
+    k = kube(scenario())
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "settings", "namespace": NS},
+                  "data": {"region": "us-east-2"}}
+    assert k.kubectl("create", "-f", "-", stdin=json.dumps(config_map), check=True).stdout == \
+        "configmap/settings created\n"
+    created = k.kubectl_json("get", "configmap", "settings", "-n", NS)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", created["metadata"]["creationTimestamp"])
+    assert created["metadata"]["uid"] and created["metadata"]["resourceVersion"].isdigit()
+
+    again = k.kubectl("create", "-f", "-", stdin=json.dumps(config_map))
+    assert again.stderr.strip() == 'Error from server (AlreadyExists): error when creating "STDIN": ' \
+                                   'configmaps "settings" already exists'
+    config_map["data"]["region"] = "eu-west-1"
+    k.kubectl("replace", "-f", "-", stdin=json.dumps(config_map), check=True)
+    replaced = k.kubectl_json("get", "configmap", "settings", "-n", NS)
+    assert replaced["data"] == {"region": "eu-west-1"}
+    assert replaced["metadata"]["uid"] == created["metadata"]["uid"]
+    assert int(replaced["metadata"]["resourceVersion"]) > int(created["metadata"]["resourceVersion"])
+    assert [r["method"] for r in k.requests() if r["path"].endswith("/settings")][-2:] == ["PUT", "GET"]
+
+    assert k.kubectl("delete", "configmap", "settings", "-n", NS, check=True).stdout == \
+        'configmap "settings" deleted\n'
+    assert k.kubectl("get", "configmap", "settings", "-n", NS).returncode == 1
+    missing_ns = k.kubectl("create", "configmap", "x", "-n", "nowhere", "--from-literal=a=b")
+    assert 'namespaces "nowhere" not found' in missing_ns.stderr
+
+
+def test_typed_client_creates_are_decoded_from_protobuf(kube):
+    k = kube(scenario())
+    k.kubectl("create", "namespace", "team-a", check=True)
+    k.kubectl("create", "serviceaccount", "builder", "-n", "team-a", check=True)
+    k.kubectl("create", "secret", "generic", "token", "-n", "team-a", "--from-literal=key=s3cret", check=True)
+    k.kubectl("create", "configmap", "cfg", "-n", "team-a", "--from-literal=a=1", check=True)
+    assert k.kubectl_json("get", "secret", "token", "-n", "team-a")["data"] == {"key": "czNjcmV0"}
+    assert k.kubectl_json("get", "configmap", "cfg", "-n", "team-a")["data"] == {"a": "1"}
+    assert k.kubectl_json("get", "serviceaccount", "builder", "-n", "team-a")["metadata"]["namespace"] == "team-a"
+    writes = [r for r in k.requests() if r["method"] == "POST"]
+    assert {r["contentType"] for r in writes} == {"application/vnd.kubernetes.protobuf"}
+
+
+def test_merge_patch_bumps_generation_only_for_spec(kube):
+    k = kube(scenario())
+    before = k.kubectl_json("get", "provider", "provider-aws")
+    k.kubectl("patch", "provider", "provider-aws", "--type", "merge", "-p", '{"metadata":{"labels":{"a":"b"}}}',
+              check=True)
+    labelled = k.kubectl_json("get", "provider", "provider-aws")
+    assert labelled["metadata"]["generation"] == before["metadata"]["generation"] == 1
+    assert int(labelled["metadata"]["resourceVersion"]) > int(before["metadata"]["resourceVersion"])
+    k.kubectl("patch", "provider", "provider-aws", "--type", "merge",
+              "-p", '{"spec":{"package":"xpkg.upbound.io/upbound/provider-aws-s3:v1.2.0","x":null}}', check=True)
+    patched = k.kubectl_json("get", "provider", "provider-aws", "--show-managed-fields")
+    assert patched["metadata"]["generation"] == 2
+    assert patched["spec"] == {"package": "xpkg.upbound.io/upbound/provider-aws-s3:v1.2.0"}
+    assert patched["status"] == before["status"]  # main resource writes never touch status
+    patch_request = [r for r in k.requests() if r["method"] == "PATCH"][-1]
+    assert patch_request["contentType"] == "application/merge-patch+json"
+    assert patch_request["query"]["fieldManager"] == "kubectl-patch"
+    assert patched["metadata"]["managedFields"][0]["manager"] == "kubectl-patch"
+
+
+def test_strategic_merge_patch_merges_lists_by_key(kube):
+    k = kube(scenario())
+    patch = {"spec": {"template": {"spec": {"containers": [
+        {"name": "package-runtime", "env": [{"name": "DEBUG", "value": "1"}]},
+        {"name": "sidecar", "image": "busybox"}]}}}}
+    k.kubectl("patch", "deployment", "provider-aws", "-n", NS, "-p", json.dumps(patch), check=True)
+    containers = k.kubectl_json("get", "deployment", "provider-aws", "-n", NS)["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["package-runtime", "sidecar"]
+    assert containers[0]["image"] == "xpkg.upbound.io/p:v1"  # untouched fields survive
+    assert containers[0]["env"] == [{"name": "DEBUG", "value": "1"}]
+    assert [r["contentType"] for r in k.requests() if r["method"] == "PATCH"] == [
+        "application/strategic-merge-patch+json"]
+    delete = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}}
+    k.kubectl("patch", "deployment", "provider-aws", "-n", NS, "-p", json.dumps(delete), check=True)
+    containers = k.kubectl_json("get", "deployment", "provider-aws", "-n", NS)["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["package-runtime"]
+
+
+def test_strategic_merge_patch_on_custom_resource_is_unsupported(kube):
+    k = kube(scenario())
+    result = k.kubectl("patch", "provider", "provider-aws", "-p", '{"spec":{"x":1}}')
+    assert result.returncode == 1
+    assert "the body of the request was in an unknown format - accepted media types include: " \
+           "application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml" in result.stderr
+    assert [r["status"] for r in k.requests() if r["method"] == "PATCH"] == [415]
+
+
+def test_json_patch(kube):
+    k = kube(scenario())
+    ops = [{"op": "test", "path": "/spec/credentials/source", "value": "IRSA"},
+           {"op": "replace", "path": "/spec/credentials/source", "value": "PodIdentity"},
+           {"op": "add", "path": "/metadata/annotations", "value": {"a/b": "c"}},
+           {"op": "add", "path": "/spec/list", "value": [1, 3]},
+           {"op": "add", "path": "/spec/list/1", "value": 2},
+           {"op": "add", "path": "/spec/list/-", "value": 4},
+           {"op": "remove", "path": "/spec/list/0"}]
+    k.kubectl("patch", "providerconfig", "default", "--type", "json", "-p", json.dumps(ops), check=True)
+    patched = k.kubectl_json("get", "providerconfig", "default")
+    assert patched["spec"] == {"credentials": {"source": "PodIdentity"}, "list": [2, 3, 4]}
+    assert patched["metadata"]["annotations"] == {"a/b": "c"}
+    failed = k.kubectl("patch", "providerconfig", "default", "--type", "json",
+                       "-p", '[{"op":"test","path":"/spec/credentials/source","value":"IRSA"}]')
+    assert failed.returncode == 1 and "test failed" in failed.stderr
+    missing = k.kubectl("patch", "providerconfig", "default", "--type", "json",
+                        "-p", '[{"op":"remove","path":"/spec/nothing"}]')
+    assert missing.returncode == 1
+
+
+def test_server_side_apply_creates_and_records_field_manager(kube):
+    k = kube(scenario())
+    config = {"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
+              "metadata": {"name": "irsa"},
+              "spec": {"serviceAccountTemplate": {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": ROLE_ARN}}}}}
+    result = k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config),
+                       check=True)
+    assert result.stdout == "deploymentruntimeconfig.pkg.crossplane.io/irsa serverside-applied\n"
+    stored = k.kubectl_json("get", "deploymentruntimeconfig", "irsa", "--show-managed-fields")
+    assert stored["spec"] == config["spec"]
+    assert [(m["manager"], m["operation"]) for m in stored["metadata"]["managedFields"]] == [("xpid", "Apply")]
+    config["spec"]["deploymentTemplate"] = {"spec": {"replicas": 2}}
+    k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config), check=True)
+    updated = k.kubectl_json("get", "deploymentruntimeconfig", "irsa")
+    assert updated["spec"]["deploymentTemplate"] == {"spec": {"replicas": 2}}
+    assert updated["metadata"]["generation"] == 2
+    apply = [r for r in k.requests() if r["method"] == "PATCH"]
+    assert [r["contentType"] for r in apply] == ["application/apply-patch+yaml"] * 2
+    assert apply[0]["query"]["fieldManager"] == "xpid"
+
+
+def test_client_side_apply_of_deployment_rolls_pods(kube):
+    k = kube(scenario())
+    manifest = deployment("web", sa="default", replicas=2, labels={"app": "web"})
+    del manifest["status"], manifest["metadata"]["generation"], manifest["metadata"]["creationTimestamp"]
+    assert k.kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True).stdout == \
+        "deployment.apps/web created\n"
+    first = [p["metadata"]["name"] for p in pods(k) if p["metadata"]["labels"].get("app") == "web"]
+    assert len(first) == 2
+    manifest["spec"]["template"]["spec"]["containers"][0]["image"] = "xpkg.upbound.io/p:v2"
+    assert k.kubectl("apply", "-f", "-", stdin=json.dumps(manifest), check=True).stdout == \
+        "deployment.apps/web configured\n"
+    second = [p for p in pods(k) if p["metadata"]["labels"].get("app") == "web"]
+    assert len(second) == 2 and not {p["metadata"]["name"] for p in second} & set(first)
+    assert {p["spec"]["containers"][0]["image"] for p in second} == {"xpkg.upbound.io/p:v2"}
+    patch = [r for r in k.requests() if r["method"] == "PATCH"][-1]
+    assert patch["contentType"] == "application/strategic-merge-patch+json"
+    assert patch["query"] == {"fieldManager": "kubectl-client-side-apply", "fieldValidation": "Strict"}
+
+
+def test_dry_run_never_stores(kube):
+    k = kube(scenario())
+    k.kubectl("patch", "provider", "provider-aws", "--type", "merge", "--dry-run=server",
+              "-p", '{"spec":{"package":"changed"}}', check=True)
+    k.kubectl("create", "configmap", "dry", "-n", NS, "--from-literal=a=b", "--dry-run=server", check=True)
+    k.kubectl("delete", "provider", "provider-aws", "--dry-run=server", check=True)
+    scaled = k.kubectl("scale", "deployment/provider-aws", "-n", NS, "--replicas=3", "--dry-run=server", check=True)
+    assert "scaled (server dry run)" in scaled.stdout
+    assert k.kubectl_json("get", "provider", "provider-aws")["spec"]["package"].endswith("provider-aws-s3:v1.1.0")
+    assert k.kubectl("get", "configmap", "dry", "-n", NS).returncode == 1
+    assert [p["metadata"]["name"] for p in pods(k)] == ["provider-aws-5d8f7c9b4f-abcde"]
+    writes = [r for r in k.requests() if r["method"] != "GET"]
+    assert [r["method"] for r in writes] == ["PATCH", "POST", "DELETE", "PATCH"]
+    assert [r["query"].get("dryRun") for r in writes] == ["All", "All", None, "All"]
+    assert writes[2]["body"]["dryRun"] == ["All"]  # delete options travel in the body
+
+
+def test_status_subresource(kube):
+    k = kube(scenario())
+    k.kubectl("patch", "provider", "provider-aws", "--subresource=status", "--type", "merge",
+              "-p", '{"status":{"conditions":[{"type":"Healthy","status":"False"}]}}', check=True)
+    provider = k.kubectl_json("get", "provider", "provider-aws")
+    assert provider["status"]["conditions"] == [{"type": "Healthy", "status": "False"}]
+    assert provider["metadata"]["generation"] == 1
+    assert k.requests()[-2]["path"] == "/apis/pkg.crossplane.io/v1/providers/provider-aws/status"
+
+
+# --------------------------------------------------------------------------- deployment controller & webhooks
+
+def test_seeded_pods_are_kept_as_given(kube):
+    k = kube(scenario())
+    [pod] = pods(k)
+    assert pod["metadata"]["name"] == "provider-aws-5d8f7c9b4f-abcde"
+    assert "env" not in pod["spec"]["containers"][0]  # the webhook never touches existing pods
+    assert pod["spec"].get("volumes") is None
+
+
+def test_rollout_restart_replaces_pods_and_status_succeeds(kube):
+    k = kube(scenario())
+    assert k.kubectl("rollout", "restart", "deployment/provider-aws", "-n", NS, check=True).stdout == \
+        "deployment.apps/provider-aws restarted\n"
+    patch = [r for r in k.requests() if r["method"] == "PATCH"][0]
+    assert patch["contentType"] == "application/strategic-merge-patch+json"
+    assert "kubectl.kubernetes.io/restartedAt" in patch["body"]["spec"]["template"]["metadata"]["annotations"]
+
+    started = time.monotonic()
+    status = k.kubectl("rollout", "status", "deployment/provider-aws", "-n", NS, "--timeout=30s", check=True)
+    assert status.stdout == 'deployment "provider-aws" successfully rolled out\n'
+    assert time.monotonic() - started < 10
+
+    [pod] = pods(k)
+    assert POD_NAME.match(pod["metadata"]["name"]), pod["metadata"]["name"]
+    assert pod["status"]["phase"] == "Running" and pod["spec"]["nodeName"] == "ip-10-0-1-23"
+    assert pod["metadata"]["labels"]["pkg.crossplane.io/provider"] == "provider-aws"
+    assert "kubectl.kubernetes.io/restartedAt" in pod["metadata"]["annotations"]
+    [owner] = pod["metadata"]["ownerReferences"]
+    replica_set = k.kubectl_json("get", "replicaset", owner["name"], "-n", NS)
+    assert replica_set["metadata"]["ownerReferences"][0]["name"] == "provider-aws"
+    deploy = k.kubectl_json("get", "deployment", "provider-aws", "-n", NS)
+    assert deploy["metadata"]["generation"] == 2 == deploy["status"]["observedGeneration"]
+    assert deploy["status"]["updatedReplicas"] == deploy["status"]["availableReplicas"] == 1
+    env = env_of(pod)
+    assert env["AWS_ROLE_ARN"] == ROLE_ARN  # IRSA from the ServiceAccount annotation
+    assert env["AWS_WEB_IDENTITY_TOKEN_FILE"] == "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+    assert env["AWS_STS_REGIONAL_ENDPOINTS"] == "regional"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "us-east-2"
+    assert pod["spec"]["volumes"] == [{"name": "aws-iam-token", "projected": {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"audience": "sts.amazonaws.com", "expirationSeconds": 86400, "path": "token"}}]}}]
+    assert pod["spec"]["containers"][0]["volumeMounts"] == [{
+        "mountPath": "/var/run/secrets/eks.amazonaws.com/serviceaccount", "name": "aws-iam-token", "readOnly": True}]
+
+
+def test_webhook_reads_service_account_at_pod_creation(kube):
+    objects = [service_account(), deployment(), seeded_pod()]
+    k = kube(scenario(objects=objects))
+    k.kubectl("annotate", "serviceaccount", "provider-aws", "-n", NS,
+              f"eks.amazonaws.com/role-arn={ROLE_ARN}", "eks.amazonaws.com/audience=sts.example.com", check=True)
+    assert "env" not in pods(k)[0]["spec"]["containers"][0]  # annotating the SA changes nothing by itself
+    k.kubectl("rollout", "restart", "deployment/provider-aws", "-n", NS, check=True)
+    [pod] = pods(k)
+    assert env_of(pod)["AWS_ROLE_ARN"] == ROLE_ARN
+    token = pod["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
+    assert token["audience"] == "sts.example.com"
+
+
+def test_pod_identity_takes_precedence_and_can_change_at_runtime(kube):
+    k = kube(scenario(region="eu-central-1",
+                      podIdentityAssociations=[{"namespace": NS, "serviceAccount": "provider-aws"}]))
+    k.kubectl("rollout", "restart", "deployment/provider-aws", "-n", NS, check=True)
+    [pod] = pods(k)
+    env = env_of(pod)
+    assert env["AWS_CONTAINER_CREDENTIALS_FULL_URI"] == "http://169.254.170.23/v1/credentials"
+    assert env["AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"] == \
+        "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token"
+    assert env["AWS_REGION"] == env["AWS_DEFAULT_REGION"] == "eu-central-1"
+    assert "AWS_ROLE_ARN" not in env and "AWS_WEB_IDENTITY_TOKEN_FILE" not in env
+    assert pod["spec"]["volumes"] == [{"name": "eks-pod-identity-token", "projected": {"defaultMode": 420, "sources": [
+        {"serviceAccountToken": {"audience": "pods.eks.amazonaws.com", "expirationSeconds": 86400,
+                                 "path": "eks-pod-identity-token"}}]}}]
+    assert pod["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == \
+        "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
+
+    # dropping the association (through the HTTP control API) falls back to IRSA for new pods only
+    assert http(k, "POST", "/_emulator/pod-identity-associations", [])[0] == 200
+    assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in env_of(pods(k)[0])
+    k.kubectl("delete", "pod", pod["metadata"]["name"], "-n", NS, check=True)  # the replacement is a new pod
+    [replacement] = pods(k)
+    assert env_of(replacement)["AWS_ROLE_ARN"] == ROLE_ARN
+    k.emulator.set_pod_identity_associations([{"namespace": NS, "serviceAccount": "provider-aws"}])
+    k.kubectl("delete", "pod", replacement["metadata"]["name"], "-n", NS, check=True)
+    assert "AWS_ROLE_ARN" not in env_of(pods(k)[0])
+
+
+def test_irsa_keeps_env_the_workload_already_sets(kube):
+    preset = [{"name": "AWS_REGION", "value": "ap-south-1"}, {"name": "AWS_ROLE_ARN", "value": "arn:preset"}]
+    sidecar = {"name": "init", "image": "busybox"}
+    objects = [service_account(annotations={"eks.amazonaws.com/role-arn": ROLE_ARN}),
+               deployment(initContainers=[sidecar])]
+    objects[1]["spec"]["template"]["spec"]["containers"][0]["env"] = preset
+    k = kube(scenario(objects=objects))
+    k.kubectl("rollout", "restart", "deployment/provider-aws", "-n", NS, check=True)
+    [pod] = pods(k)
+    env = env_of(pod)
+    assert env["AWS_REGION"] == "ap-south-1" and "AWS_DEFAULT_REGION" not in env
+    assert env["AWS_ROLE_ARN"] == "arn:preset" and "AWS_WEB_IDENTITY_TOKEN_FILE" not in env
+    init_env = {e["name"]: e["value"] for e in pod["spec"]["initContainers"][0]["env"]}
+    assert init_env["AWS_ROLE_ARN"] == ROLE_ARN and init_env["AWS_DEFAULT_REGION"] == "us-east-2"
+    assert pod["spec"]["initContainers"][0]["volumeMounts"][0]["name"] == "aws-iam-token"
+
+
+def test_azure_workload_identity(kube):
+    sa = service_account(annotations={"azure.workload.identity/client-id": "11111111-2222-3333-4444-555555555555"})
+    labelled = deployment(labels={"app": "az", "azure.workload.identity/use": "true"})
+    plain = deployment("plain", labels={"app": "plain"})
+    k = kube(scenario(objects=[sa, labelled, plain], azureTenantId="tenant-xyz"))
+    for name in ("provider-aws", "plain"):
+        k.kubectl("rollout", "restart", f"deployment/{name}", "-n", NS, check=True)
+    by_app = {p["metadata"]["labels"]["app"]: p for p in pods(k)}
+    env = env_of(by_app["az"])
+    assert env == {"AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555", "AZURE_TENANT_ID": "tenant-xyz",
+                   "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
+                   "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/"}
+    token = by_app["az"]["spec"]["volumes"][0]
+    assert token["name"] == "azure-identity-token"
+    assert token["projected"]["sources"][0]["serviceAccountToken"]["audience"] == "api://AzureADTokenExchange"
+    assert by_app["az"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == "/var/run/secrets/azure/tokens"
+    assert "env" not in by_app["plain"]["spec"]["containers"][0]  # no label, no injection
+
+
+def test_deleted_pod_is_replaced_and_scaling_follows_replicas(kube):
+    k = kube(scenario())
+    k.kubectl("delete", "pod", "provider-aws-5d8f7c9b4f-abcde", "-n", NS, check=True)
+    [replacement] = pods(k)
+    assert replacement["metadata"]["name"].startswith("provider-aws-5d8f7c9b4f-")  # same (adopted) ReplicaSet
+    assert env_of(replacement)["AWS_ROLE_ARN"] == ROLE_ARN  # new pods go through the webhook
+    k.kubectl("scale", "deployment/provider-aws", "-n", NS, "--replicas=3", check=True)
+    assert len(pods(k)) == 3
+    assert k.kubectl("rollout", "status", "deployment/provider-aws", "-n", NS, "--timeout=10s").returncode == 0
+    k.kubectl("delete", "deployment", "provider-aws", "-n", NS, check=True)
+    assert pods(k) == []
+
+
+def test_create_deployment_from_manifest(kube):
+    k = kube(scenario(objects=[service_account(annotations={"eks.amazonaws.com/role-arn": ROLE_ARN})]))
+    manifest = deployment(replicas=2)
+    del manifest["status"]
+    k.kubectl("create", "-f", "-", stdin=json.dumps(manifest), check=True)
+    created = pods(k)
+    assert len(created) == 2 and all(POD_NAME.match(p["metadata"]["name"]) for p in created)
+    assert all(env_of(p)["AWS_ROLE_ARN"] == ROLE_ARN for p in created)
+    assert "nodeName" not in created[0]["spec"]  # no Node objects in this scenario
+
+
+# --------------------------------------------------------------------------- faults, control API, plumbing
+
+def test_faults(kube):
+    k = kube(scenario(faults=[{"path_regex": r"/pods$", "method": "GET", "status": 500, "times": 1}]))
+    first = k.kubectl("get", "pods", "-A", "-o", "name")
+    assert first.returncode == 1 and "Error from server (InternalError)" in first.stderr
+    assert k.kubectl("get", "pods", "-A", "-o", "name").returncode == 0  # `times` used up
+
+    k.emulator.set_faults([{"path_regex": r"/pods$", "body": "__malformed__"}])
+    malformed = k.kubectl("get", "pods", "-A", "-o", "name")
+    assert malformed.returncode == 1 and "unexpected end of JSON input" in malformed.stderr
+
+    assert http(k, "POST", "/_emulator/faults", [{"path_regex": "/providers", "status": 503,
+                                                   "body": "upstream down"}])[0] == 200
+    unavailable = k.kubectl("get", "providers")
+    assert "Error from server (ServiceUnavailable)" in unavailable.stderr
+    assert http(k, "GET", "/apis/pkg.crossplane.io/v1/providers") == (503, "text/plain; charset=utf-8",
+                                                                      "upstream down")
+
+    k.emulator.set_faults([{"path_regex": r"/pods$", "delay_ms": 1500, "times": 1}])
+    slow = k.kubectl("get", "pods", "-A", "--request-timeout=1s")
+    assert slow.returncode == 1 and "Client.Timeout exceeded while awaiting headers" in slow.stderr
+
+
+def test_control_api_and_request_log(kube):
+    k = kube(scenario())
+    k.kubectl("label", "provider", "provider-aws", "team=platform", check=True)
+    status, content_type, body = http(k, "GET", "/_emulator/requests")
+    assert (status, content_type) == (200, "application/json")
+    patch = [r for r in json.loads(body) if r["method"] == "PATCH"][0]
+    assert patch["path"] == "/apis/pkg.crossplane.io/v1/providers/provider-aws"
+    assert patch["query"] == {"fieldManager": "kubectl-label"}
+    assert patch["contentType"] == "application/merge-patch+json"
+    assert patch["body"] == {"metadata": {"labels": {"team": "platform"}}}
+    assert patch["status"] == 200 and patch["userAgent"].startswith("kubectl/v1.32")
+    assert not any(r["path"].startswith("/_emulator") for r in k.emulator.requests)  # control calls are not logged
+
+    assert http(k, "POST", "/_emulator/reset-log")[0] == 200
+    assert k.emulator.requests == []
+    extra = seeded_pod("added-later-xyz12", owner="other")
+    assert http(k, "POST", "/_emulator/objects", [extra])[0] == 200
+    dumped = json.loads(http(k, "GET", "/_emulator/objects?kind=Pod")[2])
+    assert sorted(p["metadata"]["name"] for p in dumped) == ["added-later-xyz12", "provider-aws-5d8f7c9b4f-abcde"]
+    assert "env" not in k.kubectl_json("get", "pod", "added-later-xyz12", "-n", NS)["spec"]["containers"][0]
+    unknown = http(k, "POST", "/_emulator/objects", [{"apiVersion": "x.io/v1", "kind": "Thing",
+                                                      "metadata": {"name": "t"}}])
+    assert unknown[0] == 400 and "no resource is registered" in unknown[2]
+
+
+def test_unknown_kind_in_scenario_is_an_error():
+    with pytest.raises(ScenarioError, match="kind='Composition'"):
+        KubeEmulator({"objects": [{"apiVersion": "apiextensions.crossplane.io/v1", "kind": "Composition",
+                                   "metadata": {"name": "c"}}]})
+
+
+def test_kubeconfig_with_eks_style_context(kube):
+    k = kube(scenario(), context=EKS_CONTEXT, cluster_name=EKS_CONTEXT, user_name=EKS_CONTEXT, namespace=NS,
+             extra_user_fields={"token": "eks-style-token", "as": "xpid-tester"})
+    assert k.kubectl("config", "current-context", check=True).stdout.strip() == EKS_CONTEXT
+    minified = k.kubectl_json("config", "view", "--minify", "--raw")
+    assert minified["clusters"][0]["name"] == EKS_CONTEXT
+    assert minified["clusters"][0]["cluster"]["server"] == k.emulator.url
+    assert minified["contexts"][0]["context"]["namespace"] == NS
+    assert minified["users"][0]["user"] == {"token": "eks-style-token", "as": "xpid-tester"}
+    # the context namespace is used when -n is absent
+    assert k.kubectl("get", "pods", "-o", "name", check=True).stdout == "pod/provider-aws-5d8f7c9b4f-abcde\n"
+
+
+def test_keep_alive_connection_serves_several_requests(kube):
+    import http.client
+    k = kube(scenario())
+    connection = http.client.HTTPConnection("127.0.0.1", k.emulator.port, timeout=5)
+    for path in ("/version", "/api/v1/namespaces", "/apis/apps/v1/deployments"):
+        connection.request("GET", path)
+        response = connection.getresponse()
+        assert response.status == 200 and response.getheader("Content-Type") == "application/json"
+        json.loads(response.read())
+    connection.close()
+
+
+def test_runs_as_a_script(tmp_path):
+    scenario_file = tmp_path / "scenario.json"
+    scenario_file.write_text(json.dumps(scenario()))
+    port_file = tmp_path / "port"
+    module = Path(__file__).with_name("kube_emulator.py")
+    process = subprocess.Popen([sys.executable, str(module), "--scenario", str(scenario_file), "--port", "0",
+                                "--port-file", str(port_file)], stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 10
+        while not port_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        port = int(port_file.read_text())
+        write_kubeconfig(str(tmp_path / "kubeconfig"), f"http://127.0.0.1:{port}")
+        env = {"HOME": str(tmp_path), "KUBECACHEDIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
+        result = subprocess.run([KUBECTL, "--kubeconfig", str(tmp_path / "kubeconfig"), "get", "providers",
+                                 "-o", "name"], capture_output=True, text=True, env=env, timeout=30)
+        assert result.stdout == "provider.pkg.crossplane.io/provider-aws\n", result.stderr
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/requests") as response:
+            assert any(r["path"] == "/apis/pkg.crossplane.io/v1/providers" for r in json.load(response))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
