@@ -1488,13 +1488,11 @@ class Api:
         dry_run = dry_run or "All" in (req.json_body() or {}).get("dryRun", [])
         if verb == "delete":
             return Response.json(200, cluster.delete(rt, ns, name, dry_run))
-        if verb == "deletecollection":
-            items, rv = cluster.list(rt, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
-            deleted = [cluster.delete(rt, ns or o["metadata"].get("namespace"), o["metadata"]["name"], dry_run)
-                       for o in items]
-            return Response.json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
-                                       "metadata": {"resourceVersion": rv}, "items": deleted})
-        raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource", {})
+        # deletecollection (_resource_request already refused verbs the resource does not have)
+        items, rv = cluster.list(rt, ns, query.get("labelSelector", ""), query.get("fieldSelector", ""))
+        deleted = [cluster.delete(rt, o["metadata"].get("namespace"), o["metadata"]["name"], dry_run) for o in items]
+        return Response.json(200, {"kind": f"{rt.kind}List", "apiVersion": rt.api_version,
+                                   "metadata": {"resourceVersion": rv}, "items": deleted})
 
     # -- authorization
 
