@@ -3,8 +3,37 @@
 
 Standard library only. Serves plain HTTP on 127.0.0.1 so E2E tests can run
 kubectl (and tools that shell out to kubectl, like kubectl-xpid) against a
-scripted cluster. See `KubeEmulator` for the Python API and `main()` for the
-command line (`--scenario FILE.json --port 0 --port-file PATH`).
+scripted cluster.
+
+Command line:  kube_emulator.py --scenario FILE.json --port 0 --port-file PATH
+               (runs until SIGTERM/SIGINT; the port file is written once listening)
+Python:        KubeEmulator(scenario).start() -> port; .stop(); .url; .requests;
+               .write_kubeconfig(path, context=, cluster_name=, user_name=,
+               namespace=, extra_user_fields=); .set_pod_identity_associations();
+               .set_forbidden(); .set_faults(); .add_objects(); .objects(kind)
+Control HTTP:  GET /_emulator/requests, POST /_emulator/reset-log,
+               POST /_emulator/pod-identity-associations|forbidden|faults (new list),
+               POST /_emulator/objects (objects to add or replace), GET /_emulator/objects?kind=Pod.
+               Control requests are not logged.
+
+Scenario keys (all optional):
+  objects      full objects. They are stored as given, with no admission and no
+               controllers (they are the state from "before"). A kind with no
+               registered resource raises ScenarioError.
+  crds         [{group, version | versions, plural, kind, namespaced (default
+               false), shortNames, categories, singular}]. Each entry is also
+               served as a CustomResourceDefinition object.
+  forbidden    [{verb, resource, group, namespace}]. A missing field or "*"
+               matches anything. Cluster-scoped requests (including -A lists)
+               only match namespace "*".
+  faults       [{path_regex, method, status, body, delay_ms, times}]. The body
+               "__malformed__" gives a 200 with broken JSON. A fault with only
+               delay_ms just delays the request.
+  user         name used in Forbidden messages and `auth whoami` (default test-user).
+  podIdentityAssociations  [{namespace, serviceAccount}] for EKS Pod Identity.
+  region       AWS region injected by the EKS webhooks (default us-east-2).
+  azureTenantId  fallback AZURE_TENANT_ID.
+  aggregatedDiscovery  false = answer discovery like a pre-1.30 server.
 
 Measured with the real kubectl v1.32.4 (/usr/bin/kubectl is the Google Cloud SDK
 dispatcher: it first sends `GET /version?timeout=5s` with User-Agent
@@ -225,34 +254,16 @@ def now_rfc3339() -> str:
 
 
 def human_age(timestamp: str | None) -> str:
-    """Same rounding rules as apimachinery's duration.HumanDuration (what `kubectl get` shows)."""
-    if not timestamp:
-        return "<unknown>"
+    """The AGE column: like apimachinery's duration.HumanDuration, minus its mixed units (`5m30s`)."""
     try:
-        created = datetime.strptime(timestamp, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+        created = datetime.strptime(timestamp or "", "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
     except ValueError:
         return "<unknown>"
-    s = int((datetime.now(timezone.utc) - created).total_seconds())
-    if s < -1:
-        return "<invalid>"
-    s = max(s, 0)
-    m, h, d = s // 60, s // 3600, s // 86400
-    if s < 120:
-        return f"{s}s"
-    if m < 10:
-        return f"{m}m" if s % 60 == 0 else f"{m}m{s % 60}s"
-    if m < 180:
-        return f"{m}m"
-    if h < 8:
-        return f"{h}h" if m % 60 == 0 else f"{h}h{m % 60}m"
-    if h < 48:
-        return f"{h}h"
-    if h < 192:
-        return f"{d}d" if h % 24 == 0 else f"{d}d{h % 24}h"
-    if h < 24 * 365 * 2:
-        return f"{d}d"
-    years = d // 365
-    return f"{years}y{d % 365}d" if h < 24 * 365 * 8 else f"{years}y"
+    seconds = max(int((datetime.now(timezone.utc) - created).total_seconds()), 0)
+    for unit, size, below in (("s", 1, 120), ("m", 60, 180 * 60), ("h", 3600, 48 * 3600), ("d", 86400, 730 * 86400)):
+        if seconds < below:
+            return f"{seconds // size}{unit}"
+    return f"{seconds // (365 * 86400)}y"
 
 
 # --------------------------------------------------------------------------- selectors
@@ -496,8 +507,8 @@ PROTO_MESSAGES = {
                5: ("immutable", "bool")},
     "Namespace": {**_METADATA, 2: ("spec", "NamespaceSpec")},
     "NamespaceSpec": {1: ("finalizers", "*string")},
-    "ServiceAccount": {**_METADATA, 2: ("secrets", "*ObjectReference"), 3: ("imagePullSecrets", "*LocalObjectReference"),
-                       4: ("automountServiceAccountToken", "bool")},
+    "ServiceAccount": {**_METADATA, 2: ("secrets", "*ObjectReference"),
+                       3: ("imagePullSecrets", "*LocalObjectReference"), 4: ("automountServiceAccountToken", "bool")},
     "SelfSubjectAccessReview": {**_METADATA, 2: ("spec", "SelfSubjectAccessReviewSpec")},
     "SelfSubjectAccessReviewSpec": {1: ("resourceAttributes", "ResourceAttributes"),
                                     2: ("nonResourceAttributes", "NonResourceAttributes")},
@@ -620,7 +631,7 @@ def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_iden
                             region: str, azure_tenant_id: str) -> None:
     """Mutate a pod being created the way the EKS Pod Identity, IRSA and Azure WI webhooks do."""
     annotations = (service_account or {}).get("metadata", {}).get("annotations") or {}
-    if pod_identity:  # Pod Identity wins over IRSA: the SDKs would prefer it anyway
+    if pod_identity:  # an association wins: such pods get the Pod Identity variables and never IRSA's
         for container in _all_containers(pod):
             _add_aws_common_env(container, region)
             _add_env(container, "AWS_CONTAINER_CREDENTIALS_FULL_URI", EKS_POD_IDENTITY_URI)
@@ -639,9 +650,10 @@ def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_iden
                           "token", IRSA_DIR, 86400)
     pod_labels = pod.get("metadata", {}).get("labels") or {}
     if pod_labels.get("azure.workload.identity/use") == "true" and "azure.workload.identity/client-id" in annotations:
+        tenant_id = annotations.get("azure.workload.identity/tenant-id", azure_tenant_id)
         for container in _all_containers(pod):
             _add_env(container, "AZURE_CLIENT_ID", annotations["azure.workload.identity/client-id"])
-            _add_env(container, "AZURE_TENANT_ID", annotations.get("azure.workload.identity/tenant-id", azure_tenant_id))
+            _add_env(container, "AZURE_TENANT_ID", tenant_id)
             _add_env(container, "AZURE_FEDERATED_TOKEN_FILE", f"{AZURE_TOKEN_DIR}/azure-identity-token")
             _add_env(container, "AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/")
         _add_token_volume(pod, "azure-identity-token", "api://AzureADTokenExchange",
@@ -651,39 +663,31 @@ def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_iden
 # --------------------------------------------------------------------------- tables
 
 def _pod_cells(pod: dict) -> dict:
-    statuses = pod.get("status", {}).get("containerStatuses", [])
+    status = pod.get("status", {})
+    statuses = status.get("containerStatuses", [])
     waiting = [s["state"]["waiting"].get("reason") for s in statuses if "waiting" in s.get("state", {})]
     phase = "Terminating" if pod["metadata"].get("deletionTimestamp") else (
-        (waiting and waiting[0]) or pod.get("status", {}).get("reason") or pod.get("status", {}).get("phase", "Pending"))
+        (waiting and waiting[0]) or status.get("reason") or status.get("phase", "Pending"))
     return {
         "Ready": f"{sum(1 for s in statuses if s.get('ready'))}/{len(pod.get('spec', {}).get('containers', []))}",
         "Status": phase,
         "Restarts": str(sum(s.get("restartCount", 0) for s in statuses)),
-        "IP": pod.get("status", {}).get("podIP", "<none>"),
+        "IP": status.get("podIP", "<none>"),
         "Node": pod.get("spec", {}).get("nodeName", "<none>"),
     }
 
 
 def _deployment_cells(deploy: dict) -> dict:
     status, spec = deploy.get("status", {}), deploy.get("spec", {})
-    containers = spec.get("template", {}).get("spec", {}).get("containers", [])
-    match_labels = spec.get("selector", {}).get("matchLabels", {})
-    return {
-        "Ready": f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
-        "Up-to-date": status.get("updatedReplicas", 0),
-        "Available": status.get("availableReplicas", 0),
-        "Containers": ",".join(c.get("name", "") for c in containers),
-        "Images": ",".join(c.get("image", "") for c in containers),
-        "Selector": ",".join(f"{k}={v}" for k, v in match_labels.items()),
-    }
+    return {"Ready": f"{status.get('readyReplicas', 0)}/{spec.get('replicas', 1)}",
+            "Up-to-date": status.get("updatedReplicas", 0), "Available": status.get("availableReplicas", 0)}
 
 
 # (column, type, priority) per kind; priority 1 columns only show with `-o wide`.
 TABLE_COLUMNS = {
     "Pod": ([("Ready", "string", 0), ("Status", "string", 0), ("Restarts", "string", 0)],
             [("IP", "string", 1), ("Node", "string", 1)], _pod_cells),
-    "Deployment": ([("Ready", "string", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0)],
-                   [("Containers", "string", 1), ("Images", "string", 1), ("Selector", "string", 1)],
+    "Deployment": ([("Ready", "string", 0), ("Up-to-date", "integer", 0), ("Available", "integer", 0)], [],
                    _deployment_cells),
     "Namespace": ([("Status", "string", 0)], [],
                   lambda ns: {"Status": ns.get("status", {}).get("phase", "Active")}),
@@ -800,17 +804,17 @@ class Registry:
 
     def openapi_index(self) -> dict:
         paths = {}
-        for t in self._types:
-            gv_path = f"apis/{t.group}/{t.version}" if t.group else f"api/{t.version}"
-            doc = json.dumps(self.openapi_document(t.group, t.version), sort_keys=True).encode()
-            paths[gv_path] = {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={hashlib.sha512(doc).hexdigest()[:32].upper()}"}
+        for group, version in dict.fromkeys((t.group, t.version) for t in self._types):
+            gv_path = f"apis/{group}/{version}" if group else f"api/{version}"
+            doc_hash = hashlib.sha512(json.dumps(self.openapi_document(group, version), sort_keys=True).encode())
+            paths[gv_path] = {"serverRelativeURL": f"/openapi/v3/{gv_path}?hash={doc_hash.hexdigest()[:32].upper()}"}
         return {"paths": paths}
 
     def openapi_document(self, group: str, version: str) -> dict:
         """Just enough OpenAPI v3 for kubectl: each PATCH operation declares `fieldValidation`,
         so kubectl leaves validation to the server (which accepts anything) instead of needing
-        schemas. Strategic merge is not declared, so `kubectl apply` computes patches from its
-        compiled-in types (built-ins) or as JSON merge patches (custom resources), as with CRDs."""
+        schemas. Strategic merge is not declared, so `kubectl apply` builds strategic merge patches
+        from its compiled-in types (built-ins) and JSON merge patches for custom resources."""
         paths = {}
         for t in self._types:
             if (t.group, t.version) != (group, version) or "patch" not in t.verbs:
@@ -980,7 +984,8 @@ class Cluster:
             raise invalid(rt, "", "metadata.name: Required value: name or generateName is required")
         if rt.namespaced:
             if meta.get("namespace", ns) != ns:
-                raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+                raise bad_request("the namespace of the provided object does not match the namespace sent "
+                                  "on the request")
             meta["namespace"] = ns
         with self.lock:
             if rt.namespaced and not self.namespace_exists(ns):
@@ -1093,10 +1098,10 @@ class Cluster:
             spec["nodeName"] = nodes[0]["metadata"]["name"]
         now = now_rfc3339()
         pod["status"] = {
-            "phase": "Running", "hostIP": "10.0.0.10", "podIP": f"10.244.{random.randint(0, 255)}.{random.randint(2, 254)}",
-            "startTime": now, "qosClass": "BestEffort",
-            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now}
-                           for t in ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
+            "phase": "Running", "hostIP": "10.0.0.10", "startTime": now, "qosClass": "BestEffort",
+            "podIP": f"10.244.{random.randint(0, 255)}.{random.randint(2, 254)}",
+            "conditions": [{"type": t, "status": "True", "lastProbeTime": None, "lastTransitionTime": now} for t in
+                           ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady", "PodScheduled")],
             "containerStatuses": [{"name": c.get("name"), "image": c.get("image", ""), "imageID": "",
                                    "containerID": f"containerd://{uuid.uuid4().hex}", "ready": True, "started": True,
                                    "restartCount": 0, "state": {"running": {"startedAt": now}}, "lastState": {}}
@@ -1186,7 +1191,7 @@ class Cluster:
         self._store(rs_rt, {"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": rs_meta,
                             "spec": {"replicas": 0, "selector": selector, "template": pod_template}})
         self._current_rs[(meta["namespace"], meta["name"])] = rs_name
-        deploy.setdefault("metadata", {}).setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(revision)
+        meta.setdefault("annotations", {})["deployment.kubernetes.io/revision"] = str(revision)
 
     def _scale_pods(self, deploy: dict) -> None:
         meta, spec = deploy["metadata"], deploy.get("spec", {})
@@ -1234,7 +1239,8 @@ def _deployment_status(deploy: dict, replicas: int, rs_name: str) -> dict:
                 {"type": "Available", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
                  "reason": "MinimumReplicasAvailable", "message": "Deployment has minimum availability."},
                 {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
-                 "reason": "NewReplicaSetAvailable", "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
+                 "reason": "NewReplicaSetAvailable",
+                 "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
 
 
 def _record_manager(obj: dict, manager: str | None, operation: str) -> None:
@@ -1301,6 +1307,18 @@ class Api:
         self.user = scenario.get("user", "test-user")
         self.log: list = []
         self._log_lock = threading.Lock()
+
+    def logged_requests(self) -> list:
+        with self._log_lock:
+            return copy.deepcopy(self.log)
+
+    def clear_log(self) -> None:
+        with self._log_lock:
+            self.log.clear()
+
+    def replace_faults(self, faults: list) -> None:
+        with self._log_lock:  # the same lock that guards consuming a fault's `times`
+            self.scenario["faults"] = copy.deepcopy(faults)
 
     def handle(self, req: Request) -> Response:
         response = self._injected_fault(req)
@@ -1545,6 +1563,10 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     emulator: "KubeEmulator"
 
+    def handle_error(self, request, client_address) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up (timeouts) are routine
+            super().handle_error(request, client_address)
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: kubectl reuses connections
@@ -1613,18 +1635,19 @@ class KubeEmulator:
     ...     subprocess.run(["kubectl", "--kubeconfig", "/tmp/kubeconfig", "get", "pods", "-A"])
     """
 
-    def __init__(self, scenario: dict, host: str = "127.0.0.1", port: int = 0):
-        self.scenario = copy.deepcopy(scenario)
+    def __init__(self, scenario: dict, port: int = 0):
+        self.scenario = copy.deepcopy(scenario)  # runtime changes (set_*) must not leak into the caller's dict
         self.cluster = Cluster(self.scenario)
         self.api = Api(self.cluster, self.scenario)
         self.stopping = threading.Event()
-        self._address = (host, port)
+        self._address = ("127.0.0.1", port)
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
 
     # lifecycle
 
     def start(self) -> int:
+        self.stopping.clear()
         self._server = _Server(self._address, _Handler)
         self._server.emulator = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
@@ -1660,12 +1683,11 @@ class KubeEmulator:
 
     @property
     def requests(self) -> list:
-        with self.api._log_lock:
-            return copy.deepcopy(self.api.log)
+        """The request log: [{method, path, query, contentType, accept, body, status, userAgent}]."""
+        return self.api.logged_requests()
 
     def reset_requests(self) -> None:
-        with self.api._log_lock:
-            self.api.log.clear()
+        self.api.clear_log()
 
     def set_pod_identity_associations(self, associations: list) -> None:
         self.scenario["podIdentityAssociations"] = copy.deepcopy(associations)
@@ -1674,8 +1696,7 @@ class KubeEmulator:
         self.scenario["forbidden"] = copy.deepcopy(rules)
 
     def set_faults(self, faults: list) -> None:
-        with self.api._log_lock:
-            self.scenario["faults"] = copy.deepcopy(faults)
+        self.api.replace_faults(faults)
 
     def add_objects(self, objects: list) -> None:
         """Add or replace objects as-is (no admission, no controllers): state 'created earlier'."""

@@ -100,7 +100,7 @@ def env_of(pod: dict, container: int = 0) -> dict:
     return {e["name"]: e.get("value") for e in pod["spec"]["containers"][container].get("env", [])}
 
 
-def http(k: Kube, method: str, path: str, body=None, headers=None) -> tuple:
+def call(k: Kube, method: str, path: str, body=None, headers=None) -> tuple:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(k.emulator.url + path, data=data, method=method, headers=headers or {})
     try:
@@ -124,8 +124,8 @@ def test_version_discovery_and_unknown_paths(kube):
     missing = k.kubectl("get", "--raw", "/apis/nope.example.io/v1")
     assert missing.returncode == 1
     assert "Error from server (NotFound): the server could not find the requested resource" in missing.stderr
-    assert http(k, "GET", "/apis/nope.example.io/v1") == (404, "text/plain; charset=utf-8", "404 page not found\n")
-    assert http(k, "GET", "/api/v1/namespaces/default/nopes")[0] == 404
+    assert call(k, "GET", "/apis/nope.example.io/v1") == (404, "text/plain; charset=utf-8", "404 page not found\n")
+    assert call(k, "GET", "/api/v1/namespaces/default/nopes")[0] == 404
 
 
 def test_api_resources_uses_aggregated_discovery(kube):
@@ -207,7 +207,7 @@ def test_table_output(kube):
 
 def test_list_json_shape(kube):
     k = kube(scenario())
-    status, content_type, body = http(k, "GET", f"/api/v1/namespaces/{NS}/pods?limit=500")
+    status, content_type, body = call(k, "GET", f"/api/v1/namespaces/{NS}/pods?limit=500")
     listing = json.loads(body)
     assert (status, content_type) == (200, "application/json")
     assert listing["kind"] == "PodList" and listing["apiVersion"] == "v1"
@@ -266,7 +266,7 @@ def test_get_missing_object(kube):
     assert result.stderr.strip() == 'Error from server (NotFound): pods "nope" not found'
     result = k.kubectl("get", "deployment", "nope", "-n", NS)
     assert result.stderr.strip() == 'Error from server (NotFound): deployments.apps "nope" not found'
-    status = json.loads(http(k, "GET", f"/api/v1/namespaces/{NS}/pods/nope")[2])
+    status = json.loads(call(k, "GET", f"/api/v1/namespaces/{NS}/pods/nope")[2])
     assert status == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
                       "message": 'pods "nope" not found', "reason": "NotFound",
                       "details": {"name": "nope", "kind": "pods"}, "code": 404}
@@ -282,7 +282,7 @@ def test_forbidden_list_in_namespace(kube):
         'Error from server (Forbidden): pods is forbidden: User "alice" cannot list resource "pods" in API group "" '
         'in the namespace "crossplane-system"')
     assert k.kubectl("get", "pods", "-n", "default").returncode == 0  # other namespaces are fine
-    status, _, body = http(k, "GET", f"/api/v1/namespaces/{NS}/pods")
+    status, _, body = call(k, "GET", f"/api/v1/namespaces/{NS}/pods")
     assert status == 403 and json.loads(body) == {
         "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
         "message": 'pods is forbidden: User "alice" cannot list resource "pods" in API group "" in the namespace '
@@ -487,7 +487,8 @@ def test_server_side_apply_creates_and_records_field_manager(kube):
     k = kube(scenario())
     config = {"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
               "metadata": {"name": "irsa"},
-              "spec": {"serviceAccountTemplate": {"metadata": {"annotations": {"eks.amazonaws.com/role-arn": ROLE_ARN}}}}}
+              "spec": {"serviceAccountTemplate": {
+                  "metadata": {"annotations": {"eks.amazonaws.com/role-arn": ROLE_ARN}}}}}
     result = k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config),
                        check=True)
     assert result.stdout == "deploymentruntimeconfig.pkg.crossplane.io/irsa serverside-applied\n"
@@ -626,7 +627,7 @@ def test_pod_identity_takes_precedence_and_can_change_at_runtime(kube):
         "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
 
     # dropping the association (through the HTTP control API) falls back to IRSA for new pods only
-    assert http(k, "POST", "/_emulator/pod-identity-associations", [])[0] == 200
+    assert call(k, "POST", "/_emulator/pod-identity-associations", [])[0] == 200
     assert "AWS_CONTAINER_CREDENTIALS_FULL_URI" in env_of(pods(k)[0])
     k.kubectl("delete", "pod", pod["metadata"]["name"], "-n", NS, check=True)  # the replacement is a new pod
     [replacement] = pods(k)
@@ -708,11 +709,11 @@ def test_faults(kube):
     malformed = k.kubectl("get", "pods", "-A", "-o", "name")
     assert malformed.returncode == 1 and "unexpected end of JSON input" in malformed.stderr
 
-    assert http(k, "POST", "/_emulator/faults", [{"path_regex": "/providers", "status": 503,
+    assert call(k, "POST", "/_emulator/faults", [{"path_regex": "/providers", "status": 503,
                                                    "body": "upstream down"}])[0] == 200
     unavailable = k.kubectl("get", "providers")
     assert "Error from server (ServiceUnavailable)" in unavailable.stderr
-    assert http(k, "GET", "/apis/pkg.crossplane.io/v1/providers") == (503, "text/plain; charset=utf-8",
+    assert call(k, "GET", "/apis/pkg.crossplane.io/v1/providers") == (503, "text/plain; charset=utf-8",
                                                                       "upstream down")
 
     k.emulator.set_faults([{"path_regex": r"/pods$", "delay_ms": 1500, "times": 1}])
@@ -723,7 +724,7 @@ def test_faults(kube):
 def test_control_api_and_request_log(kube):
     k = kube(scenario())
     k.kubectl("label", "provider", "provider-aws", "team=platform", check=True)
-    status, content_type, body = http(k, "GET", "/_emulator/requests")
+    status, content_type, body = call(k, "GET", "/_emulator/requests")
     assert (status, content_type) == (200, "application/json")
     patch = [r for r in json.loads(body) if r["method"] == "PATCH"][0]
     assert patch["path"] == "/apis/pkg.crossplane.io/v1/providers/provider-aws"
@@ -733,14 +734,14 @@ def test_control_api_and_request_log(kube):
     assert patch["status"] == 200 and patch["userAgent"].startswith("kubectl/v1.32")
     assert not any(r["path"].startswith("/_emulator") for r in k.emulator.requests)  # control calls are not logged
 
-    assert http(k, "POST", "/_emulator/reset-log")[0] == 200
+    assert call(k, "POST", "/_emulator/reset-log")[0] == 200
     assert k.emulator.requests == []
     extra = seeded_pod("added-later-xyz12", owner="other")
-    assert http(k, "POST", "/_emulator/objects", [extra])[0] == 200
-    dumped = json.loads(http(k, "GET", "/_emulator/objects?kind=Pod")[2])
+    assert call(k, "POST", "/_emulator/objects", [extra])[0] == 200
+    dumped = json.loads(call(k, "GET", "/_emulator/objects?kind=Pod")[2])
     assert sorted(p["metadata"]["name"] for p in dumped) == ["added-later-xyz12", "provider-aws-5d8f7c9b4f-abcde"]
     assert "env" not in k.kubectl_json("get", "pod", "added-later-xyz12", "-n", NS)["spec"]["containers"][0]
-    unknown = http(k, "POST", "/_emulator/objects", [{"apiVersion": "x.io/v1", "kind": "Thing",
+    unknown = call(k, "POST", "/_emulator/objects", [{"apiVersion": "x.io/v1", "kind": "Thing",
                                                       "metadata": {"name": "t"}}])
     assert unknown[0] == 400 and "no resource is registered" in unknown[2]
 

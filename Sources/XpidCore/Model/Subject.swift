@@ -168,6 +168,9 @@ public enum MethodInference {
                 return (.irsa, "\(pc.displayName) credentials.source=\(source)")
             }
         }
+        if subject.isFamilyProvider {
+            return (.none, "family provider: serves the family's ProviderConfigs and makes no cloud API calls itself")
+        }
         return (.none, "no workload identity configured (no association, annotation, injected env or ProviderConfig source)")
     }
 }

@@ -1,0 +1,104 @@
+#!/usr/bin/env python3
+"""Benchmark: how `kubectl xpid verify` scales with the number of Providers.
+
+Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its own
+ServiceAccount and Pod Identity association, all trusting one role), runs the built binary
+with `-v` and counts the external commands it ran, for `verify --no-cloud` and with cloud
+checks (real aws CLI against moto + the stand-in). The kubectl count must not depend on
+the number of Providers. Not a test: it prints figures (and exits 1 only if the kubectl
+count grows).
+
+    python3 Tests/benchmark.py [--sizes 1,10,50,200] [--bin PATH] [--runs 3]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE / "E2E"))
+from aws_standin import AWSStandIn, seed  # noqa: E402
+from kube_emulator import KubeEmulator  # noqa: E402
+from scenarios import POD_IDENTITY_TRUST, Cluster  # noqa: E402
+
+
+def build_cluster(providers: int) -> Cluster:
+    c = Cluster().node("ip-10-0-1-10", "a").node("ip-10-0-2-20", "b").agent().crossplane_core()
+    c.role("crossplane-providers", POD_IDENTITY_TRUST).provider_config("PodIdentity")
+    for i in range(providers):
+        name = f"provider-aws-svc{i:03d}"
+        c.drc(f"{name}-runtime", sa_name=name)
+        c.provider(name, f"xpkg.upbound.io/upbound/{name}:v2.3.0", runtime_config=f"{name}-runtime", service_account=name)
+        c.association(name, "crossplane-providers")
+    return c
+
+
+def count_commands(stderr: str) -> dict:
+    counts = {"kubectl": 0, "aws": 0}
+    for line in stderr.splitlines():
+        if line.startswith("+ "):
+            tool = os.path.basename(line[2:].split()[0])
+            if tool in counts:
+                counts[tool] += 1
+    return counts
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="1,10,50,200")
+    parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
+    parser.add_argument("--runs", type=int, default=3, help="runs per configuration; the median time is printed")
+    args = parser.parse_args()
+    binary = Path(args.bin)
+    if not binary.exists():
+        print(f"error: {binary} not found; build it with: swift build -c release", file=sys.stderr)
+        return 2
+    sizes = [int(s) for s in args.sizes.split(",")]
+    print(f"binary: {binary} ({binary.stat().st_size / 1e6:.1f} MB)")
+    print(f"{'providers':>9} {'mode':>9} {'wall s (median)':>16} {'kubectl calls':>14} {'aws calls':>10} {'findings':>9}")
+    kubectl_counts = set()
+    with AWSStandIn() as aws, tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            cluster = build_cluster(n)
+            aws.reset()
+            seed(aws, cluster.aws_spec())
+            emulator = KubeEmulator(cluster.kube_scenario())
+            emulator.start()
+            try:
+                home = Path(tmp) / f"home{n}"
+                home.mkdir()
+                config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context, user_name=cluster.context)
+                env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
+                env.update(aws.env(inherit=False))
+                env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "cache"), "KUBECONFIG": config})
+                for mode, extra in (("no-cloud", ["--no-cloud"]), ("cloud", [])):
+                    times, counts, findings = [], {}, 0
+                    for _ in range(args.runs):
+                        start = time.monotonic()
+                        proc = subprocess.run([str(binary), "verify", "-v", "-o", "json", *extra], env=env, capture_output=True, text=True, timeout=900)
+                        times.append(time.monotonic() - start)
+                        counts = count_commands(proc.stderr)
+                        if proc.returncode not in (0, 1):
+                            print(proc.stderr, file=sys.stderr)
+                            return 2
+                        findings = len(json.loads(proc.stdout)["findings"])
+                    kubectl_counts.add(counts["kubectl"])
+                    print(f"{n:>9} {mode:>9} {statistics.median(times):>16.2f} {counts['kubectl']:>14} {counts['aws']:>10} {findings:>9}")
+            finally:
+                emulator.stop()
+    if len(kubectl_counts) != 1:
+        print(f"FAIL: kubectl call count varies with the number of providers: {sorted(kubectl_counts)}")
+        return 1
+    print(f"kubectl calls constant across sizes: {kubectl_counts.pop()}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
