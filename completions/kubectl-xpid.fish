@@ -28,7 +28,7 @@ complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l output -s o 
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l no-color -d 'No colour, ASCII status tags (also NO_COLOR).'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l fail-on -x -a 'warn fail' -d 'Exit 1 when a finding is at or above this level (default fail).'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l verbose -s v -d 'Print every external command with its duration to stderr.'
-complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l timeout -x -d 'Budget for each external command, e.g. 60s or 2m (default 60s).'
+complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l timeout -x -d 'Budget for the whole run, e.g. 90s or 2m (default 5m); kubectl and aws calls share it.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l concurrency -x -d 'How many cloud calls run at once (default 8).'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from verify' -l help -s h -d 'Show help for the command.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from checks' -l output -s o -x -a 'text json markdown' -d 'Output format (default text).'

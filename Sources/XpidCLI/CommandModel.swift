@@ -73,7 +73,7 @@ public enum CommandModel {
         FlagSpec("no-color", "No colour, ASCII status tags (also NO_COLOR)."),
         FlagSpec("fail-on", value: "LEVEL", choices: ["warn", "fail"], "Exit 1 when a finding is at or above this level (default fail)."),
         FlagSpec("verbose", short: "v", "Print every external command with its duration to stderr."),
-        FlagSpec("timeout", value: "DURATION", "Budget for each external command, e.g. 60s or 2m (default 60s)."),
+        FlagSpec("timeout", value: "DURATION", "Budget for the whole run, e.g. 90s or 2m (default 5m); kubectl and aws calls share it."),
         FlagSpec("concurrency", value: "N", "How many cloud calls run at once (default 8)."),
     ]
 

@@ -20,7 +20,8 @@ public struct VerifyOptions: Sendable, Equatable {
     public var noColor = false
     public var failOn: FindingStatus = .fail
     public var verbose = false
-    public var timeout: Double = 60
+    /// `--timeout`: the budget of the whole run, shared by every external command.
+    public var timeout: Double = 300
     public var kubectl: String?
     public var aws: String?
 

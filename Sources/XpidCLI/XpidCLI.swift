@@ -79,8 +79,9 @@ public enum XpidCLI {
 
     static func verify(_ o: VerifyOptions, console: Console) async -> ExitCode {
         let recorder = RecordingRunner(console.runner, verbose: o.verbose)
-        let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: recorder, timeout: o.timeout)
-        let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: AWSTimeoutRunner(base: recorder, timeout: o.timeout), options: o.gather)
+        let deadline = DeadlineRunner(base: recorder, deadline: Date().addingTimeInterval(o.timeout))
+        let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
+        let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)
         if console.stderrIsTTY && o.output == .text && !o.verbose { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
         switch await gatherer.gather() {
@@ -112,9 +113,14 @@ public enum XpidCLI {
     }
 }
 
-/// Gives aws calls the run's per-command budget (the adapters pass their own default).
-struct AWSTimeoutRunner: CommandRunner {
+/// Enforces `--timeout` for the whole run: each command gets what is left of the budget.
+struct DeadlineRunner: CommandRunner {
     var base: any CommandRunner
-    var timeout: Double
-    func run(_ argv: [String], timeout _: Double) async -> CommandResult { await base.run(argv, timeout: timeout) }
+    var deadline: Date
+
+    func run(_ argv: [String], timeout: Double) async -> CommandResult {
+        let remaining = deadline.timeIntervalSinceNow
+        guard remaining > 0 else { return CommandResult(argv: argv, termination: .timedOut(seconds: 0)) }
+        return await base.run(argv, timeout: min(timeout, remaining))
+    }
 }

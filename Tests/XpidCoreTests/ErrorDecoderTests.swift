@@ -1,0 +1,62 @@
+import Foundation
+import Testing
+import XpidCore
+
+struct DecoderCase: Sendable, CustomTestStringConvertible {
+    var message: String
+    var signature: String
+    var relatedCheck: String?
+    var testDescription: String { signature }
+}
+
+@Suite("Package condition decoding")
+struct ErrorDecoderTests {
+    static let cases: [DecoderCase] = [
+        DecoderCase(message: "cannot unpack package: failed to fetch package digest from 123456789012.dkr.ecr.us-east-2.amazonaws.com/crossplane/provider-aws-s3:v1.2.0: failed to get authorization token: AccessDeniedException", signature: "failed to get authorization token", relatedCheck: "crossplane.package-health"),
+        DecoderCase(message: "WebIdentityErr: failed to retrieve credentials\ncaused by: InvalidIdentityToken: No OpenIDConnect provider found in your account for https://oidc.eks.us-east-2.amazonaws.com/id/X", signature: "InvalidIdentityToken", relatedCheck: nil),
+        DecoderCase(message: "GET https://123456789012.dkr.ecr.us-east-2.amazonaws.com/v2/x/manifests/v1: DENIED: User: arn:aws:sts::123456789012:assumed-role/r/s is not authorized to perform: ecr:BatchGetImage on resource", signature: "not authorized to perform: ecr:BatchGetImage", relatedCheck: nil),
+        DecoderCase(message: "operation error STS: AssumeRole, https response error StatusCode: 403, api error AccessDenied: User: arn:aws:sts::123:assumed-role/pi/eks-prod is not authorized to perform: sts:TagSession on resource: arn:aws:iam::456:role/target", signature: "not authorized to perform: sts:TagSession", relatedCheck: "podid.trust-policy"),
+        DecoderCase(message: "GET https://myreg.azurecr.io/oauth2/token: unauthorized: authentication required", signature: "unauthorized: authentication required", relatedCheck: nil),
+        DecoderCase(message: "failed to fetch oauth token: unexpected status code 401 Unauthorized", signature: "failed to fetch oauth token", relatedCheck: nil),
+        DecoderCase(message: "GET https://europe-west1-docker.pkg.dev/v2/p/r/x/manifests/v1: DENIED: Permission \"artifactregistry.repositories.downloadArtifacts\" denied; PERMISSION_DENIED", signature: "PERMISSION_DENIED", relatedCheck: nil),
+        DecoderCase(message: "AADSTS70021: No matching federated identity record found for presented assertion.", signature: "AADSTS70021", relatedCheck: nil),
+        DecoderCase(message: "failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds", signature: "no EC2 IMDS role found", relatedCheck: "podid.injected"),
+    ]
+
+    @Test("known signatures", arguments: cases)
+    func decode(_ c: DecoderCase) throws {
+        let found = ErrorDecoder.decode(c.message)
+        let match = try #require(found.first { $0.signature == c.signature }, "\(found.map(\.signature))")
+        #expect(match.relatedCheck == c.relatedCheck)
+        #expect(!match.meaning.isEmpty)
+    }
+
+    @Test("matching is case-insensitive")
+    func caseInsensitive() {
+        #expect(ErrorDecoder.decode("FAILED TO GET AUTHORIZATION TOKEN").map(\.signature) == ["failed to get authorization token"])
+    }
+
+    @Test("unknown messages decode to nothing")
+    func unknown() {
+        #expect(ErrorDecoder.decode("package is being unpacked").isEmpty)
+        #expect(ErrorDecoder.decode("").isEmpty)
+    }
+
+    @Test("every related check names a catalogue check")
+    func relatedChecksExist() {
+        let known = Set(Catalog.descriptions.map(\.id))
+        for c in Self.cases { if let r = c.relatedCheck { #expect(known.contains(r), "\(r)") } }
+    }
+
+    @Test("package-health puts the decoded cause in its finding")
+    func packageHealthUsesDecoder() throws {
+        var s = Examples.podIdentitySeed()
+        s.updatePackage("provider-aws-s3") {
+            $0.conditions = [Condition(type: "Installed", status: "True"), Condition(type: "Healthy", status: "False", reason: "UnhealthyPackageRevision", message: Self.cases[1].message)]
+        }
+        let f = try #require(run(s).one("crossplane.package-health"))
+        #expect(f.status == .fail)
+        #expect(f.evidence["decoded"]?.contains("IRSA") == true)
+        #expect(f.remediation?.summary.hasPrefix("cause: ") == true)
+    }
+}
