@@ -96,8 +96,12 @@ public struct Kubectl: Sendable {
 
     public func run(_ args: [String]) async -> CommandResult { await runner.run(argv(args), timeout: timeout) }
 
-    /// Classifies failures that make every further kubectl call pointless.
+    /// Classifies failures that make every further kubectl call pointless. Output on stdout means
+    /// the server answered (an unavailable aggregated API can still mention `dial tcp` on stderr).
     public static func fatalFailure(_ r: CommandResult) -> KubectlFailure? {
+        if case .exited = r.termination, !r.stdout.isEmpty, !r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            return nil
+        }
         switch r.termination {
         case .launchFailed(let m):
             return .missing("kubectl not found (\(m)); install kubectl or pass --kubectl PATH")

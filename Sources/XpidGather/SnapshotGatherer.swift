@@ -48,6 +48,25 @@ enum Resource: String, CaseIterable {
     }
 
     var isCRD: Bool { group.hasSuffix("crossplane.io") || group.hasSuffix("upbound.io") }
+
+    /// Whether a `group/Kind` key of a listed item belongs to this resource type.
+    func matches(kindKey: String) -> Bool {
+        let kind: String
+        switch self {
+        case .nodes: kind = "Node"
+        case .deployments: kind = "Deployment"
+        case .daemonsets: kind = "DaemonSet"
+        case .pods: kind = "Pod"
+        case .serviceaccounts: kind = "ServiceAccount"
+        case .providers: kind = "Provider"
+        case .functions: kind = "Function"
+        case .deploymentruntimeconfigs: kind = "DeploymentRuntimeConfig"
+        case .imageconfigs: kind = "ImageConfig"
+        case .awsProviderConfigs, .awsMProviderConfigs: kind = "ProviderConfig"
+        case .awsMClusterProviderConfigs: kind = "ClusterProviderConfig"
+        }
+        return kindKey == "\(group)/\(kind)"
+    }
 }
 
 /// Reads everything the checks need with a constant number of kubectl calls (independent of the
@@ -94,7 +113,7 @@ public struct SnapshotGatherer: Sendable {
         // Cluster-wide batch: nodes, Crossplane objects, ProviderConfigs, and Deployments (to find Crossplane).
         let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
             .filter { available.contains($0) }
-        switch await kubectl.getBatch(clusterWide.map(\.discoveryName), namespace: nil) {
+        switch await readBatch(clusterWide, namespace: nil) {
         case .failure(let f): return .failure(f)
         case .success(let batch): record(batch, requested: clusterWide, namespace: nil, into: &snapshot)
         }
@@ -119,9 +138,11 @@ public struct SnapshotGatherer: Sendable {
 
         // Namespaced batches, concurrently: the Crossplane namespace, and kube-system for the agent on EKS.
         let xpResources: [Resource] = [.pods, .serviceaccounts]
-        async let xpBatch = kubectl.getBatch(xpResources.map(\.discoveryName), namespace: namespace)
-        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? [.daemonsets, .pods] : []
-        async let agentBatch = kubectl.getBatch(agentResources.map(\.discoveryName), namespace: "kube-system")
+        async let xpBatch = readBatch(xpResources, namespace: namespace)
+        // On EKS (or when unsure) the Pod Identity agent's DaemonSet and pods; pods only once if
+        // Crossplane itself runs in kube-system.
+        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? (namespace == "kube-system" ? [.daemonsets] : [.daemonsets, .pods]) : []
+        async let agentBatch = readBatch(agentResources, namespace: "kube-system")
         switch await xpBatch {
         case .failure(let f): _ = await agentBatch; return .failure(f)
         case .success(let batch): record(batch, requested: xpResources, namespace: namespace, into: &snapshot)
@@ -156,12 +177,49 @@ public struct SnapshotGatherer: Sendable {
         return ("crossplane-system", "default; no Crossplane Deployment found")
     }
 
+    /// One batched get. When kubectl reports a failure it does not attribute to a type (e.g.
+    /// "unexpected end of JSON input", or a server error whose message names no resource), the
+    /// types that came back empty are read again one by one, so an unread list is never taken
+    /// for an empty one. That retry happens only on failure and is bounded by the number of types.
+    func readBatch(_ requested: [Resource], namespace: String?) async -> Result<Kubectl.BatchResult, KubectlFailure> {
+        var batch: Kubectl.BatchResult
+        switch await kubectl.getBatch(requested.map(\.discoveryName), namespace: namespace) {
+        case .failure(let f): return .failure(f)
+        case .success(let b): batch = b
+        }
+        let unattributed = batch.failures.filter { line in !requested.contains { Self.mentions(line, $0) } }
+        guard !unattributed.isEmpty else { return .success(batch) }
+        let kinds = Set(batch.items.map(Self.kindKey))
+        let suspects = requested.filter { r in
+            !kinds.contains(where: r.matches(kindKey:)) && !batch.forbidden.contains { $0.resource == r.plural && $0.group == r.group }
+        }
+        batch.failures.removeAll { unattributed.contains($0) }
+        for r in suspects {
+            switch await kubectl.getBatch([r.discoveryName], namespace: namespace) {
+            case .failure(let f): batch.failures.append("\(r.discoveryName): \(f.message)")
+            case .success(let single):
+                batch.items += single.items
+                batch.forbidden += single.forbidden
+                batch.failures += single.failures.map { "\(r.discoveryName): \($0)" }
+            }
+        }
+        return .success(batch)
+    }
+
+    static func mentions(_ line: String, _ r: Resource) -> Bool { line.contains("\"\(r.plural)\"") || line.contains(r.discoveryName) }
+
+    static func kindKey(_ item: JSONValue) -> String {
+        let apiVersion = item["apiVersion"].string ?? ""
+        let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+        return "\(group)/\(item["kind"].string ?? "")"
+    }
+
     func record(_ batch: Kubectl.BatchResult, requested: [Resource], namespace: String?, into s: inout Snapshot) {
         for r in requested {
             let read = ResourceRead(resource: r.plural, group: r.group, namespace: namespace)
             if let denied = batch.forbidden.first(where: { $0.resource == r.plural && $0.group == r.group }) {
                 s.reads[read] = .forbidden(verb: denied.verb, message: denied.message)
-            } else if let failure = batch.failures.first(where: { $0.contains("\"\(r.plural)\"") || $0.contains(r.discoveryName) }) {
+            } else if let failure = batch.failures.first(where: { Self.mentions($0, r) }) {
                 s.reads[read] = .failed(failure)
             } else {
                 s.reads[read] = .ok

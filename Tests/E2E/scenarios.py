@@ -71,6 +71,7 @@ class Cluster:
         self.associations: list = []
         self.addon: dict | None = {"status": "ACTIVE"}
         self.nodes: list = []
+        self.faults: list = []
 
     @property
     def context(self) -> str:
@@ -262,7 +263,7 @@ class Cluster:
         return self
 
     def kube_scenario(self) -> dict:
-        return {"objects": self.objects, "crds": self.crds, "forbidden": self.forbidden, "user": "alice",
+        return {"objects": self.objects, "crds": self.crds, "forbidden": self.forbidden, "user": "alice", "faults": self.faults,
                 "region": self.region,
                 "podIdentityAssociations": [{"namespace": a["namespace"], "serviceAccount": a["serviceAccount"]} for a in self.associations]}
 

@@ -290,3 +290,58 @@ def test_kubectl_calls_do_not_grow_with_providers(aws, tmp_path):
         assert run.report is not None
         counts.append(sum(1 for line in run.proc.stderr.splitlines() if line.startswith("+ ") and " kubectl " in f" {line[2:].split()[0].rsplit('/', 1)[-1]} "))
     assert counts[0] == counts[1] and counts[0] > 0, counts
+
+
+def test_malformed_kubectl_output_is_an_unread_list_not_an_empty_one(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    c.faults.append({"path_regex": r"^/api/v1/namespaces/crossplane-system/pods$", "method": "GET", "body": "__malformed__"})
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 1, run.proc.stderr
+    errors = [f for f in run.report["findings"] if f["check"] == "cluster.access" and f["status"] == "error"]
+    assert len(errors) == 1 and "pods" in errors[0]["message"] and "unexpected end of JSON input" in errors[0]["message"]
+    assert run.status("podid.injected", S3) == "error"
+    assert "Fatal error" not in run.proc.stderr
+
+
+def test_server_error_on_one_list_is_reported_not_fatal(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    c.faults.append({"path_regex": r"^/apis/pkg.crossplane.io/v1beta1/imageconfigs$", "method": "GET", "status": 500})
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.report is not None, run.proc.stderr
+    errors = [f for f in run.report["findings"] if f["check"] == "cluster.access" and f["status"] == "error"]
+    assert errors and "imageconfigs" in errors[0]["message"]
+    assert run.status("podid.association", S3) == "pass"
+
+
+def test_unauthorized_exits_2(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    c.faults.append({"path_regex": r"^/api", "status": 401,
+                     "body": {"kind": "Status", "apiVersion": "v1", "status": "Failure", "message": "Unauthorized", "reason": "Unauthorized", "code": 401}})
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 2
+    assert "not authenticated" in run.proc.stderr
+
+
+def test_listing_providers_forbidden_exits_2_naming_the_permission(aws, tmp_path):
+    c = Cluster().pod_identity_seed().forbid("list", "providers", group="pkg.crossplane.io")
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 2
+    assert "cannot list providers.pkg.crossplane.io" in run.proc.stderr
+
+
+def test_kube_system_pods_forbidden_only_affects_agent_coverage(aws, tmp_path):
+    c = Cluster().pod_identity_seed().forbid("list", "pods", namespace="kube-system")
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.status("podid.injected", S3) == "pass"
+    assert run.status("eks.pod-identity-agent", S3) == "pass"
+    denied = [f for f in run.report["findings"] if f["check"] == "cluster.access" and f["status"] == "error"]
+    assert len(denied) == 1 and "kube-system" in denied[0]["message"]
+
+
+def test_deployments_forbidden_runtime_checks_error(aws, tmp_path):
+    c = Cluster().pod_identity_seed().forbid("list", "deployments", group="apps")
+    c.forbid("list", "pods", namespace=NS)
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 1
+    assert run.status("podid.stable-sa-name", S3) == "error"
+    assert "deployments.apps" in run.finding("podid.stable-sa-name", S3)["message"]

@@ -79,3 +79,18 @@ public enum CloudErrorAdvice {
         }
     }
 }
+
+extension EvaluationContext {
+    /// When the subject's runtime could not be found because a read was denied, the checks that
+    /// need it report `error` naming the read instead of guessing.
+    public func runtimeReadError(for subject: Subject) -> CheckResult? {
+        for (resource, namespace) in [("deployments", subject.namespace), ("pods", subject.namespace), ("serviceaccounts", subject.namespace)] {
+            if let (read, outcome) = snapshot.failedRead(resource, namespace: namespace) {
+                if resource == "serviceaccounts" && subject.serviceAccountName == nil { continue }
+                if resource != "serviceaccounts" && subject.serviceAccountName != nil { continue }
+                return CheckResult(.error, "cannot resolve the runtime of \(subject.id): \(read.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))
+            }
+        }
+        return nil
+    }
+}

@@ -183,8 +183,11 @@ public struct Snapshot: Sendable, Equatable {
     }
 
     /// The first read of `resource` that failed, if any: checks that need it report `error`.
-    public func failedRead(_ resource: String) -> (ResourceRead, ReadOutcome)? {
-        reads.sorted { $0.key < $1.key }.first { $0.key.resource == resource && !$0.value.isUsable }
+    /// With a namespace, only reads of that namespace (or cluster-wide reads) count.
+    public func failedRead(_ resource: String, namespace: String? = nil) -> (ResourceRead, ReadOutcome)? {
+        reads.sorted { $0.key < $1.key }.first {
+            $0.key.resource == resource && !$0.value.isUsable && (namespace == nil || $0.key.namespace == nil || $0.key.namespace == namespace)
+        }
     }
 
     public func serviceAccount(namespace: String, name: String) -> ServiceAccount? {

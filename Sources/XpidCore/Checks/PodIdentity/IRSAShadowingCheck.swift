@@ -66,6 +66,9 @@ public struct IRSAShadowingCheck: Check {
                     remediation: Remediation("remove the IRSA settings and restart", commands: commands), fixable: annotation != nil)
             ]
         }
+        if subject.serviceAccount == nil, let error = context.runtimeReadError(for: subject) {
+            return [error]
+        }
         if let value = annotation ?? drcAnnotation {
             return [
                 .warn(

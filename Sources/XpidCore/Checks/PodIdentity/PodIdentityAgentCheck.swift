@@ -53,7 +53,7 @@ public struct PodIdentityAgentCheck: Check {
                         commands: ["kubectl get nodes -L eks.amazonaws.com/compute-type"]))
             ]
         }
-        if let (read, outcome) = s.failedRead("daemonsets") {
+        if let (read, outcome) = s.failedRead("daemonsets", namespace: "kube-system") {
             return [.error("cannot check the agent: \(read.displayName) \(outcome.shortText)")]
         }
         guard let agent = s.podIdentityAgent else {
@@ -73,7 +73,7 @@ public struct PodIdentityAgentCheck: Check {
                         commands: ["kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent -o wide", "kubectl -n kube-system rollout status daemonset/eks-pod-identity-agent --timeout=120s"]))
             ]
         }
-        if s.failedRead("pods") == nil {
+        if s.failedRead("pods", namespace: "kube-system") == nil {
             let agentNodes = Set(s.pods.filter { isAgentPod($0) && $0.isLive }.compactMap(\.spec.nodeName))
             let uncovered = podNodes.subtracting(agentNodes).sorted()
             if !uncovered.isEmpty {

@@ -30,6 +30,7 @@ public struct StableServiceAccountCheck: Check {
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target else { return [] }
         guard let sa = subject.serviceAccountName else {
+            if let error = context.runtimeReadError(for: subject) { return [error] }
             return [.skip("no runtime Deployment or pod found for revision \(subject.revision ?? "(none)"); see crossplane.package-health")]
         }
         let drc = subject.runtimeConfig
