@@ -18,6 +18,10 @@ public enum Help {
         }
         s += """
 
+            OPTIONS:
+              -h, --help  Show help (also 'kubectl xpid help <subcommand>').
+              --version   Print the version.
+
             EXIT CODES:
               0   no finding at or above --fail-on
               1   findings at or above --fail-on (fail by default; errors count as failures)

@@ -77,8 +77,9 @@ public enum Parser {
                 }
                 flags.append(Token(spec: spec, value: value))
             } else {
-                if let inline, spec.short == nil || a.hasPrefix("--") {
-                    return .failure(UsageError(message: "flag --\(spec.long) takes no value (got \"\(inline)\")", command: command.name))
+                if let inline {
+                    let shown = a.hasPrefix("--") ? "--\(spec.long)" : a
+                    return .failure(UsageError(message: "flag \(shown) takes no value (got \"\(inline)\"); give short flags separately", command: command.name))
                 }
                 flags.append(Token(spec: spec, value: nil))
             }

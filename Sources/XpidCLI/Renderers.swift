@@ -18,8 +18,9 @@ public struct TextStyle: Sendable, Equatable {
         return TextStyle(unicode: utf8 && !noColor, color: isTTY && !noColor)
     }
 
+    /// The status mark, padded so messages line up (`[OK]` and `[FAIL]` differ in width).
     func glyph(_ status: FindingStatus) -> String {
-        let text: String
+        var text: String
         switch (status, unicode) {
         case (.pass, true): text = "✔"
         case (.warn, true): text = "⚠"
@@ -32,6 +33,7 @@ public struct TextStyle: Sendable, Equatable {
         case (.skip, false): text = "[SKIP]"
         case (.error, false): text = "[ERR]"
         }
+        if !unicode { text = text.padding(toLength: 6, withPad: " ", startingAt: 0) }
         guard color else { return text }
         let code: String
         switch status {
@@ -53,7 +55,9 @@ public enum TextRenderer {
         var where_ = [c.cloud.rawValue]
         if let n = c.name { where_.append(n) }
         if let r = c.region { where_.append(r) }
-        out += style.bold("kubectl xpid verify") + " — context \(c.context ?? "(none)") (\(where_.joined(separator: ", ")))\n"
+        let dash = style.unicode ? "—" : "-"
+        let bullet = style.unicode ? "►" : ">"
+        out += style.bold("kubectl xpid verify") + " \(dash) context \(c.context ?? "(none)") (\(where_.joined(separator: ", ")))\n"
         for note in report.notes { out += "  \(note)\n" }
 
         var order = [clusterSubjectID]
@@ -64,9 +68,9 @@ public enum TextRenderer {
             out += "\n"
             if let s = report.subjects.first(where: { $0.id == id }) {
                 let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? "no ServiceAccount found"
-                out += style.bold("► \(id)") + "  method \(s.method) (\(s.methodEvidence)); \(sa)\n"
+                out += style.bold("\(bullet) \(id)") + "  method \(s.method) (\(s.methodEvidence)); \(sa)\n"
             } else {
-                out += style.bold("► \(id)") + "\n"
+                out += style.bold("\(bullet) \(id)") + "\n"
             }
             let width = min(36, findings.map(\.check.count).max() ?? 0)
             for f in findings {

@@ -78,7 +78,7 @@ public enum XpidCLI {
     }
 
     static func verify(_ o: VerifyOptions, console: Console) async -> ExitCode {
-        let recorder = RecordingRunner(console.runner, verbose: o.verbose)
+        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
         let deadline = DeadlineRunner(base: recorder, deadline: Date().addingTimeInterval(o.timeout))
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)

@@ -66,13 +66,15 @@ public struct ProcessRunner: CommandRunner {
 
         let exited = AsyncSignal()
         process.terminationHandler = { _ in exited.fire() }
+        let out = OutputCollector(outPipe.fileHandleForReading)
+        let err = OutputCollector(errPipe.fileHandleForReading)
         do {
-            try process.run()
+            try await Self.launch(process)
         } catch {
             return CommandResult(argv: argv, termination: .launchFailed("\(program): \(error.localizedDescription)"))
         }
-        async let out = Self.drain(outPipe.fileHandleForReading)
-        async let err = Self.drain(errPipe.fileHandleForReading)
+        out.start()
+        err.start()
 
         // The timer terminates (then kills) a process that outlives its budget; the
         // termination handler fires either way.
@@ -86,8 +88,12 @@ public struct ProcessRunner: CommandRunner {
         DispatchQueue.global().asyncAfter(deadline: .now() + max(timeout, 0.001), execute: timer)
         await exited.wait()
         timer.cancel()
-        let stdout = await out
-        let stderr = await err
+        // A grandchild (e.g. a kubeconfig exec plugin) may still hold the pipes open after the
+        // command exited; take what arrived within a short grace period rather than wait for it.
+        _ = await out.finished.wait(timeout: 2)
+        _ = await err.finished.wait(timeout: 2)
+        let stdout = out.data
+        let stderr = err.data
         let duration = Date().timeIntervalSince(start)
         let termination: Termination
         if timedOut.isSet {
@@ -100,12 +106,24 @@ public struct ProcessRunner: CommandRunner {
         return CommandResult(argv: argv, termination: termination, stdout: stdout, stderr: stderr, duration: duration)
     }
 
-    private static func drain(_ handle: FileHandle) async -> Data {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                let data = handle.readDataToEndOfFile()
-                continuation.resume(returning: data)
+    /// Starts the process from a fresh thread whose signal mask is empty: a child inherits the
+    /// mask of the thread that spawns it, and Swift's worker threads block SIGTERM and SIGINT,
+    /// which would make kubectl and aws ignore the timeout's SIGTERM.
+    private static func launch(_ process: Process) async throws {
+        let box = UncheckedBox(process)
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            let thread = Thread {
+                var empty = sigset_t()
+                sigemptyset(&empty)
+                pthread_sigmask(SIG_SETMASK, &empty, nil)
+                do {
+                    try box.value.run()
+                    c.resume()
+                } catch {
+                    c.resume(throwing: error)
+                }
             }
+            thread.start()
         }
     }
 
@@ -123,33 +141,93 @@ public struct ProcessRunner: CommandRunner {
     }
 }
 
-/// A one-shot signal that async code can wait on.
+/// A one-shot signal that async code can wait on, with or without a timeout.
 final class AsyncSignal: @unchecked Sendable {
     private let lock = NSLock()
     private var fired = false
-    private var waiters: [CheckedContinuation<Void, Never>] = []
+    private var waiters: [@Sendable () -> Void] = []
 
     func fire() {
-        let pending: [CheckedContinuation<Void, Never>] = lock.withLock {
+        let pending: [@Sendable () -> Void] = lock.withLock {
             fired = true
             defer { waiters = [] }
             return waiters
         }
-        pending.forEach { $0.resume() }
+        pending.forEach { $0() }
     }
 
     func wait() async {
         await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let resumeNow: Bool = lock.withLock {
+            let now: Bool = lock.withLock {
                 if fired { return true }
-                waiters.append(c)
+                waiters.append { c.resume() }
                 return false
             }
-            if resumeNow { c.resume() }
+            if now { c.resume() }
+        }
+    }
+
+    /// Returns whether the signal fired before the timeout.
+    func wait(timeout: Double) async -> Bool {
+        await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            let once = ResumeOnce(c)
+            let now: Bool = lock.withLock {
+                if fired { return true }
+                waiters.append { once.resume(true) }
+                return false
+            }
+            if now {
+                once.resume(true)
+            } else {
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeout) { once.resume(false) }
+            }
         }
     }
 
     var hasFired: Bool { lock.withLock { fired } }
+}
+
+final class ResumeOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Bool, Never>?
+
+    init(_ c: CheckedContinuation<Bool, Never>) { continuation = c }
+
+    func resume(_ value: Bool) {
+        let c: CheckedContinuation<Bool, Never>? = lock.withLock {
+            defer { continuation = nil }
+            return continuation
+        }
+        c?.resume(returning: value)
+    }
+}
+
+/// Reads a pipe to its end on its own thread, so stdout and stderr drain concurrently.
+final class OutputCollector: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+    private var buffer = Data()
+    let finished = AsyncSignal()
+
+    init(_ handle: FileHandle) { self.handle = handle }
+
+    func start() {
+        Thread {
+            while true {
+                let chunk = self.handle.availableData
+                if chunk.isEmpty { break }
+                self.lock.withLock { self.buffer.append(chunk) }
+            }
+            self.finished.fire()
+        }.start()
+    }
+
+    var data: Data { lock.withLock { buffer } }
+}
+
+final class UncheckedBox<T>: @unchecked Sendable {
+    let value: T
+    init(_ value: T) { self.value = value }
 }
 
 final class Flag: @unchecked Sendable {
@@ -163,12 +241,15 @@ final class Flag: @unchecked Sendable {
 public final class RecordingRunner: CommandRunner, @unchecked Sendable {
     private let base: any CommandRunner
     private let verbose: Bool
+    private let write: @Sendable (String) -> Void
     private let lock = NSLock()
     private var log: [CommandResult] = []
 
-    public init(_ base: any CommandRunner, verbose: Bool) {
+    /// `write` receives the `-v` lines (the CLI passes its stderr writer).
+    public init(_ base: any CommandRunner, verbose: Bool, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.base = base
         self.verbose = verbose
+        self.write = write
     }
 
     public func run(_ argv: [String], timeout: Double) async -> CommandResult {
@@ -182,7 +263,7 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
             case .launchFailed(let m): status = "not started: \(m)"
             case .timedOut(let t): status = "timed out after \(Int(t))s"
             }
-            FileHandle.standardError.write(Data(String(format: "+ %@  (%.0f ms, %@)\n", result.displayCommand, result.duration * 1000, status).utf8))
+            write(String(format: "+ %@  (%.0f ms, %@)\n", result.displayCommand, result.duration * 1000, status))
         }
         return result
     }

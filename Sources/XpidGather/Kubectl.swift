@@ -183,6 +183,9 @@ public struct Kubectl: Sendable {
             let other = r.stderrText.split(separator: "\n").filter { !$0.contains("forbidden") && !$0.isEmpty }.map(String.init)
             failures = other
             if forbidden.isEmpty && items.isEmpty {
+                if let unknown = Self.unknownResourceType(r.stderrText) {
+                    return .success(BatchResult(items: [], forbidden: [], failures: [], unknownTypes: [unknown]))
+                }
                 return .failure(.other("kubectl get failed: \(other.first ?? "exit status \(r.termination)") (\(r.displayCommand))"))
             }
         }
@@ -193,6 +196,16 @@ public struct Kubectl: Sendable {
         public var items: [JSONValue]
         public var forbidden: [ForbiddenError]
         public var failures: [String]
+        /// Types the server does not serve (kubectl: `the server doesn't have a resource type "x"`).
+        public var unknownTypes: [String] = []
+    }
+
+    /// The type named by `error: the server doesn't have a resource type "x"`, if that is the failure.
+    public static func unknownResourceType(_ stderr: String) -> String? {
+        guard let r = stderr.range(of: "doesn't have a resource type \"") else { return nil }
+        let tail = stderr[r.upperBound...]
+        guard let end = tail.firstIndex(of: "\"") else { return nil }
+        return String(tail[..<end])
     }
 }
 

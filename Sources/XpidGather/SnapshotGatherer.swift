@@ -93,13 +93,18 @@ public struct SnapshotGatherer: Sendable {
         case .success(let c): context = c
         case .failure(let f): _ = await discoveryCall; return .failure(f)
         }
+        var notes: [String] = []
         let served: Set<String>
         switch await discoveryCall {
         case .success(let s): served = s
+        case .failure(.forbidden(let m)), .failure(.other(let m)), .failure(.malformed(let m)):
+            // Discovery listing failed but the server answers: ask for every type; types it does
+            // not serve are dropped one by one by `readBatch`.
+            served = Set(Resource.allCases.map(\.discoveryName))
+            notes.append("kubectl api-resources failed (\(m)); reading every type and skipping the ones the server does not serve")
         case .failure(let f): return .failure(f)
         }
 
-        var notes: [String] = []
         var snapshot = Snapshot(options: EvaluationOptions(methodOverride: options.methodOverride, cloudDisabledReason: options.noCloud ? "--no-cloud" : nil, now: options.now))
         snapshot.cluster.context = context.contextName
         snapshot.cluster.server = context.server
@@ -107,8 +112,6 @@ public struct SnapshotGatherer: Sendable {
         for r in Resource.allCases where r.isCRD && !available.contains(r) {
             snapshot.reads[ResourceRead(resource: r.plural, group: r.group)] = .notInstalled
         }
-        snapshot.crossplaneInstalled = available.contains(.providers)
-        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
 
         // Cluster-wide batch: nodes, Crossplane objects, ProviderConfigs, and Deployments (to find Crossplane).
         let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
@@ -118,6 +121,9 @@ public struct SnapshotGatherer: Sendable {
         case .success(let batch): record(batch, requested: clusterWide, namespace: nil, into: &snapshot)
         }
 
+        snapshot.crossplaneInstalled = available.contains(.providers)
+            && snapshot.reads[ResourceRead(resource: Resource.providers.plural, group: Resource.providers.group)] != .notInstalled
+        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
         let (namespace, nsEvidence) = crossplaneNamespace(snapshot)
         snapshot.crossplaneNamespace = namespace
         if snapshot.crossplaneInstalled { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
@@ -137,11 +143,11 @@ public struct SnapshotGatherer: Sendable {
         snapshot.cluster.cloudEvidence = cloudEvidence
 
         // Namespaced batches, concurrently: the Crossplane namespace, and kube-system for the agent on EKS.
-        let xpResources: [Resource] = [.pods, .serviceaccounts]
+        let xpResources: [Resource] = [.pods, .serviceaccounts].filter { available.contains($0) }
         async let xpBatch = readBatch(xpResources, namespace: namespace)
         // On EKS (or when unsure) the Pod Identity agent's DaemonSet and pods; pods only once if
         // Crossplane itself runs in kube-system.
-        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? (namespace == "kube-system" ? [.daemonsets] : [.daemonsets, .pods]) : []
+        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? (namespace == "kube-system" ? [.daemonsets] : [.daemonsets, .pods]).filter { available.contains($0) } : []
         async let agentBatch = readBatch(agentResources, namespace: "kube-system")
         switch await xpBatch {
         case .failure(let f): _ = await agentBatch; return .failure(f)
@@ -183,12 +189,25 @@ public struct SnapshotGatherer: Sendable {
     /// for an empty one. That retry happens only on failure and is bounded by the number of types.
     func readBatch(_ requested: [Resource], namespace: String?) async -> Result<Kubectl.BatchResult, KubectlFailure> {
         var batch: Kubectl.BatchResult
-        switch await kubectl.getBatch(requested.map(\.discoveryName), namespace: namespace) {
-        case .failure(let f): return .failure(f)
-        case .success(let b): batch = b
+        var asked = requested
+        var unknown: [String] = []
+        // A type the server does not serve fails the whole batch; drop it and ask again
+        // (only when discovery was unavailable or changed under us; bounded by the type count).
+        while true {
+            switch await kubectl.getBatch(asked.map(\.discoveryName), namespace: namespace) {
+            case .failure(let f): return .failure(f)
+            case .success(let b): batch = b
+            }
+            guard let missing = batch.unknownTypes.first,
+                let index = asked.firstIndex(where: { $0.discoveryName == missing || $0.plural == missing || missing.hasPrefix($0.plural + ".") })
+            else { break }
+            unknown.append(asked.remove(at: index).discoveryName)
+            if asked.isEmpty { batch = Kubectl.BatchResult(items: [], forbidden: [], failures: []); break }
         }
+        batch.unknownTypes = unknown
         let unattributed = batch.failures.filter { line in !requested.contains { Self.mentions(line, $0) } }
         guard !unattributed.isEmpty else { return .success(batch) }
+        let requested = asked
         let kinds = Set(batch.items.map(Self.kindKey))
         let suspects = requested.filter { r in
             !kinds.contains(where: r.matches(kindKey:)) && !batch.forbidden.contains { $0.resource == r.plural && $0.group == r.group }
@@ -217,7 +236,9 @@ public struct SnapshotGatherer: Sendable {
     func record(_ batch: Kubectl.BatchResult, requested: [Resource], namespace: String?, into s: inout Snapshot) {
         for r in requested {
             let read = ResourceRead(resource: r.plural, group: r.group, namespace: namespace)
-            if let denied = batch.forbidden.first(where: { $0.resource == r.plural && $0.group == r.group }) {
+            if batch.unknownTypes.contains(r.discoveryName) {
+                s.reads[read] = r.isCRD ? .notInstalled : .failed("the server does not serve \(r.discoveryName)")
+            } else if let denied = batch.forbidden.first(where: { $0.resource == r.plural && $0.group == r.group }) {
                 s.reads[read] = .forbidden(verb: denied.verb, message: denied.message)
             } else if let failure = batch.failures.first(where: { Self.mentions($0, r) }) {
                 s.reads[read] = .failed(failure)
@@ -258,7 +279,7 @@ public struct SnapshotGatherer: Sendable {
             }
         }
         let exec = CloudDetection.eksCluster(fromExecArgs: context.execArgs)
-        if name == nil, let n = exec.name { name = (n, "kubeconfig exec args (\(context.execCommand ?? "exec")))") }
+        if name == nil, let n = exec.name { name = (n, "kubeconfig exec args (\(context.execCommand ?? "exec"))") }
         if region == nil, let r = exec.region ?? context.execEnv["AWS_REGION"] ?? context.execEnv["AWS_DEFAULT_REGION"] {
             region = (r, "kubeconfig exec args (\(context.execCommand ?? "exec"))")
         }

@@ -72,6 +72,7 @@ class Cluster:
         self.addon: dict | None = {"status": "ACTIVE"}
         self.nodes: list = []
         self.faults: list = []
+        self.aggregated_discovery = True
 
     @property
     def context(self) -> str:
@@ -262,9 +263,23 @@ class Cluster:
         self.association(sa, role)
         return self
 
+    def seed_003(self) -> "Cluster":
+        """Seed 003 done right: the family provider created by hand (floating `:v1` tags), a DRC
+        pinning the SA name `provider-aws-s3`, a legacy `aws.upbound.io` ProviderConfig named
+        after the provider, and an association made by Terraform before the provider."""
+        self.node("ip-10-0-1-10", "a").node("ip-10-0-2-20", "b").agent().crossplane_core()
+        self.provider("provider-family-aws", "xpkg.upbound.io/upbound/provider-family-aws:v1", env=None)
+        self.drc("provider-aws-pod-id-drc", sa_name="provider-aws-s3")
+        self.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v1", runtime_config="provider-aws-pod-id-drc",
+                      service_account="provider-aws-s3")
+        self.provider_config("PodIdentity", api="aws.upbound.io", name="provider-aws-s3", namespace=None)
+        self.role("crossplane-eu-west-1-s3-Role", POD_IDENTITY_TRUST).association("provider-aws-s3", "crossplane-eu-west-1-s3-Role")
+        return self
+
     def kube_scenario(self) -> dict:
         return {"objects": self.objects, "crds": self.crds, "forbidden": self.forbidden, "user": "alice", "faults": self.faults,
                 "region": self.region,
+                "aggregatedDiscovery": self.aggregated_discovery,
                 "podIdentityAssociations": [{"namespace": a["namespace"], "serviceAccount": a["serviceAccount"]} for a in self.associations]}
 
     def aws_spec(self) -> dict:

@@ -273,7 +273,7 @@ def test_text_report_ascii_names_object_and_fix(aws, tmp_path):
     out = run.proc.stdout
     assert "[FAIL] podid.pods-current" in out
     assert "-> kubectl -n crossplane-system rollout restart deployment/provider-aws-s3-" in out
-    assert "[OK] podid.association" in out
+    assert "[OK]   podid.association" in out
     assert "Summary:" in out and "1 failed" in out
 
 
@@ -345,3 +345,30 @@ def test_deployments_forbidden_runtime_checks_error(aws, tmp_path):
     assert run.proc.returncode == 1
     assert run.status("podid.stable-sa-name", S3) == "error"
     assert "deployments.apps" in run.finding("podid.stable-sa-name", S3)["message"]
+
+
+def test_seed_003_done_right_passes(aws, tmp_path):
+    run = run_verify(Cluster(region="eu-west-1").seed_003(), aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 0, run.proc.stdout
+    assert run.failing() == set()
+    assert run.status("crossplane.pod-identity-support", S3) == "pass"
+    assert run.status("crossplane.providerconfig-source", S3) == "pass"
+    subjects = {s["id"]: s for s in run.report["subjects"]}
+    assert subjects["provider/provider-family-aws"]["method"] == "none"
+
+
+def test_agent_pods_not_listed_uses_daemonset_status(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    c.objects = [o for o in c.objects if not (o["kind"] == "Pod" and o["metadata"]["namespace"] == "kube-system")]
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.failing() == set()
+    assert run.status("eks.pod-identity-agent", S3) == "pass"
+
+
+def test_server_without_aggregated_discovery_or_imageconfigs(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    c.aggregated_discovery = False
+    c.crds = [crd for crd in c.crds if crd["plural"] != "imageconfigs"]
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.proc.returncode == 0, run.proc.stderr
+    assert run.failing() == set()

@@ -218,6 +218,18 @@ struct ParserTests {
         #expect(inv == c.expected)
     }
 
+    @Test(
+        "characters after a short boolean flag are not silently dropped")
+    func shortBooleanWithTail() {
+        for args in [["verify", "-vx"], ["verify", "-v=1"]] {
+            guard case .failure(let e) = Parser.parse(args) else {
+                Issue.record("\(args) parsed without an error")
+                continue
+            }
+            #expect(e.command == "verify")
+        }
+    }
+
     @Test("durations", arguments: [
         ("90", 90.0 as Double?), ("90s", 90), ("2m", 120), ("1m30s", 90), ("1h", 3600), ("1.5m", 90), ("0.5", 0.5),
         ("", 0), ("m", nil), ("5x", nil), ("s5", nil), ("5m3", nil), ("-1s", nil),

@@ -6,16 +6,16 @@ import XpidCore
 @Suite("Renderers")
 struct RendererTests {
     static let expectedASCII = """
-        kubectl xpid verify — context arn:aws:eks:us-east-2:123456789012:cluster/prod-eks (aws, prod-eks, us-east-2)
+        kubectl xpid verify - context arn:aws:eks:us-east-2:123456789012:cluster/prod-eks (aws, prod-eks, us-east-2)
           Crossplane namespace crossplane-system (where Deployment crossplane runs)
 
-        ► cluster
-          [OK] cluster.cloud   cloud is aws (node ip-10-0-1-10 providerID aws:///us-east-2a/i-0abc)
-          [ERR] cluster.access  cannot list pods in namespace crossplane-system
+        > cluster
+          [OK]   cluster.cloud   cloud is aws (node ip-10-0-1-10 providerID aws:///us-east-2a/i-0abc)
+          [ERR]  cluster.access  cannot list pods in namespace crossplane-system
               fix: grant list on pods
             -> kubectl create role xpid-read-pods -n crossplane-system --verb=get,list --resource=pods
 
-        ► provider/provider-aws-s3  method pod-identity (EKS Pod Identity association for crossplane-system/provider-aws-pod-identity); ServiceAccount crossplane-system/provider-aws-pod-identity
+        > provider/provider-aws-s3  method pod-identity (EKS Pod Identity association for crossplane-system/provider-aws-pod-identity); ServiceAccount crossplane-system/provider-aws-pod-identity
           [FAIL] podid.association     no EKS Pod Identity association for crossplane-system/provider-aws-pod-identity in cluster prod-eks
               fix: create the association
             -> aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn <ROLE_ARN> --region us-east-2
@@ -24,8 +24,8 @@ struct RendererTests {
               fix: remove the stale annotation
             -> kubectl -n crossplane-system annotate serviceaccount provider-aws-pod-identity eks.amazonaws.com/role-arn-
 
-        ► provider/upbound-provider-family-aws  method none (family provider); no ServiceAccount found
-          [OK] crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
+        > provider/upbound-provider-family-aws  method none (family provider); no ServiceAccount found
+          [OK]   crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
 
         Summary: 2 passed, 1 warning, 1 failed, 1 skipped, 1 error
 

@@ -52,13 +52,13 @@ struct KubectlErrorTests {
             r.stub(seed.configViewArgv, stderr: "error: current-context is not set\n", exit: 1)
             r.stub(seed.apiResourcesArgv, stderr: "error: current-context is not set\n", exit: 1)
         },
-        KubectlFailureCase(name: "discovery forbidden", expected: "forbidden", messageContains: "API discovery is forbidden") { seed, r in
-            r.stubJSON(seed.configViewArgv, seed.configView)
-            r.stub(seed.apiResourcesArgv, stderr: #"Error from server (Forbidden): apis is forbidden: User "alice" cannot list resource "apis" in API group "" at the cluster scope"#, exit: 1)
-        },
         KubectlFailureCase(name: "killed by a signal", expected: "other", messageContains: "signal 9") { seed, r in
-            r.stubJSON(seed.configViewArgv, seed.configView)
-            r.stub(seed.apiResourcesArgv, termination: .signaled(9))
+            r.stub(seed.configViewArgv, termination: .signaled(9))
+            r.stub(seed.apiResourcesArgv, stdout: seed.apiResources.joined(separator: "\n"))
+        },
+        KubectlFailureCase(name: "server error on the batch", expected: "other", messageContains: "InternalError") { seed, r in
+            seed.stubKubectl(on: r)
+            r.stub(seed.clusterWideArgv, stderr: "Error from server (InternalError): an error on the server (\"\") has prevented the request from succeeding\n", exit: 1)
         },
     ]
 

@@ -288,6 +288,17 @@ struct GatherContractTests {
         #expect(gathered.snapshot.cluster.nameEvidence?.contains("exec args") == true)
     }
 
+    @Test(
+        "discovery notes name where the cluster name came from, exactly")
+    func execArgsEvidence() async throws {
+        var seed = SeedCluster()
+        seed.configView = SeedCluster.eksConfigView(context: "prod", execArgs: ["eks", "get-token", "--cluster-name", "prod-eks", "--region", "us-east-2"])
+        let gathered = try #require(await gather(seed.runner()).successValue)
+        #expect(gathered.snapshot.cluster.nameEvidence == "kubeconfig exec args (aws)")
+        #expect(gathered.snapshot.cluster.regionEvidence == "kubeconfig exec args (aws)")
+        #expect(gathered.notes.contains("EKS cluster name prod-eks (from kubeconfig exec args (aws))"), "\(gathered.notes)")
+    }
+
     @Test("a GKE cluster: no kube-system batch and no aws calls")
     func gkeCluster() async throws {
         var seed = SeedCluster()
@@ -343,14 +354,31 @@ struct GatherContractTests {
         #expect(gathered.snapshot.reads[ResourceRead(resource: "nodes")] == .ok)
     }
 
-    @Test("a batch that fails without items or forbidden lines is a failure")
-    func batchOtherFailure() async throws {
-        let seed = SeedCluster()
+    @Test("a type the server stopped serving is dropped from the batch and read as not installed")
+    func unknownTypeRetried() async throws {
+        var seed = SeedCluster()
         let runner = seed.runner()
         runner.stub(seed.clusterWideArgv, stderr: "error: the server doesn't have a resource type \"providers\"\n", exit: 1)
-        let failure = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).failureValue)
-        #expect(caseName(failure) == "other")
-        #expect(failure.message.contains("the server doesn't have a resource type"))
+        seed.apiResources.removeAll { $0 == "providers.pkg.crossplane.io" }
+        seed.packages = []
+        runner.stub(seed.clusterWideArgv, stdout: KubeJSON.listText(seed.clusterWideItems))
+        let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
+        #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
+        #expect(runner.calls.filter { $0.contains("--all-namespaces") }.count == 2)
+        #expect(gathered.snapshot.reads[ResourceRead(resource: "providers", group: "pkg.crossplane.io")] == .notInstalled)
+        #expect(!gathered.snapshot.crossplaneInstalled)
+    }
+
+    @Test("discovery forbidden: every type is asked for, with a note saying so")
+    func discoveryForbidden() async throws {
+        let seed = SeedCluster()
+        let runner = seed.runner()
+        runner.stub(seed.apiResourcesArgv, stderr: #"Error from server (Forbidden): apis is forbidden: User "alice" cannot list resource "apis" in API group "" at the cluster scope"#, exit: 1)
+        let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
+        #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
+        #expect(runner.calls.contains(seed.clusterWideArgv))
+        #expect(gathered.notes.contains { $0.hasPrefix("kubectl api-resources failed") })
+        #expect(gathered.snapshot.crossplaneInstalled)
     }
 
     @Test("api-resources that exits 1 for an unavailable aggregated API still gives its list")

@@ -89,11 +89,17 @@ public enum SubjectResolver {
         for package in snapshot.packages.sorted(by: { ($0.kind.rawValue, $0.metadata.name) < ($1.kind.rawValue, $1.metadata.name) }) {
             var subject = Subject(kind: package.kind == .provider ? .provider : .function, name: package.metadata.name, namespace: ns, package: package)
             if let revision = package.currentRevision {
+                // The Deployment carries the revision label (its name is the revision unless a DRC renames it).
                 subject.deployment = snapshot.deployments.first {
                     $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
-                }
+                } ?? snapshot.deployments.first { $0.metadata.namespace == ns && $0.metadata.name == revision }
                 subject.pods = snapshot.pods.filter {
                     $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
+                }
+                if subject.pods.isEmpty, let selector = subject.deployment?.selector, !selector.isEmpty {
+                    subject.pods = snapshot.pods.filter { pod in
+                        pod.metadata.namespace == ns && selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value }
+                    }
                 }
             }
             subject.serviceAccountName =

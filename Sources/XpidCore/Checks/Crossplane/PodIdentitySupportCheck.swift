@@ -13,7 +13,14 @@ public struct PodIdentitySupportCheck: Check {
         rationale: "The classic crossplane-contrib/provider-aws and upjet releases before v1.12.0 have no `PodIdentity` credentials source; the ProviderConfig is rejected or the provider never finds credentials.",
         remediation: "Move to the upjet family provider (e.g. `xpkg.upbound.io/upbound/provider-aws-s3`) v1.12.0 or later, or use IRSA.",
         mechanism: .crossplane, scope: .subject,
-        passing: [CheckExample("upjet provider v2.3.0", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        passing: [
+            CheckExample("upjet provider v2.3.0", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() },
+            CheckExample("floating major tag v1 (seed 003)", subject: "provider/provider-aws-s3", expect: .pass) {
+                var s = Examples.podIdentitySeed()
+                s.updatePackage("provider-aws-s3") { $0.package = "xpkg.upbound.io/upbound/provider-aws-s3:v1" }
+                return s
+            },
+        ],
         failing: [
             CheckExample("classic provider-aws", subject: "provider/provider-aws", expect: .fail) {
                 var s = Examples.podIdentitySeed()
@@ -49,7 +56,9 @@ public struct PodIdentitySupportCheck: Check {
                         commands: ["echo " + Commands.quote(#"{"apiVersion":"pkg.crossplane.io/v1","kind":"Provider","metadata":{"name":"provider-aws-s3"},"spec":{"package":"xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0"}}"#) + " | kubectl apply -f -"]))
             ]
         }
-        if let v = ref.semanticVersion, (v.major, v.minor, v.patch) < Self.firstSupporting {
+        // A floating major tag such as seed 003's `:v1` resolves to the newest v1.x, which supports it.
+        let floating = (ref.tag ?? "").trimmingCharacters(in: CharacterSet(charactersIn: "v")).split(separator: ".").count == 1
+        if let v = ref.semanticVersion, floating ? v.major < Self.firstSupporting.major : (v.major, v.minor, v.patch) < Self.firstSupporting {
             return [
                 .fail(
                     "\(subject.id) is \(ref.repository) \(version); credentials.source PodIdentity needs v1.12.0 or later",

@@ -41,7 +41,11 @@ public struct PodIdentityAgentCheck: Check {
         if !nodes.isEmpty, nodes.allSatisfy({ $0.eksComputeType == "auto" }) {
             return [.skip("EKS Auto Mode nodes have Pod Identity built in")]
         }
-        let unsupported = nodes.filter { PodIdentityFacts.unsupportedComputeTypes.contains($0.eksComputeType ?? "") }.map(\.metadata.name).sorted()
+        // Fargate nodes carry compute-type=fargate and are named fargate-…; hybrid nodes carry compute-type=hybrid.
+        let unsupported = podNodes.filter { name in
+            if let type = s.node(named: name)?.eksComputeType { return PodIdentityFacts.unsupportedComputeTypes.contains(type) }
+            return name.hasPrefix("fargate-")
+        }.sorted()
         if !unsupported.isEmpty {
             let type = s.node(named: unsupported[0])?.eksComputeType ?? "fargate"
             return [
@@ -73,8 +77,11 @@ public struct PodIdentityAgentCheck: Check {
                         commands: ["kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent -o wide", "kubectl -n kube-system rollout status daemonset/eks-pod-identity-agent --timeout=120s"]))
             ]
         }
-        if s.failedRead("pods", namespace: "kube-system") == nil {
-            let agentNodes = Set(s.pods.filter { isAgentPod($0) && $0.isLive }.compactMap(\.spec.nodeName))
+        let agentPods = s.pods.filter { isAgentPod($0) && $0.isLive }
+        // Without agent pod objects (kube-system pods not readable, or not listed) coverage per node
+        // cannot be shown; the DaemonSet's own ready count is then the evidence.
+        if s.failedRead("pods", namespace: "kube-system") == nil, !agentPods.isEmpty {
+            let agentNodes = Set(agentPods.filter { pod in pod.containerStatuses.isEmpty || pod.containerStatuses.allSatisfy(\.ready) }.compactMap(\.spec.nodeName))
             let uncovered = podNodes.subtracting(agentNodes).sorted()
             if !uncovered.isEmpty {
                 return [
@@ -93,7 +100,8 @@ public struct PodIdentityAgentCheck: Check {
 
     private func isAgentPod(_ pod: Pod) -> Bool {
         pod.metadata.namespace == "kube-system"
-            && (pod.metadata.labels["app.kubernetes.io/name"] == "eks-pod-identity-agent"
+            && (pod.metadata.labels["app.kubernetes.io/name"] == PodIdentityFacts.agentDaemonSet
+                || pod.metadata.labels["app"] == PodIdentityFacts.agentDaemonSet
                 || pod.metadata.ownerReferences.contains { $0.kind == "DaemonSet" && $0.name == PodIdentityFacts.agentDaemonSet })
     }
 }

@@ -28,7 +28,10 @@ public struct PodsCurrentCheck: Check {
         guard let since = association.effectiveSince else { return [.skip("association \(association.id) has no createdAt/modifiedAt")] }
         let pods = subject.livePods
         if pods.isEmpty { return [.skip("no running pods")] }
-        let stale = pods.filter { ($0.metadata.creationTimestamp ?? .distantPast) < since }
+        let stale = pods.filter { pod in pod.metadata.creationTimestamp.map { $0 < since } ?? false }
+        if stale.isEmpty, pods.contains(where: { $0.metadata.creationTimestamp == nil }) {
+            return [.skip("pod creation times unknown (no metadata.creationTimestamp)")]
+        }
         if stale.isEmpty {
             return [.pass("all \(pods.count) pod(s) created after the association (\(Timestamp.format(since)))")]
         }
