@@ -263,6 +263,16 @@ class Cluster:
         self.association(sa, role)
         return self
 
+    def s3_with_pinned_sa(self, association_created: str = BEFORE_PODS, **provider) -> "Cluster":
+        """The Crossplane half of seed 002 (DRC, provider-aws-s3, ProviderConfig, role, association),
+        for scenarios that set up nodes and the agent themselves; `provider` overrides how the
+        provider's pods look (env, node, …)."""
+        self.drc("pod-identity-runtimeconfig", sa_name="provider-aws-pod-identity")
+        self.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0", runtime_config="pod-identity-runtimeconfig",
+                      service_account="provider-aws-pod-identity", **provider)
+        self.provider_config("PodIdentity").role("pi-role", POD_IDENTITY_TRUST)
+        return self.association("provider-aws-pod-identity", "pi-role", created_at=association_created)
+
     def seed_003(self) -> "Cluster":
         """Seed 003 done right: the family provider created by hand (floating `:v1` tags), a DRC
         pinning the SA name `provider-aws-s3`, a legacy `aws.upbound.io` ProviderConfig named

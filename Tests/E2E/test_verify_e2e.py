@@ -129,10 +129,7 @@ def test_revision_hashed_service_account_without_runtime_config(aws, tmp_path):
 
 def test_association_created_after_the_pods(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").node("ip-10-0-2-20", "b").agent().crossplane_core()
-    c.drc("pod-identity-runtimeconfig", sa_name="provider-aws-pod-identity")
-    c.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0", runtime_config="pod-identity-runtimeconfig",
-               service_account="provider-aws-pod-identity", env=None)
-    c.provider_config("PodIdentity").role("pi-role", POD_IDENTITY_TRUST).association("provider-aws-pod-identity", "pi-role", created_at=AFTER_PODS)
+    c.s3_with_pinned_sa(association_created=AFTER_PODS, env=None)
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
     assert run.failing() == {"podid.pods-current"}
@@ -156,10 +153,7 @@ def test_trust_policy_without_tag_session(aws, tmp_path):
 
 def test_agent_daemonset_missing(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").crossplane_core()
-    c.drc("pod-identity-runtimeconfig", sa_name="provider-aws-pod-identity")
-    c.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0", runtime_config="pod-identity-runtimeconfig",
-               service_account="provider-aws-pod-identity")
-    c.provider_config("PodIdentity").role("pi-role", POD_IDENTITY_TRUST).association("provider-aws-pod-identity", "pi-role")
+    c.s3_with_pinned_sa()
     c.addon = None
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
@@ -179,10 +173,7 @@ def test_agent_not_ready(aws, tmp_path):
 
 def test_subject_on_fargate_node(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").agent().node("fargate-ip-10-0-9-9", "c", compute_type="fargate").crossplane_core()
-    c.drc("pod-identity-runtimeconfig", sa_name="provider-aws-pod-identity")
-    c.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0", runtime_config="pod-identity-runtimeconfig",
-               service_account="provider-aws-pod-identity", node="fargate-ip-10-0-9-9")
-    c.provider_config("PodIdentity").role("pi-role", POD_IDENTITY_TRUST).association("provider-aws-pod-identity", "pi-role")
+    c.s3_with_pinned_sa(node="fargate-ip-10-0-9-9")
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.failing() == {"eks.pod-identity-agent"}
     assert "fargate" in run.finding("eks.pod-identity-agent", S3)["message"]
@@ -203,10 +194,7 @@ def test_providerconfig_source_irsa_while_association_exists(aws, tmp_path):
 
 def test_irsa_and_pod_identity_env_on_one_pod(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").agent().crossplane_core()
-    c.drc("pod-identity-runtimeconfig", sa_name="provider-aws-pod-identity")
-    c.provider("provider-aws-s3", "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0", runtime_config="pod-identity-runtimeconfig",
-               service_account="provider-aws-pod-identity", env="both")
-    c.provider_config("PodIdentity").role("pi-role", POD_IDENTITY_TRUST).association("provider-aws-pod-identity", "pi-role")
+    c.s3_with_pinned_sa(env="both")
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.failing() == {"podid.irsa-shadowing"}
     assert "AWS_ROLE_ARN" in run.finding("podid.irsa-shadowing", S3)["message"]
