@@ -27,8 +27,8 @@ _kubectl_xpid() {
                 --namespace|-n) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --crossplane-namespace) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
-                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
                 --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif none" -- "$cur")); return ;;
                 --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
                 --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
@@ -51,7 +51,7 @@ _kubectl_xpid() {
         explain)
             case "$prev" in
             esac
-            COMPREPLY=($(compgen -W "--help -h cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur"))
+            COMPREPLY=($(compgen -W "--help -h cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur"))
             ;;
         version)
             case "$prev" in

@@ -112,6 +112,105 @@ public struct AWSCLI: Sendable {
         }
     }
 
+    public func listOpenIDConnectProviders() async -> CloudRead<[String]> {
+        switch await call(["iam", "list-open-id-connect-providers"]) {
+        case .success(let json):
+            guard case .array(let list) = json["OpenIDConnectProviderList"] else { return .failed(malformed("iam list-open-id-connect-providers", json)) }
+            return .value(list.compactMap { $0["Arn"].string })
+        case .failure(let e): return .failed(e)
+        }
+    }
+
+    public func getOpenIDConnectProvider(arn: String) async -> CloudRead<OIDCProvider> {
+        switch await call(["iam", "get-open-id-connect-provider", "--open-id-connect-provider-arn", arn]) {
+        case .success(let json): return .value(OIDCProvider(arn: arn, clientIDs: json["ClientIDList"].strings))
+        case .failure(let e): return e.kind == .notFound ? .notFound(e.message) : .failed(e)
+        }
+    }
+
+    public func describeNodegroup(cluster: String, name: String) async -> CloudRead<NodeGroup> {
+        switch await call(["eks", "describe-nodegroup", "--cluster-name", cluster, "--nodegroup-name", name]) {
+        case .success(let json):
+            guard let group = NodeGroup(describeOutput: json) else { return .failed(malformed("eks describe-nodegroup", json)) }
+            return .value(group)
+        case .failure(let e): return e.kind == .notFound ? .notFound(e.message) : .failed(e)
+        }
+    }
+
+    /// Asks IAM's simulator; `nil` evaluations with the error when it does not answer (not implemented,
+    /// no `iam:SimulatePrincipalPolicy` permission), so the caller can fall back to reading the policies.
+    public func simulate(roleArn: String, requests: [PermissionRequest]) async -> Result<[PermissionEvaluation], CloudError> {
+        let actions = Array(Set(requests.map(\.action))).sorted()
+        let resources = Array(Set(requests.map(\.resource).filter { $0 != "*" })).sorted()
+        var args = ["iam", "simulate-principal-policy", "--policy-source-arn", roleArn, "--action-names"] + actions
+        if !resources.isEmpty { args += ["--resource-arns"] + resources }
+        switch await call(args) {
+        case .failure(let e): return .failure(e)
+        case .success(let json):
+            let results = json["EvaluationResults"].array
+            var evaluations: [PermissionEvaluation] = []
+            for request in requests {
+                // Actions whose resource is "*" (ecr:GetAuthorizationToken) were simulated against the
+                // repository ARNs; a grant on "*" covers them, so any result for the action counts.
+                let matching = results.filter {
+                    ($0["EvalActionName"].string ?? "").caseInsensitiveCompare(request.action) == .orderedSame
+                        && (request.resource == "*" || $0["EvalResourceName"].string == request.resource || resources.isEmpty)
+                }
+                guard !matching.isEmpty else {
+                    return .failure(CloudError(kind: .malformedOutput, message: "simulate-principal-policy returned no result for \(request.action) on \(request.resource)", command: argv(args).joined(separator: " ")))
+                }
+                let decisions = matching.compactMap { $0["EvalDecision"].string }
+                let decision: PermissionDecision = decisions.contains("explicitDeny") ? .explicitDeny : (decisions.allSatisfy { $0 == "allowed" } ? .allowed : .implicitDeny)
+                let by = matching.flatMap { $0["MatchedStatements"].array.compactMap { $0["SourcePolicyId"].string } }
+                evaluations.append(PermissionEvaluation(request: request, decision: decision, decidedBy: Array(Set(by)).sorted(), conditionalAllows: []))
+            }
+            return .success(evaluations)
+        }
+    }
+
+    /// Reads every attached managed policy (default version) and inline policy of a role.
+    public func rolePolicies(roleName: String) async -> Result<[NamedPolicy], CloudError> {
+        async let attachedCall = call(["iam", "list-attached-role-policies", "--role-name", roleName])
+        async let inlineCall = call(["iam", "list-role-policies", "--role-name", roleName])
+        let attached: JSONValue
+        let inline: JSONValue
+        switch await attachedCall {
+        case .success(let j): attached = j
+        case .failure(let e): _ = await inlineCall; return .failure(e)
+        }
+        switch await inlineCall {
+        case .success(let j): inline = j
+        case .failure(let e): return .failure(e)
+        }
+        var policies: [NamedPolicy] = []
+        for item in attached["AttachedPolicies"].array {
+            guard let arn = item["PolicyArn"].string else { continue }
+            let name = item["PolicyName"].string ?? arn
+            let version: String
+            switch await call(["iam", "get-policy", "--policy-arn", arn]) {
+            case .success(let j): version = j.at("Policy", "DefaultVersionId").string ?? "v1"
+            case .failure(let e): return .failure(e)
+            }
+            switch await call(["iam", "get-policy-version", "--policy-arn", arn, "--version-id", version]) {
+            case .success(let j): policies.append(NamedPolicy(name: "\(name) (attached)", document: Self.document(j.at("PolicyVersion", "Document"))))
+            case .failure(let e): return .failure(e)
+            }
+        }
+        for name in inline["PolicyNames"].strings {
+            switch await call(["iam", "get-role-policy", "--role-name", roleName, "--policy-name", name]) {
+            case .success(let j): policies.append(NamedPolicy(name: "\(name) (inline)", document: Self.document(j["PolicyDocument"])))
+            case .failure(let e): return .failure(e)
+            }
+        }
+        return .success(policies)
+    }
+
+    /// awscli decodes IAM policy documents into JSON; accept a URL-encoded string too.
+    static func document(_ value: JSONValue) -> JSONValue {
+        guard let text = value.string else { return value }
+        return (try? JSONValue.parse(text.removingPercentEncoding ?? text)) ?? .null
+    }
+
     private func malformed(_ what: String, _ json: JSONValue) -> CloudError {
         CloudError(kind: .malformedOutput, message: "\(what) returned JSON without the expected fields", command: argv(what.split(separator: " ").map(String.init)).joined(separator: " "))
     }

@@ -25,7 +25,7 @@ public struct Gathered: Sendable {
 /// The resource types the checks read, and where. Each is fetched once per run, batched.
 enum Resource: String, CaseIterable {
     case nodes, deployments, daemonsets, pods, serviceaccounts
-    case providers, functions, deploymentruntimeconfigs, imageconfigs
+    case providers, functions, configurations, deploymentruntimeconfigs, imageconfigs
     case awsProviderConfigs, awsMProviderConfigs, awsMClusterProviderConfigs
 
     /// The `plural.group` name, as `kubectl api-resources -o name` prints it.
@@ -33,7 +33,7 @@ enum Resource: String, CaseIterable {
         switch self {
         case .nodes, .pods, .serviceaccounts: return rawValue
         case .deployments, .daemonsets: return "\(rawValue).apps"
-        case .providers, .functions, .deploymentruntimeconfigs, .imageconfigs: return "\(rawValue).pkg.crossplane.io"
+        case .providers, .functions, .configurations, .deploymentruntimeconfigs, .imageconfigs: return "\(rawValue).pkg.crossplane.io"
         case .awsProviderConfigs: return "providerconfigs.aws.upbound.io"
         case .awsMProviderConfigs: return "providerconfigs.aws.m.upbound.io"
         case .awsMClusterProviderConfigs: return "clusterproviderconfigs.aws.m.upbound.io"
@@ -60,6 +60,7 @@ enum Resource: String, CaseIterable {
         case .serviceaccounts: kind = "ServiceAccount"
         case .providers: kind = "Provider"
         case .functions: kind = "Function"
+        case .configurations: kind = "Configuration"
         case .deploymentruntimeconfigs: kind = "DeploymentRuntimeConfig"
         case .imageconfigs: kind = "ImageConfig"
         case .awsProviderConfigs, .awsMProviderConfigs: kind = "ProviderConfig"
@@ -114,7 +115,7 @@ public struct SnapshotGatherer: Sendable {
         }
 
         // Cluster-wide batch: nodes, Crossplane objects, ProviderConfigs, and Deployments (to find Crossplane).
-        let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
+        let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .configurations, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
             .filter { available.contains($0) }
         switch await readBatch(clusterWide, namespace: nil) {
         case .failure(let f): return .failure(f)
@@ -173,9 +174,7 @@ public struct SnapshotGatherer: Sendable {
     /// Where the Crossplane Deployment runs, unless given with `--crossplane-namespace`.
     func crossplaneNamespace(_ s: Snapshot) -> (String, String) {
         if let given = options.crossplaneNamespace { return (given, "--crossplane-namespace") }
-        let core = s.deployments.first { d in
-            d.metadata.labels["app"] == "crossplane" || d.template.spec.containers.contains { ($0.image ?? "").contains("crossplane/crossplane") }
-        } ?? s.deployments.first { $0.metadata.name == "crossplane" }
+        let core = CrossplaneCore.deployment(in: s.deployments, namespace: nil)
         if let ns = core?.metadata.namespace { return (ns, "where Deployment \(core?.metadata.name ?? "crossplane") runs") }
         if let ns = s.deployments.first(where: { $0.metadata.labels["pkg.crossplane.io/revision"] != nil })?.metadata.namespace {
             return (ns, "where package Deployments run")
@@ -257,6 +256,7 @@ public struct SnapshotGatherer: Sendable {
             case ("apps", "DaemonSet"): s.daemonSets.append(DaemonSet(item))
             case ("pkg.crossplane.io", "Provider"): s.packages.append(CrossplanePackage(kind: .provider, item))
             case ("pkg.crossplane.io", "Function"): s.packages.append(CrossplanePackage(kind: .function, item))
+            case ("pkg.crossplane.io", "Configuration"): s.packages.append(CrossplanePackage(kind: .configuration, item))
             case ("pkg.crossplane.io", "DeploymentRuntimeConfig"): s.runtimeConfigs.append(DeploymentRuntimeConfig(item))
             case ("pkg.crossplane.io", "ImageConfig"): s.imageConfigs.append(ImageConfig(item))
             case ("aws.upbound.io", "ProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsLegacy, item))
@@ -300,26 +300,125 @@ public struct SnapshotGatherer: Sendable {
         if options.noCloud { return .unavailable("--no-cloud") }
         guard let clusterName = s.cluster.name else {
             let e = CloudError(kind: .other, message: "EKS cluster name unknown (not in the context name, kubeconfig exec args or node labels); pass --cluster-name", command: "kubectl xpid verify --cluster-name <NAME>")
-            return AWSFacts(cluster: .failed(e), podIdentityAddon: .failed(e), associations: .failed(e))
+            return AWSFacts(cluster: .failed(e), podIdentityAddon: .failed(e), associations: .failed(e), oidcProviders: .failed(e), clusterOIDCProvider: .failed(e))
         }
         let aws = AWSCLI(executable: awsExecutable, region: s.cluster.region, runner: runner)
+        let provisional = SubjectResolver.subjects(in: s)
+
+        // Phase 1: independent reads.
         async let cluster = aws.describeCluster(clusterName)
         async let addon = aws.describeAddon(cluster: clusterName, addon: PodIdentityFacts.addonName)
         async let listed = aws.listPodIdentityAssociations(cluster: clusterName)
-        // Roles named by ProviderConfig assumeRoleChains are known before any association is described.
-        let chainRoles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
+        async let oidcList: CloudRead<[String]>? = provisional.contains { $0.method == .irsa } ? aws.listOpenIDConnectProviders() : nil
         var facts = AWSFacts(cluster: await cluster, podIdentityAddon: await addon, associations: await listed)
+        if let list = await oidcList { facts.oidcProviders = list }
 
-        // Describe only the associations of subjects' ServiceAccounts (list has no roleArn).
-        let subjects = SubjectResolver.subjects(in: s)
+        // With the associations known, methods are final (an association wins over an annotation).
+        var withAssociations = s
+        withAssociations.aws = facts
+        let subjects = SubjectResolver.subjects(in: withAssociations)
+        if subjects.contains(where: { $0.method == .irsa }), case .notRequested = facts.oidcProviders {
+            facts.oidcProviders = await aws.listOpenIDConnectProviders()
+        }
+
+        // Phase 2: describe only the associations of subjects' ServiceAccounts (list has no roleArn),
+        // and the node groups of nodes whose provider pods cannot pull their image.
         let wanted = Set(subjects.compactMap { sub in sub.serviceAccountName.map { "\(sub.namespace)/\($0)" } })
         let toDescribe = (facts.associations.value ?? []).filter { wanted.contains("\($0.namespace)/\($0.serviceAccount)") }.map(\.id)
-        facts.describedAssociations = await concurrentMap(toDescribe) { id in await aws.describePodIdentityAssociation(cluster: clusterName, id: id) }
+        async let described = concurrentMap(toDescribe) { id in await aws.describePodIdentityAssociation(cluster: clusterName, id: id) }
+        let pulls = Self.failingECRPulls(subjects, s)
+        let groups = Array(Set(pulls.compactMap(\.nodeGroup))).sorted()
+        async let nodeGroups = concurrentMap(groups) { name in await aws.describeNodegroup(cluster: clusterName, name: name) }
+        facts.describedAssociations = await described
+        facts.nodeGroups = await nodeGroups
 
-        let associationRoles = facts.describedAssociations.values.compactMap { $0.value?.roleArn }
-        let roles = Array(Set(associationRoles).union(chainRoles)).sorted()
-        facts.roles = await concurrentMap(roles) { arn in await aws.getRole(arn: arn) }
+        // Phase 3: each distinct role once; the cluster's OIDC provider; pull permissions.
+        var final = s
+        final.aws = facts
+        let resolved = SubjectResolver.subjects(in: final)
+        var roles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
+        roles.formUnion(facts.describedAssociations.values.compactMap { $0.value?.roleArn })
+        for subject in resolved where subject.method == .irsa {
+            if let arn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation], ARN.isWellFormedRoleARN(arn) { roles.insert(arn) }
+        }
+        var permissionJobs: [String: [PermissionRequest]] = [:]
+        let packageRepos = Set(s.packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
+        if !packageRepos.isEmpty, let core = resolved.first(where: { $0.kind == .crossplaneCore }), let role = Self.identityRole(of: core, facts) {
+            permissionJobs[role, default: []] += IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: packageRepos)
+        }
+        for pull in pulls {
+            guard let group = pull.nodeGroup, let role = facts.nodeGroups[group]?.value?.nodeRole else { continue }
+            permissionJobs[role, default: []] += IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [pull.repository])
+        }
+        let jobs = permissionJobs
+        let providerARN = facts.cluster.value?.oidcProviderARN
+        async let roleReads = concurrentMap(Array(roles).sorted()) { arn in await aws.getRole(arn: arn) }
+        async let permissionReads = concurrentMap(jobs.keys.sorted()) { role in
+            await Self.permissions(aws, roleArn: role, requests: Array(Set(jobs[role] ?? [])).sorted { ($0.action, $0.resource) < ($1.action, $1.resource) })
+        }
+        if let providerARN, case .value(let arns) = facts.oidcProviders {
+            facts.clusterOIDCProvider = arns.contains(providerARN)
+                ? await aws.getOpenIDConnectProvider(arn: providerARN)
+                : .notFound("no IAM OIDC provider \(providerARN) among the account's \(arns.count)")
+        } else if case .failed(let e) = facts.oidcProviders {
+            facts.clusterOIDCProvider = .failed(e)
+        } else if case .value = facts.oidcProviders {
+            facts.clusterOIDCProvider = facts.cluster.unavailableReason.map { .notRequested($0) } ?? .notRequested("cluster issuer unknown")
+        }
+        facts.roles = await roleReads
+        facts.permissions = await permissionReads
         return facts
+    }
+
+    /// The role a subject's pods run as: the IRSA annotation, or its Pod Identity association's role.
+    static func identityRole(of subject: Subject, _ facts: AWSFacts) -> String? {
+        switch subject.method {
+        case .irsa: return subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
+        case .podIdentity:
+            guard let sa = subject.serviceAccountName, let listed = facts.associations.value,
+                let summary = listed.first(where: { $0.namespace == subject.namespace && $0.serviceAccount == sa })
+            else { return nil }
+            return facts.describedAssociations[summary.id]?.value?.roleArn
+        default: return nil
+        }
+    }
+
+    struct FailingPull: Hashable {
+        var repository: String
+        var nodeGroup: String?
+    }
+
+    /// Provider/function pods waiting in ErrImagePull/ImagePullBackOff on an ECR image, with their node group.
+    static func failingECRPulls(_ subjects: [Subject], _ s: Snapshot) -> [FailingPull] {
+        var result: Set<FailingPull> = []
+        for subject in subjects where subject.kind != .crossplaneCore {
+            for pod in subject.livePods where pod.containerStatuses.contains(where: { ImagePull.isPullFailure($0.waitingReason) }) {
+                for container in pod.allContainers {
+                    guard let image = container.image, let repo = IAMPolicyEvaluator.ecrRepositoryARN(image: image) else { continue }
+                    let group = pod.spec.nodeName.flatMap { s.node(named: $0)?.metadata.labels["eks.amazonaws.com/nodegroup"] }
+                    result.insert(FailingPull(repository: repo, nodeGroup: group))
+                }
+            }
+        }
+        return result.sorted { ($0.repository, $0.nodeGroup ?? "") < ($1.repository, $1.nodeGroup ?? "") }
+    }
+
+    /// The simulator first (it sees every policy type); when it does not answer, the role's own policies.
+    static func permissions(_ aws: AWSCLI, roleArn: String, requests: [PermissionRequest]) async -> CloudRead<RolePermissions> {
+        let simulatorError: CloudError
+        switch await aws.simulate(roleArn: roleArn, requests: requests) {
+        case .success(let evaluations): return .value(RolePermissions(roleArn: roleArn, method: .simulation, evaluations: evaluations))
+        case .failure(let e): simulatorError = e
+        }
+        guard let name = ARN(roleArn)?.roleName else {
+            return .failed(CloudError(kind: .other, message: "\(roleArn) is not an IAM role ARN", command: "aws iam get-role"))
+        }
+        switch await aws.rolePolicies(roleName: name) {
+        case .success(let policies):
+            return .value(RolePermissions(roleArn: roleArn, method: .policies, evaluations: IAMPolicyEvaluator.evaluate(requests, policies: policies), simulatorUnavailable: simulatorError.message))
+        case .failure(let e):
+            return e.kind == .notFound ? .notFound(e.message) : .failed(e)
+        }
     }
 
     /// Runs `body` for each key with at most `options.concurrency` calls in flight.

@@ -20,10 +20,12 @@ struct CatalogMetadataTests {
 
     /// The checks implemented so far, in catalogue order.
     static let implementedIDs = [
-        "cluster.cloud", "cluster.access", "eks.pod-identity-agent", "eks.pod-identity-addon",
+        "cluster.cloud", "cluster.access", "eks.pod-identity-agent", "eks.pod-identity-addon", "eks.oidc-provider",
+        "irsa.sa-annotation", "irsa.pods-current", "irsa.injected", "irsa.trust-policy", "irsa.stable-sa-name",
         "podid.stable-sa-name", "podid.shared-sa", "podid.association", "podid.trust-policy", "podid.pods-current",
         "podid.injected", "podid.irsa-shadowing", "podid.role-chain",
-        "crossplane.package-health", "crossplane.runtime-config", "crossplane.pod-identity-support", "crossplane.providerconfig-source",
+        "crossplane.package-health", "crossplane.runtime-config", "crossplane.core-registry-identity", "crossplane.registry-permissions",
+        "crossplane.node-pull", "crossplane.private-dependencies", "crossplane.pod-identity-support", "crossplane.providerconfig-source",
     ]
 
     static let ids = Catalog.descriptions.map(\.id)
@@ -77,9 +79,9 @@ struct CatalogMetadataTests {
     @Test("scope and cloud flags match the spec's (cloud) marks")
     func cloudMarks() {
         let cloud = Set(Catalog.descriptions.filter(\.cloud).map(\.id))
-        #expect(cloud == ["eks.pod-identity-addon", "podid.association", "podid.trust-policy", "podid.role-chain"])
+        #expect(cloud == ["eks.pod-identity-addon", "eks.oidc-provider", "irsa.trust-policy", "podid.association", "podid.trust-policy", "podid.role-chain", "crossplane.registry-permissions"])
         let cluster = Set(Catalog.descriptions.filter { $0.scope == .cluster }.map(\.id))
-        #expect(cluster == ["cluster.cloud", "cluster.access", "eks.pod-identity-addon"])
+        #expect(cluster == ["cluster.cloud", "cluster.access", "eks.pod-identity-addon", "eks.oidc-provider"])
     }
 
     @Test("Catalog.description finds by ID")

@@ -24,7 +24,7 @@ struct GatherContractTests {
         // Phase 2: one cluster-wide batch.
         #expect(calls[2] == [
             "kubectl", "get",
-            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io,providerconfigs.aws.m.upbound.io,clusterproviderconfigs.aws.m.upbound.io",
+            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,configurations.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io,providerconfigs.aws.m.upbound.io,clusterproviderconfigs.aws.m.upbound.io",
             "--all-namespaces", "-o", "json",
         ])
         // Phase 3 (concurrent): the Crossplane namespace and kube-system.
@@ -182,7 +182,7 @@ struct GatherContractTests {
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(runner.calls.contains([
             "kubectl", "get",
-            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io",
+            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,configurations.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io",
             "--all-namespaces", "-o", "json",
         ]))
         #expect(gathered.snapshot.providerConfigs.map(\.api) == [.awsLegacy])

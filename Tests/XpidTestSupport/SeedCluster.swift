@@ -21,7 +21,7 @@ public struct SeedCluster: Sendable {
     /// The cluster-wide types in the order the gatherer batches them.
     public static let clusterWideOrder = [
         "nodes", "deployments.apps", "providers.pkg.crossplane.io", "functions.pkg.crossplane.io",
-        "deploymentruntimeconfigs.pkg.crossplane.io", "imageconfigs.pkg.crossplane.io",
+        "configurations.pkg.crossplane.io", "deploymentruntimeconfigs.pkg.crossplane.io", "imageconfigs.pkg.crossplane.io",
         "providerconfigs.aws.upbound.io", "providerconfigs.aws.m.upbound.io", "clusterproviderconfigs.aws.m.upbound.io",
     ]
 

@@ -73,6 +73,7 @@ public enum CheckScope: String, Sendable, Equatable {
 
 public enum Mechanism: String, Sendable, Equatable, CaseIterable {
     case cluster = "Cluster and platform"
+    case irsa = "EKS IRSA"
     case podIdentity = "EKS Pod Identity"
     case crossplane = "Registries and packages (Crossplane)"
 }

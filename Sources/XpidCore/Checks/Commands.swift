@@ -94,3 +94,61 @@ extension EvaluationContext {
         return nil
     }
 }
+
+extension Commands {
+    /// How to put `eks.amazonaws.com/role-arn` on a subject's ServiceAccount so that it stays:
+    /// Helm values for a Helm-managed Crossplane core (seed 000), the DeploymentRuntimeConfig's
+    /// `serviceAccountTemplate` for packages (Crossplane re-applies the SA from it), else the SA itself.
+    public static func setRoleAnnotation(_ subject: Subject, role: String) -> [String] {
+        let sa = subject.serviceAccountName ?? subject.name
+        switch subject.kind {
+        case .crossplaneCore:
+            if let helm = helmRelease(subject) {
+                return [
+                    "helm upgrade \(helm.release) crossplane-stable/crossplane --namespace \(helm.namespace) --reuse-values --set "
+                        + quote("serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn=\(role)"),
+                    restart(subject),
+                ]
+            }
+            return ["kubectl -n \(subject.namespace) annotate serviceaccount \(sa) \(IRSAFacts.roleAnnotation)=\(role)", restart(subject)]
+        case .provider, .function:
+            if let drc = subject.runtimeConfig, drc.podServiceAccountName == sa {
+                // A pre-created ServiceAccount that Crossplane does not manage: annotate it directly.
+                return ["kubectl -n \(subject.namespace) annotate serviceaccount \(sa) \(IRSAFacts.roleAnnotation)=\(role)", restart(subject)]
+            }
+            let patch = #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#
+            if let drc = subject.runtimeConfig, drc.metadata.name != "default" {
+                return ["kubectl patch deploymentruntimeconfigs.pkg.crossplane.io \(drc.metadata.name) --type merge -p " + quote(patch), restart(subject)]
+            }
+            // Never edit the shared `default` runtime config: give the package its own.
+            let kind = subject.kind == .function ? "functions" : "providers"
+            let drc = "\(subject.name)-runtime"
+            let manifest = #"{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","metadata":{"name":"\#(drc)"},"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#
+            return [
+                "echo \(quote(manifest)) | kubectl apply -f -",
+                "kubectl patch \(kind).pkg.crossplane.io \(subject.name) --type merge -p "
+                    + quote(#"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drc)"}}}"#),
+            ]
+        }
+    }
+
+    /// The Helm release managing the Crossplane core, from its ServiceAccount or Deployment.
+    public static func helmRelease(_ subject: Subject) -> (release: String, namespace: String)? {
+        for meta in [subject.serviceAccount?.metadata, subject.deployment?.metadata].compactMap({ $0 }) {
+            if case .helm(let release, let namespace) = meta.managedBy {
+                return (release ?? "crossplane", namespace ?? subject.namespace)
+            }
+        }
+        return nil
+    }
+
+    public static func ecrPullPolicy(repositories: [String]) -> JSONValue {
+        [
+            "Version": "2012-10-17",
+            "Statement": [
+                ["Effect": "Allow", "Action": ["ecr:GetAuthorizationToken"], "Resource": "*"],
+                ["Effect": "Allow", "Action": .array(IAMPolicyEvaluator.ecrRepositoryPullActions.map(JSONValue.string)), "Resource": .array(repositories.map(JSONValue.string))],
+            ],
+        ]
+    }
+}

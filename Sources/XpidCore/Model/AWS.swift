@@ -159,3 +159,71 @@ public struct ARN: Sendable, Equatable {
         return true
     }
 }
+
+/// An IAM OIDC identity provider (IRSA's trust anchor for one cluster issuer).
+public struct OIDCProvider: Sendable, Equatable {
+    public var arn: String
+    public var clientIDs: [String]
+
+    public init(arn: String, clientIDs: [String]) {
+        self.arn = arn
+        self.clientIDs = clientIDs
+    }
+}
+
+/// The role of an EKS managed node group: what nodes pull images with.
+public struct NodeGroup: Sendable, Equatable {
+    public var name: String
+    public var nodeRole: String?
+
+    public init(name: String, nodeRole: String?) {
+        self.name = name
+        self.nodeRole = nodeRole
+    }
+
+    public init?(describeOutput json: JSONValue) {
+        guard let name = json.at("nodegroup", "nodegroupName").string else { return nil }
+        self.name = name
+        nodeRole = json.at("nodegroup", "nodeRole").string
+    }
+}
+
+/// How a role's permissions for a set of requests were decided.
+public struct RolePermissions: Sendable, Equatable {
+    public enum Method: String, Sendable, Equatable {
+        /// `aws iam simulate-principal-policy` answered.
+        case simulation = "iam simulate-principal-policy"
+        /// The role's attached and inline policies were read and evaluated locally.
+        case policies = "attached and inline policies evaluated locally"
+    }
+
+    public var roleArn: String
+    public var method: Method
+    public var evaluations: [PermissionEvaluation]
+    /// Why the simulator was not used, when it was not.
+    public var simulatorUnavailable: String?
+
+    public init(roleArn: String, method: Method, evaluations: [PermissionEvaluation], simulatorUnavailable: String? = nil) {
+        self.roleArn = roleArn
+        self.method = method
+        self.evaluations = evaluations
+        self.simulatorUnavailable = simulatorUnavailable
+    }
+
+    public func denied() -> [PermissionEvaluation] { evaluations.filter { $0.decision != .allowed } }
+}
+
+extension EKSCluster {
+    /// The issuer without `https://` (the IAM condition key prefix and OIDC provider ARN suffix).
+    public var issuerHostPath: String? {
+        guard var issuer = oidcIssuer else { return nil }
+        if issuer.hasPrefix("https://") { issuer.removeFirst("https://".count) }
+        while issuer.hasSuffix("/") { issuer.removeLast() }
+        return issuer
+    }
+
+    public var oidcProviderARN: String? {
+        guard let path = issuerHostPath, let account = accountID, let partition = arn.flatMap({ ARN($0)?.partition }) else { return nil }
+        return "arn:\(partition):iam::\(account):oidc-provider/\(path)"
+    }
+}

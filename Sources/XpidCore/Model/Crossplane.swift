@@ -84,6 +84,8 @@ public enum RegistryKind: String, Sendable, Equatable {
 
 public enum PackageKind: String, Sendable, Equatable {
     case provider, function
+    /// Configurations have no runtime (no pods); they matter only for where packages are pulled from.
+    case configuration
 
     public var label: String { "pkg.crossplane.io/\(rawValue)" }
 }

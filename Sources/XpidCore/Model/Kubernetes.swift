@@ -372,3 +372,10 @@ public struct Condition: Sendable, Equatable {
         }
     }
 }
+
+public enum ImagePull {
+    /// Container waiting reasons that mean the node could not pull the image.
+    public static let failureReasons: Set<String> = ["ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"]
+
+    public static func isPullFailure(_ reason: String?) -> Bool { reason.map(failureReasons.contains) ?? false }
+}

@@ -54,6 +54,16 @@ public enum CloudRead<Value: Sendable & Equatable>: Sendable, Equatable {
         if case .value(let v) = self { return v }
         return nil
     }
+
+    /// Why there is no value, in a few words.
+    public var unavailableReason: String? {
+        switch self {
+        case .value: return nil
+        case .notFound(let m): return "not found: \(m)"
+        case .failed(let e): return e.message
+        case .notRequested(let r): return r
+        }
+    }
 }
 
 public struct CloudError: Error, Sendable, Equatable {
@@ -107,23 +117,40 @@ public struct AWSFacts: Sendable, Equatable {
     public var describedAssociations: [String: CloudRead<PodIdentityAssociation>]
     /// IAM roles by role ARN, each read once.
     public var roles: [String: CloudRead<IAMRole>]
+    /// IAM OIDC providers of the account (read when some subject uses IRSA), and the one for the cluster issuer.
+    public var oidcProviders: CloudRead<[String]>
+    public var clusterOIDCProvider: CloudRead<OIDCProvider>
+    /// Pull permissions by role ARN (the Crossplane core role, node group roles).
+    public var permissions: [String: CloudRead<RolePermissions>]
+    /// Node groups by name (read for nodes whose pods cannot pull their image).
+    public var nodeGroups: [String: CloudRead<NodeGroup>]
 
     public init(
         cluster: CloudRead<EKSCluster>, podIdentityAddon: CloudRead<EKSAddon>,
         associations: CloudRead<[PodIdentityAssociation]>,
         describedAssociations: [String: CloudRead<PodIdentityAssociation>] = [:],
-        roles: [String: CloudRead<IAMRole>] = [:]
+        roles: [String: CloudRead<IAMRole>] = [:],
+        oidcProviders: CloudRead<[String]> = .notRequested("no subject uses IRSA"),
+        clusterOIDCProvider: CloudRead<OIDCProvider> = .notRequested("no subject uses IRSA"),
+        permissions: [String: CloudRead<RolePermissions>] = [:],
+        nodeGroups: [String: CloudRead<NodeGroup>] = [:]
     ) {
         self.cluster = cluster
         self.podIdentityAddon = podIdentityAddon
         self.associations = associations
         self.describedAssociations = describedAssociations
         self.roles = roles
+        self.oidcProviders = oidcProviders
+        self.clusterOIDCProvider = clusterOIDCProvider
+        self.permissions = permissions
+        self.nodeGroups = nodeGroups
     }
 
     /// Every read answered the same way: cloud checks disabled or impossible.
     public static func unavailable(_ reason: String) -> AWSFacts {
-        AWSFacts(cluster: .notRequested(reason), podIdentityAddon: .notRequested(reason), associations: .notRequested(reason))
+        AWSFacts(
+            cluster: .notRequested(reason), podIdentityAddon: .notRequested(reason), associations: .notRequested(reason),
+            oidcProviders: .notRequested(reason), clusterOIDCProvider: .notRequested(reason))
     }
 }
 

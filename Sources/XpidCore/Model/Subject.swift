@@ -86,7 +86,20 @@ public enum SubjectResolver {
     public static func subjects(in snapshot: Snapshot) -> [Subject] {
         let ns = snapshot.crossplaneNamespace
         var result: [Subject] = []
-        for package in snapshot.packages.sorted(by: { ($0.kind.rawValue, $0.metadata.name) < ($1.kind.rawValue, $1.metadata.name) }) {
+        if let core = CrossplaneCore.deployment(in: snapshot.deployments, namespace: ns) {
+            var subject = Subject(kind: .crossplaneCore, name: core.metadata.name, namespace: ns, deployment: core)
+            subject.pods = snapshot.pods.filter { pod in
+                pod.metadata.namespace == ns && !core.selector.isEmpty && core.selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value }
+            }
+            subject.serviceAccountName = core.template.spec.effectiveServiceAccountName
+            subject.serviceAccount = snapshot.serviceAccount(namespace: ns, name: subject.serviceAccountName ?? "")
+            let (method, evidence) = MethodInference.infer(subject, in: snapshot)
+            subject.method = method
+            subject.methodEvidence = evidence
+            result.append(subject)
+        }
+        let runtimes = snapshot.packages.filter { $0.kind != .configuration }
+        for package in runtimes.sorted(by: { ($0.kind.rawValue, $0.metadata.name) < ($1.kind.rawValue, $1.metadata.name) }) {
             var subject = Subject(kind: package.kind == .provider ? .provider : .function, name: package.metadata.name, namespace: ns, package: package)
             if let revision = package.currentRevision {
                 // The Deployment carries the revision label (its name is the revision unless a DRC renames it).
@@ -163,6 +176,9 @@ public enum MethodInference {
         if containers.contains(where: { $0.hasEnv(IRSAFacts.roleEnv) }) {
             return (.irsa, "pod env \(IRSAFacts.roleEnv)")
         }
+        if let place = IRSAFacts.misplacedRoleAnnotation(subject) {
+            return (.irsa, "\(IRSAFacts.roleAnnotation) set on \(place.where_), not on the ServiceAccount")
+        }
         // The family provider only serves ProviderConfigs: the family's credentials source does not
         // make it a cloud client.
         if subject.isAWSProvider && !subject.isFamilyProvider {
@@ -195,6 +211,42 @@ public enum PodIdentityFacts {
 
 public enum IRSAFacts {
     public static let roleAnnotation = "eks.amazonaws.com/role-arn"
+    public static let audienceAnnotation = "eks.amazonaws.com/audience"
+    public static let defaultAudience = "sts.amazonaws.com"
     public static let roleEnv = "AWS_ROLE_ARN"
     public static let tokenFileEnv = "AWS_WEB_IDENTITY_TOKEN_FILE"
+    public static let tokenFile = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+
+    /// The webhook reads the role only from the ServiceAccount. An annotation on the Deployment, the pod
+    /// template or a DeploymentRuntimeConfig's deploymentTemplate does nothing (a frequent mistake).
+    public static func misplacedRoleAnnotation(_ subject: Subject) -> (where_: String, value: String)? {
+        if let d = subject.deployment {
+            if let v = d.metadata.annotations[roleAnnotation] { return ("Deployment \(d.metadata.name)", v) }
+            if let v = d.template.annotations[roleAnnotation] { return ("the pod template of Deployment \(d.metadata.name)", v) }
+        }
+        if let drc = subject.runtimeConfig {
+            if let v = drc.deploymentAnnotations[roleAnnotation] { return ("DeploymentRuntimeConfig \(drc.metadata.name) deploymentTemplate.metadata", v) }
+            if let v = drc.podAnnotations[roleAnnotation] { return ("DeploymentRuntimeConfig \(drc.metadata.name) pod template", v) }
+        }
+        if let pod = subject.livePods.first, let v = pod.metadata.annotations[roleAnnotation] { return ("pod \(pod.metadata.name)", v) }
+        return nil
+    }
+}
+
+/// Finds the Crossplane (package manager) Deployment: Helm chart labels, the image, or the name.
+public enum CrossplaneCore {
+    public static func isCore(_ d: Deployment) -> Bool {
+        if d.metadata.labels["pkg.crossplane.io/revision"] != nil { return false }
+        if d.metadata.labels["app"] == "crossplane" || d.template.labels["app"] == "crossplane" { return true }
+        return d.template.spec.containers.contains { c in
+            guard let image = c.image else { return false }
+            return image.contains("crossplane/crossplane:") || image.contains("crossplane/crossplane@") || image.hasSuffix("crossplane/crossplane")
+                || image.contains("upbound/uxp-bootstrapper") || image.contains("upbound/crossplane:")
+        }
+    }
+
+    public static func deployment(in deployments: [Deployment], namespace: String?) -> Deployment? {
+        let candidates = deployments.filter { namespace == nil || $0.metadata.namespace == namespace }
+        return candidates.first(where: isCore) ?? candidates.first { $0.metadata.name == "crossplane" }
+    }
 }

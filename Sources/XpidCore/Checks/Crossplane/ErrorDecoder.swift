@@ -9,21 +9,21 @@ public enum ErrorDecoder {
     }
 
     static let table: [(String, String, String?)] = [
-        ("failed to get authorization token", "the package manager could not get an ECR token: its identity lacks ecr:GetAuthorizationToken, or it has no AWS identity at all", "crossplane.package-health"),
-        ("InvalidIdentityToken", "IRSA: no IAM OIDC provider for the cluster issuer, or the token audience is wrong", nil),
-        ("not authorized to perform: ecr:BatchGetImage", "the identity may log in to ECR but not pull: ecr:BatchGetImage/GetDownloadUrlForLayer/BatchCheckLayerAvailability missing on the repository", nil),
+        ("failed to get authorization token", "the package manager could not get an ECR token: its identity lacks ecr:GetAuthorizationToken, or it has no AWS identity at all", "crossplane.registry-permissions"),
+        ("InvalidIdentityToken", "IRSA: no IAM OIDC provider for the cluster issuer, or the token audience is wrong", "eks.oidc-provider"),
+        ("not authorized to perform: ecr:BatchGetImage", "the identity may log in to ECR but not pull: ecr:BatchGetImage/GetDownloadUrlForLayer/BatchCheckLayerAvailability missing on the repository", "crossplane.registry-permissions"),
         ("not authorized to perform: sts:TagSession", "the role's trust policy lacks sts:TagSession (required by EKS Pod Identity and for chained roles)", "podid.trust-policy"),
-        ("AssumeRoleWithWebIdentity", "IRSA: the role's trust policy does not match the token's sub/aud", nil),
-        ("unauthorized: authentication required", "the registry wants credentials and none were presented (no identity for the registry, or no pull secret)", nil),
+        ("AssumeRoleWithWebIdentity", "IRSA: the role's trust policy does not match the token's sub/aud", "irsa.trust-policy"),
+        ("unauthorized: authentication required", "the registry wants credentials and none were presented (no identity for the registry, or no pull secret)", "crossplane.core-registry-identity"),
         ("failed to fetch oauth token", "the registry token exchange failed (ACR/GAR identity or permission)", nil),
         ("PERMISSION_DENIED", "Google Cloud denied access: the identity lacks roles/artifactregistry.reader or the Workload Identity binding", nil),
         ("AADSTS70021", "Azure: no federated credential matches the token's issuer/subject/audience (check the trailing / of the issuer)", nil),
         ("no EC2 IMDS role found", "the provider found no AWS credentials in the pod (no Pod Identity/IRSA env injected) and fell back to the node", "podid.injected"),
         ("NoCredentialProviders", "the provider found no AWS credentials in the pod", "podid.injected"),
         ("failed to refresh cached credentials", "the AWS SDK could not obtain credentials (agent unreachable or role not assumable)", "eks.pod-identity-agent"),
-        ("ImagePullBackOff", "the node could not pull the runtime image (node-level registry identity)", nil),
-        ("ErrImagePull", "the node could not pull the runtime image (node-level registry identity)", nil),
-        ("cannot resolve package dependencies", "a dependency (for example the provider family) could not be resolved", nil),
+        ("ImagePullBackOff", "the node could not pull the runtime image (node-level registry identity)", "crossplane.node-pull"),
+        ("ErrImagePull", "the node could not pull the runtime image (node-level registry identity)", "crossplane.node-pull"),
+        ("cannot resolve package dependencies", "a dependency (for example the provider family) could not be resolved", "crossplane.private-dependencies"),
     ]
 
     public static func decode(_ message: String) -> [Explanation] {

@@ -1,0 +1,81 @@
+import Foundation
+
+public struct NodePullCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "crossplane.node-pull",
+        title: "Nodes can pull the runtime image",
+        summary: "Provider/Function pods are not waiting in `ErrImagePull`/`ImagePullBackOff`; when they are, the node-level identity is explained (on EKS the node group role, read with `aws eks describe-nodegroup`, is checked for ECR pull rights on the image's repository).",
+        rationale: "The package manager's identity only covers installing the package; the runtime image is pulled by the kubelet with the node's identity, so a private registry needs node-level access too (seed 000's warning).",
+        remediation: "Grant the node role ECR read (e.g. `AmazonEC2ContainerRegistryReadOnly`, or the four ECR actions on the repository).",
+        mechanism: .crossplane, scope: .subject,
+        passing: [CheckExample("runtime pod running", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
+        failing: [
+            CheckExample("ImagePullBackOff, node role lacks ECR read", subject: "provider/provider-aws-s3", expect: .fail) {
+                var s = Examples.irsaSeed()
+                let nodeRole = "arn:aws:iam::123456789012:role/eks-node-default"
+                s.updatePods(where: { $0.metadata.labels["pkg.crossplane.io/revision"] == Examples.ecrS3Revision }) {
+                    $0.phase = "Pending"
+                    $0.containerStatuses = [ContainerState(name: "package-runtime", ready: false, waitingReason: "ImagePullBackOff", waitingMessage: "Back-off pulling image")]
+                }
+                s.aws.nodeGroups["default"] = .value(NodeGroup(name: "default", nodeRole: nodeRole))
+                let repo = "arn:aws:ecr:us-east-2:123456789012:repository/crossplane/provider-aws-s3"
+                s.aws.permissions[nodeRole] = .value(RolePermissions(
+                    roleArn: nodeRole, method: .simulation,
+                    evaluations: IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [repo]).map { PermissionEvaluation(request: $0, decision: .implicitDeny) }))
+                return s
+            }
+        ])
+
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind != .crossplaneCore }
+
+    public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
+        guard case .subject(let subject) = target else { return [] }
+        if let (read, outcome) = context.snapshot.failedRead("pods", namespace: subject.namespace) {
+            return [.error("cannot inspect pods: \(read.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
+        }
+        let failing = subject.livePods.filter { $0.containerStatuses.contains { ImagePull.isPullFailure($0.waitingReason) } }
+        guard let pod = failing.first else {
+            return subject.livePods.isEmpty ? [.skip("no pods")] : [.pass("\(subject.livePods.count) pod(s) pulled their image")]
+        }
+        let status = pod.containerStatuses.first { ImagePull.isPullFailure($0.waitingReason) }
+        let container = pod.allContainers.first { $0.name == status?.name } ?? pod.spec.containers.first
+        let image = container?.image ?? "?"
+        let nodeName = pod.spec.nodeName
+        var evidence = ["pod": pod.metadata.name, "image": image, "reason": status?.waitingReason ?? ""]
+        if let m = status?.waitingMessage { evidence["message"] = m }
+        if let nodeName { evidence["node"] = nodeName }
+        let head = "pod \(pod.metadata.name) is in \(status?.waitingReason ?? "ErrImagePull") for \(image): the node's identity cannot pull it (the package manager's identity only installs the package)"
+        guard let repo = IAMPolicyEvaluator.ecrRepositoryARN(image: image) else {
+            return [.fail(head, evidence: evidence, remediation: Remediation(Self.advice(context.snapshot.cluster.cloud), commands: ["kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)"]))]
+        }
+        let group = nodeName.flatMap { context.snapshot.node(named: $0)?.metadata.labels["eks.amazonaws.com/nodegroup"] }
+        guard let group else {
+            return [.fail(head + " (node has no eks.amazonaws.com/nodegroup label: self-managed or Karpenter node; check its instance role)", evidence: evidence,
+                remediation: Remediation(Self.advice(.aws), commands: ["kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)"]))]
+        }
+        evidence["nodegroup"] = group
+        guard let nodeRole = context.snapshot.aws.nodeGroups[group]?.value?.nodeRole else {
+            let why = context.cloudDisabledReason ?? context.snapshot.aws.nodeGroups[group]?.unavailableReason ?? "node group not read"
+            return [.fail(head + " (node group \(group); its role could not be checked: \(why))", evidence: evidence,
+                remediation: Remediation(Self.advice(.aws), commands: ["aws eks describe-nodegroup --cluster-name \(context.clusterName) --nodegroup-name \(group)\(context.regionFlag) --query nodegroup.nodeRole"]))]
+        }
+        evidence["nodeRole"] = nodeRole
+        let verdict = RegistryPermissionsCheck.verdict(for: context.snapshot.aws.permissions[nodeRole], role: nodeRole, repositories: [repo], who: "node group \(group)")
+        let roleName = ARN(nodeRole)?.roleName ?? nodeRole
+        var commands = verdict.remediation?.commands ?? []
+        commands.append("aws iam attach-role-policy --role-name \(roleName) --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+        let detail = verdict.status == .pass ? "; the node role \(roleName) is allowed to pull, so check the repository policy, the tag and the registry's region" : "; \(verdict.message)"
+        return [.fail(head + detail, evidence: evidence.merging(verdict.evidence) { a, _ in a }, remediation: Remediation("grant the node group role ECR read on the repository", commands: commands))]
+    }
+
+    static func advice(_ cloud: Cloud) -> String {
+        switch cloud {
+        case .aws: return "grant the node's instance role ECR read on the repository"
+        case .azure: return "grant the kubelet identity AcrPull on the registry (az aks update --attach-acr)"
+        case .gcp: return "grant the node service account roles/artifactregistry.reader"
+        case .unknown: return "give the nodes credentials for the registry (node identity or imagePullSecrets)"
+        }
+    }
+}

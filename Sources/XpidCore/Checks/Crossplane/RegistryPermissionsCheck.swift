@@ -1,0 +1,79 @@
+import Foundation
+
+public struct RegistryPermissionsCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "crossplane.registry-permissions",
+        title: "Package manager may pull its packages",
+        summary: "The package manager's role may pull every ECR package in use: `ecr:GetAuthorizationToken` on `*`, and `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:BatchCheckLayerAvailability` on each repository ARN (IAM's simulator when it answers, else the role's attached and inline policies; the finding says which decided).",
+        rationale: "A role that can log in but not read the repository fails with 'is not authorized to perform: ecr:BatchGetImage'; a Resource written without `repository/` matches nothing.",
+        remediation: "Attach a policy granting the four actions (the report prints it with the exact repository ARNs).",
+        mechanism: .crossplane, scope: .subject, cloud: true, dependsOn: ["crossplane.core-registry-identity"],
+        passing: [CheckExample("simulator allows every pull", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
+        failing: [
+            CheckExample("policy without ecr:BatchGetImage", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.irsaSeed()
+                let repo = "arn:aws:ecr:us-east-2:123456789012:repository/crossplane/provider-aws-s3"
+                let policy = NamedPolicy(name: "CrossplaneECRPolicy (attached)", document: [
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        ["Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"],
+                        ["Effect": "Allow", "Action": ["ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"], "Resource": "arn:aws:ecr:us-east-2:123456789012:repository/*"],
+                    ],
+                ])
+                s.aws.permissions[Examples.coreRole] = .value(RolePermissions(
+                    roleArn: Examples.coreRole, method: .policies,
+                    evaluations: IAMPolicyEvaluator.evaluate(IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [repo]), policies: [policy]),
+                    simulatorUnavailable: "AccessDenied"))
+                return s
+            }
+        ])
+
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind == .crossplaneCore }
+
+    public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
+        guard case .subject(let core) = target else { return [] }
+        let repos = Set(context.snapshot.packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
+        if repos.isEmpty { return [.skip("no package comes from ECR")] }
+        guard let role = context.identityRole(of: core) else { return [.skip("the package manager has no AWS role to check")] }
+        return [Self.verdict(for: context.snapshot.aws.permissions[role], role: role, repositories: repos, who: "the package manager")]
+    }
+
+    /// Shared with node-pull: turns a permission read into a finding.
+    static func verdict(for read: CloudRead<RolePermissions>?, role: String, repositories: [String], who: String) -> CheckResult {
+        let name = ARN(role)?.roleName ?? role
+        switch read {
+        case .value(let permissions):
+            let denied = permissions.denied()
+            var evidence = ["roleArn": role, "decidedBy": permissions.method.rawValue]
+            if let why = permissions.simulatorUnavailable { evidence["simulatorUnavailable"] = why }
+            if denied.isEmpty {
+                return .pass("role \(name) may pull from \(repositories.count) ECR repositor\(repositories.count == 1 ? "y" : "ies") (decided by \(permissions.method.rawValue))", evidence: evidence)
+            }
+            let list = denied.map { "\($0.request.action) on \($0.request.resource) (\($0.decision.rawValue)\($0.decidedBy.isEmpty ? "" : " by \($0.decidedBy.joined(separator: ", "))"))" }
+            let conditional = denied.flatMap(\.conditionalAllows)
+            if !conditional.isEmpty { evidence["conditionalAllows"] = Array(Set(conditional)).sorted().joined(separator: ",") }
+            return .fail(
+                "role \(name) (\(who)) may not \(list.joined(separator: "; ")) — decided by \(permissions.method.rawValue)", evidence: evidence,
+                remediation: Remediation(
+                    "grant ECR pull on the repositories (a Resource must be arn:aws:ecr:REGION:ACCOUNT:repository/NAME)",
+                    commands: ["aws iam put-role-policy --role-name \(name) --policy-name crossplane-ecr-pull --policy-document \(Commands.quote(Commands.ecrPullPolicy(repositories: repositories).compactText()))"]))
+        case .some(let other):
+            return other.unavailableResult(what: "permissions of role \(name)") ?? .skip("")
+        case .none:
+            return .error("permissions of role \(name) were not read")
+        }
+    }
+}
+
+extension EvaluationContext {
+    /// The IAM role a subject's pods run as: the IRSA annotation, or its Pod Identity association's role.
+    public func identityRole(of subject: Subject) -> String? {
+        switch subject.method {
+        case .irsa: return subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
+        case .podIdentity: return association(for: subject)?.roleArn
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+
+public struct IRSATrustPolicyCheck: Check {
+    public init() {}
+
+    public static let description = CheckDescription(
+        id: "irsa.trust-policy",
+        title: "Role trusts this ServiceAccount",
+        summary: "The annotated role exists and a trust statement allows `sts:AssumeRoleWithWebIdentity` for `Federated` = this cluster's OIDC provider, with `:sub` matching `system:serviceaccount:NS:SA` (StringEquals, or a StringLike wildcard that matches) and `:aud` (if present) matching the audience.",
+        rationale: "STS checks the token's issuer, subject and audience against the trust policy; a wrong namespace, a wildcard that does not match the revision-hashed name, or `sts.amazon.com` for `sts.amazonaws.com` gives AccessDenied on AssumeRoleWithWebIdentity.",
+        remediation: "`aws iam update-assume-role-policy` with the corrected document the report prints.",
+        mechanism: .irsa, scope: .subject, cloud: true, dependsOn: ["irsa.sa-annotation", "eks.oidc-provider"],
+        passing: [
+            CheckExample("StringEquals for the core SA", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
+            CheckExample("provider-aws-* wildcard for provider-aws-s3", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() },
+        ],
+        failing: [
+            CheckExample("sub with the wrong namespace", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.irsaSeed()
+                s.aws.roles[Examples.coreRole] = .value(IAMRole(name: "CrossplaneECRRole", arn: Examples.coreRole, trustPolicy: Examples.irsaTrust(subject: "system:serviceaccount:default:crossplane")))
+                return s
+            },
+            CheckExample("provider-aws-* does not match a Provider named upbound-provider-aws-s3", subject: "provider/upbound-provider-aws-s3", expect: .fail) {
+                Examples.irsaSeed(providerName: "upbound-provider-aws-s3")
+            },
+        ])
+
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .irsa }
+
+    public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
+        guard case .subject(let subject) = target, let roleArn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation],
+            let sa = subject.serviceAccountName
+        else { return [.skip("no role annotation on the ServiceAccount")] }
+        guard let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let provider = cluster.oidcProviderARN else {
+            return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterName) (its OIDC issuer)") ?? .error("the cluster has no OIDC issuer")]
+        }
+        let name = ARN(roleArn)?.roleName ?? roleArn
+        let audience = subject.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience
+        let subjectName = "system:serviceaccount:\(subject.namespace):\(sa)"
+        let pattern = Self.recommendedPattern(subject)
+        switch context.snapshot.aws.roles[roleArn] {
+        case .value(let role):
+            let result = WebIdentityTrust.evaluate(role.trustPolicy, WebIdentityTrustQuery(providerARN: provider, issuerHostPath: host, subject: subjectName, audience: audience))
+            var evidence = ["roleArn": roleArn, "subject": subjectName, "audience": audience]
+            if !result.notes.isEmpty { evidence["notes"] = result.notes.joined(separator: "; ") }
+            if result.allowed {
+                return [.pass("role \(role.name) trusts \(subjectName) (audience \(audience)) from this cluster's OIDC provider", evidence: evidence)]
+            }
+            var why = result.problems.joined(separator: "; ")
+            if let pitfall = Self.wildcardPitfall(result, saName: sa, subject: subject) { why += "; " + pitfall }
+            evidence["trustPolicy"] = role.trustPolicy.compactText()
+            let fixed = WebIdentityTrust.corrected(role.trustPolicy, providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)
+            return [
+                .fail(
+                    "role \(role.name) does not let \(subjectName) assume it: \(why)", evidence: evidence,
+                    remediation: Remediation(
+                        "update the trust policy (statements for other principals kept)" + (pattern.contains("*") ? "; the SA name is revision-hashed, so the subject is a wildcard on the Provider name" : ""),
+                        commands: [Commands.updateTrust(roleName: role.name, document: fixed)]))
+            ]
+        case .notFound(let message):
+            let doc = WebIdentityTrust.corrected(["Version": "2012-10-17", "Statement": []], providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)
+            return [
+                .fail(
+                    "role \(name) named by the ServiceAccount annotation does not exist (\(message))", evidence: ["roleArn": roleArn],
+                    remediation: Remediation("create it with an IRSA trust policy (or fix the annotation)", commands: ["aws iam create-role --role-name \(name) --assume-role-policy-document \(Commands.quote(doc.compactText()))"]))
+            ]
+        case .some(let other):
+            return [other.unavailableResult(what: "role \(name)") ?? .skip("")]
+        case .none:
+            return [.error("role \(roleArn) was not read")]
+        }
+    }
+
+    /// Exact subject for stable names; for a revision-hashed ServiceAccount, a wildcard on the Provider's
+    /// object name (which is what the revision and the SA are named after).
+    static func recommendedPattern(_ subject: Subject) -> String {
+        let sa = subject.serviceAccountName ?? subject.name
+        if let revision = subject.revision, sa == revision {
+            return "system:serviceaccount:\(subject.namespace):\(subject.name)-*"
+        }
+        return "system:serviceaccount:\(subject.namespace):\(sa)"
+    }
+
+    /// The upjet docs' `provider-aws-*` only matches Providers whose object name starts with `provider-aws-`.
+    static func wildcardPitfall(_ result: WebIdentityTrustResult, saName: String, subject: Subject) -> String? {
+        guard let like = result.subConditions.first(where: { $0.operator.contains("Like") && $0.value.hasSuffix(":provider-aws-*") }),
+            !saName.hasPrefix("provider-aws-")
+        else { return nil }
+        return "\(like.value) only matches Providers whose object name starts with provider-aws- (revision and ServiceAccount names are built from the Provider's name, here \(subject.name))"
+    }
+}
