@@ -78,7 +78,7 @@ public enum CommandModel {
     ]
 
     public static let verify = CommandSpec(
-        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (read-only); prints the report.",
+        name: "verify", abstract: "Verify workload identity for Crossplane on EKS: IRSA and Pod Identity (read-only); prints the report.",
         usage: "kubectl xpid verify [flags]",
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + [help], positionalChoices: [])
 

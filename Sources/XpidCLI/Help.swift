@@ -5,8 +5,8 @@ import XpidCore
 public enum Help {
     public static func root() -> String {
         var s = """
-            OVERVIEW: Verify workload identity for Crossplane providers and the package manager
-            on EKS (Pod Identity): every link from the ServiceAccount to the IAM role.
+            OVERVIEW: Verify workload identity for Crossplane (the package manager, Providers and
+            Functions) on EKS (IRSA and Pod Identity): every link from the ServiceAccount to the IAM role.
 
             USAGE: kubectl xpid <subcommand> [flags]
 

@@ -12,7 +12,19 @@ public struct ProviderConfigSourceCheck: Check {
         rationale: "The ProviderConfig decides how the provider looks for credentials; a source for another mechanism makes it look in the wrong place (upjet AWS 1.3.0 broke Pod Identity under `source: IRSA`).",
         remediation: "Set `spec.credentials.source` to the method in use (`kubectl patch … --type merge`).",
         mechanism: .crossplane, scope: .subject,
-        passing: [CheckExample("PodIdentity source", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        passing: [
+            CheckExample("PodIdentity source", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() },
+            CheckExample("IRSA and PodIdentity ProviderConfigs for providers of each method", subject: "provider/provider-aws-s3", expect: .pass) {
+                var s = Examples.podIdentitySeed()
+                s.providerConfigs.append(ProviderConfig(api: .awsLegacy, metadata: ObjectMeta(name: "irsa"), source: "IRSA"))
+                s.packages.append(CrossplanePackage(
+                    kind: .provider, metadata: ObjectMeta(name: "provider-aws-ec2"), package: "xpkg.upbound.io/upbound/provider-aws-ec2:v2.3.0",
+                    currentRevision: "provider-aws-ec2-1a2b3c4d5e6f", conditions: Examples.healthy()))
+                s.serviceAccounts.append(ServiceAccount(metadata: ObjectMeta(name: "provider-aws-ec2-1a2b3c4d5e6f", namespace: Examples.namespace, annotations: [IRSAFacts.roleAnnotation: "arn:aws:iam::123456789012:role/ec2"])))
+                s.deployments.append(Examples.packageDeployment(package: "provider-aws-ec2", revision: "provider-aws-ec2-1a2b3c4d5e6f", serviceAccount: "provider-aws-ec2-1a2b3c4d5e6f"))
+                return s
+            },
+        ],
         failing: [
             CheckExample("source IRSA while the association exists", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.podIdentitySeed()
@@ -26,6 +38,14 @@ public struct ProviderConfigSourceCheck: Check {
             },
         ])
 
+    static func sources(for method: IdentityMethod) -> [String] {
+        switch method {
+        case .podIdentity: return ["PodIdentity"]
+        case .irsa: return ["IRSA", "WebIdentity"]
+        default: return []
+        }
+    }
+
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool {
         subject.isAWSProvider && !subject.isFamilyProvider && (subject.method == .podIdentity || subject.method == .irsa)
     }
@@ -37,18 +57,21 @@ public struct ProviderConfigSourceCheck: Check {
                 return [.error("cannot read \(read.displayName): \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
             }
         }
-        let expected = subject.method == .podIdentity ? ["PodIdentity"] : ["IRSA", "WebIdentity"]
+        let expected = Self.sources(for: subject.method)
         let configs = context.snapshot.providerConfigs.sorted { $0.displayName < $1.displayName }
+        // A workload-identity source that no AWS provider in the cluster can serve is wrong; in a cluster
+        // that runs IRSA and Pod Identity providers side by side, each method's ProviderConfig is fine.
+        let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.flatMap { Self.sources(for: $0.method) })
         let mismatched = configs.filter { pc in
             let source = pc.source ?? "Secret"
-            return Self.identitySources.contains(source) && !expected.contains(source)
+            return Self.identitySources.contains(source) && !inUse.contains(source)
         }
         let matching = configs.filter { expected.contains($0.source ?? "Secret") }
         if !mismatched.isEmpty {
             let list = mismatched.map { "\($0.displayName) has source \($0.source ?? "Secret")" }.joined(separator: "; ")
             return [
                 .fail(
-                    "\(list), but \(subject.id) uses \(subject.method.rawValue) (\(subject.methodEvidence))",
+                    "\(list), but no AWS provider here authenticates that way: \(subject.id) uses \(subject.method.rawValue) (\(subject.methodEvidence))",
                     evidence: ["expected": expected.joined(separator: "|")],
                     remediation: Remediation("set credentials.source to \(expected[0])", commands: mismatched.map { Commands.setSource($0, source: expected[0]) }),
                     fixable: true)
