@@ -29,8 +29,9 @@ public struct IRSAStableNameCheck: Check {
         guard case .subject(let subject) = target, let sa = subject.serviceAccountName,
             let roleArn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation],
             let role = context.snapshot.aws.roles[roleArn]?.value,
-            let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let provider = cluster.oidcProviderARN
+            let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let clusterProvider = cluster.oidcProviderARN
         else { return [.skip(context.cloudDisabledReason.map { "trust policy not read: \($0)" } ?? "trust policy not available")] }
+        let provider = IRSATrustPolicyCheck.providerARN(clusterProvider, forRole: roleArn)
         guard let revision = subject.revision, sa == revision else {
             return [.pass("ServiceAccount \(sa) is not the revision name; it does not change on upgrade")]
         }

@@ -13,6 +13,16 @@ public struct IRSATrustPolicyCheck: Check {
         passing: [
             CheckExample("StringEquals for the core SA", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
             CheckExample("provider-aws-* wildcard for provider-aws-s3", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() },
+            CheckExample("cross-account role trusts that account's OIDC provider for the issuer", subject: "crossplane-core/crossplane", expect: .pass) {
+                var s = Examples.irsaSeed()
+                let role = "arn:aws:iam::111122223333:role/CrossplaneECRRole"
+                s.updateServiceAccount(namespace: Examples.namespace, name: "crossplane") { $0.metadata.annotations[IRSAFacts.roleAnnotation] = role }
+                s.updatePods(where: { $0.metadata.labels["app"] == "crossplane" }) { $0.spec.containers[0].env = Examples.irsaEnv(role: role) }
+                let trust = Examples.irsaTrust(subject: "system:serviceaccount:crossplane-system:crossplane").compactText()
+                    .replacingOccurrences(of: "arn:aws:iam::123456789012:oidc-provider", with: "arn:aws:iam::111122223333:oidc-provider")
+                s.aws.roles[role] = .value(IAMRole(name: "CrossplaneECRRole", arn: role, trustPolicy: (try? JSONValue.parse(trust)) ?? .null))
+                return s
+            },
         ],
         failing: [
             CheckExample("sub with the wrong namespace", subject: "crossplane-core/crossplane", expect: .fail) {
@@ -31,9 +41,11 @@ public struct IRSATrustPolicyCheck: Check {
         guard case .subject(let subject) = target, let roleArn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation],
             let sa = subject.serviceAccountName
         else { return [.skip("no role annotation on the ServiceAccount")] }
-        guard let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let provider = cluster.oidcProviderARN else {
+        guard let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let clusterProvider = cluster.oidcProviderARN else {
             return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterName) (its OIDC issuer)") ?? .error("the cluster has no OIDC issuer")]
         }
+        // A role in another account trusts the OIDC provider created in that account for this issuer.
+        let provider = Self.providerARN(clusterProvider, forRole: roleArn)
         let name = ARN(roleArn)?.roleName ?? roleArn
         let audience = subject.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience
         let subjectName = "system:serviceaccount:\(subject.namespace):\(sa)"
@@ -69,6 +81,11 @@ public struct IRSATrustPolicyCheck: Check {
         case .none:
             return [.error("role \(roleArn) was not read")]
         }
+    }
+
+    static func providerARN(_ clusterProvider: String, forRole roleArn: String) -> String {
+        guard let role = ARN(roleArn), let provider = ARN(clusterProvider), role.account != provider.account else { return clusterProvider }
+        return "arn:\(provider.partition):iam::\(role.account):\(provider.resource)"
     }
 
     /// Exact subject for stable names; for a revision-hashed ServiceAccount, a wildcard on the Provider's
