@@ -11,7 +11,7 @@ _kubectl_xpid() {
         esac
     done
     if [[ -z "$cmd" ]]; then
-        COMPREPLY=($(compgen -W "verify checks explain version completion" -- "$cur"))
+        COMPREPLY=($(compgen -W "verify fix checks explain version completion" -- "$cur"))
         return
     fi
     case "$cmd" in
@@ -41,6 +41,34 @@ _kubectl_xpid() {
                 --concurrency) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
             esac
             COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --kubectl --aws --output -o --no-color --fail-on --verbose -v --timeout --concurrency --help -h" -- "$cur"))
+            ;;
+        fix)
+            case "$prev" in
+                --kubeconfig) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --context) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --cluster) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --user) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --as) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --as-group) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --request-timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --namespace|-n) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --crossplane-namespace) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif none" -- "$cur")); return ;;
+                --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
+                --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --region) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --aws) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --output|-o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+                --fail-on) COMPREPLY=($(compgen -W "warn fail" -- "$cur")); return ;;
+                --timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --concurrency) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --role-arn) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+            esac
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --kubectl --aws --output -o --no-color --fail-on --verbose -v --timeout --concurrency --yes --dry-run --restart --force --overwrite --role-arn --help -h" -- "$cur"))
             ;;
         checks)
             case "$prev" in

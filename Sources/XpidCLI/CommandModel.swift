@@ -82,6 +82,20 @@ public enum CommandModel {
         usage: "kubectl xpid verify [flags]",
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + [help], positionalChoices: [])
 
+    static let fixFlags: [FlagSpec] = [
+        FlagSpec("yes", "Apply the plan (without it only the plan is printed; on a terminal you are asked)."),
+        FlagSpec("dry-run", "Send every change with --dry-run=server and report what the server said; nothing is stored."),
+        FlagSpec("restart", "Include rollout restarts of the workloads whose pods are stale, and wait for them."),
+        FlagSpec("force", "Also change objects managed by Helm or Flux (they will revert it; the plan prints the permanent fix)."),
+        FlagSpec("overwrite", "Replace an existing, different annotation value (never done silently)."),
+        FlagSpec("role-arn", value: "ARN", "IAM role to annotate ServiceAccounts with when the plan cannot discover it."),
+    ]
+
+    public static let fix = CommandSpec(
+        name: "fix", abstract: "Plan the fixes for failing checks; apply them with --yes (restarts with --restart).",
+        usage: "kubectl xpid fix [--yes] [--dry-run] [--restart] [flags]",
+        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + fixFlags + [help], positionalChoices: [])
+
     public static let checks = CommandSpec(
         name: "checks", abstract: "List the check catalogue.", usage: "kubectl xpid checks [-o text|json|markdown]",
         flags: [FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json", "markdown"], "Output format (default text)."), help], positionalChoices: [])
@@ -97,7 +111,7 @@ public enum CommandModel {
         name: "completion", abstract: "Print a shell completion script (bash, zsh or fish).", usage: "kubectl xpid completion bash|zsh|fish",
         flags: [help], positionalChoices: ["bash", "zsh", "fish"])
 
-    public static let commands: [CommandSpec] = [verify, checks, explain, versionCommand, completion]
+    public static let commands: [CommandSpec] = [verify, fix, checks, explain, versionCommand, completion]
 
     public static func command(_ name: String) -> CommandSpec? { commands.first { $0.name == name } }
 }

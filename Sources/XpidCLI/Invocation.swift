@@ -28,9 +28,19 @@ public struct VerifyOptions: Sendable, Equatable {
     public init() {}
 }
 
+public struct FixCommandOptions: Sendable, Equatable {
+    public var verify = VerifyOptions()
+    public var yes = false
+    public var dryRun = false
+    public var fix = FixOptions()
+
+    public init() {}
+}
+
 /// What the user asked for: a pure value parsed from argv, run by `XpidCLI.run`.
 public enum Invocation: Sendable, Equatable {
     case verify(VerifyOptions)
+    case fix(FixCommandOptions)
     case checks(OutputFormat)
     case explain(String)
     case version

@@ -17,6 +17,7 @@ public enum Parser {
         case "--version": return .success(.version)
         case "__complete": return .success(.complete(rest))
         case "verify": return parseVerify(rest, environment: environment)
+        case "fix": return parseFix(rest, environment: environment)
         case "checks": return parseChecks(rest)
         case "explain": return parseExplain(rest)
         case "version": return rest.contains(where: isHelp) ? .success(.help("version")) : noArguments(rest, command: "version", .version)
@@ -124,6 +125,37 @@ public enum Parser {
         }
     }
 
+    static func parseFix(_ args: [String], environment: [String: String]) -> Result<Invocation, UsageError> {
+        let parsed: (flags: [Token], positionals: [String])
+        switch tokens(args, command: CommandModel.fix) {
+        case .failure(let e): return .failure(e)
+        case .success(let p): parsed = p
+        }
+        if parsed.flags.contains(where: { $0.spec.long == "help" }) { return .success(.help("fix")) }
+        var o = FixCommandOptions()
+        switch verifyOptions(parsed, command: "fix", environment: environment) {
+        case .failure(let e): return .failure(e)
+        case .success(let v): o.verify = v
+        }
+        for t in parsed.flags {
+            switch t.spec.long {
+            case "yes": o.yes = true
+            case "dry-run": o.dryRun = true
+            case "restart": o.fix.restart = true
+            case "force": o.fix.force = true
+            case "overwrite": o.fix.overwrite = true
+            case "role-arn":
+                let v = t.value ?? ""
+                guard ARN.isWellFormedRoleARN(v) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --role-arn: expected arn:aws:iam::<12-digit account>:role/<name>", command: "fix"))
+                }
+                o.fix.roleArn = v
+            default: break
+            }
+        }
+        return .success(.fix(o))
+    }
+
     static func parseVerify(_ args: [String], environment: [String: String]) -> Result<Invocation, UsageError> {
         let parsed: (flags: [Token], positionals: [String])
         switch tokens(args, command: CommandModel.verify) {
@@ -131,7 +163,11 @@ public enum Parser {
         case .success(let p): parsed = p
         }
         if parsed.flags.contains(where: { $0.spec.long == "help" }) { return .success(.help("verify")) }
-        if let extra = parsed.positionals.first { return .failure(UsageError(message: "unexpected argument \"\(extra)\"", command: "verify")) }
+        return verifyOptions(parsed, command: "verify", environment: environment).map { .verify($0) }
+    }
+
+    static func verifyOptions(_ parsed: (flags: [Token], positionals: [String]), command: String, environment: [String: String]) -> Result<VerifyOptions, UsageError> {
+        if let extra = parsed.positionals.first { return .failure(UsageError(message: "unexpected argument \"\(extra)\"", command: command)) }
         var o = VerifyOptions()
         o.kubectl = environment["XPID_KUBECTL"].flatMap { $0.isEmpty ? nil : $0 }
         o.aws = environment["XPID_AWS"].flatMap { $0.isEmpty ? nil : $0 }
@@ -151,7 +187,7 @@ public enum Parser {
             case "crossplane-namespace": o.gather.crossplaneNamespace = v
             case "subject": o.subjects.append(v)
             case "only", "skip":
-                guard known.contains(v) else { return .failure(UsageError(message: "unknown check \"\(v)\" for --\(t.spec.long) (see kubectl xpid checks)", command: "verify")) }
+                guard known.contains(v) else { return .failure(UsageError(message: "unknown check \"\(v)\" for --\(t.spec.long) (see kubectl xpid checks)", command: command)) }
                 if t.spec.long == "only" { o.only.append(v) } else { o.skip.append(v) }
             case "method": o.gather.methodOverride = IdentityMethod(rawValue: v)
             case "cloud": o.gather.cloud = v == "auto" ? nil : Cloud(rawValue: v)
@@ -161,21 +197,21 @@ public enum Parser {
             case "kubectl": o.kubectl = v
             case "aws": o.aws = v
             case "output":
-                guard let f = OutputFormat(rawValue: v), f != .markdown else { return .failure(UsageError(message: "invalid value \"\(v)\" for --output: choose text, json", command: "verify")) }
+                guard let f = OutputFormat(rawValue: v), f != .markdown else { return .failure(UsageError(message: "invalid value \"\(v)\" for --output: choose text, json", command: command)) }
                 o.output = f
             case "no-color": o.noColor = true
             case "fail-on": o.failOn = v == "warn" ? .warn : .fail
             case "verbose": o.verbose = true
             case "timeout":
-                guard let seconds = parseDuration(v), seconds > 0 else { return .failure(UsageError(message: "invalid duration \"\(v)\" for --timeout (e.g. 90s, 2m)", command: "verify")) }
+                guard let seconds = parseDuration(v), seconds > 0 else { return .failure(UsageError(message: "invalid duration \"\(v)\" for --timeout (e.g. 90s, 2m)", command: command)) }
                 o.timeout = seconds
             case "concurrency":
-                guard let n = Int(v), n >= 1, n <= 64 else { return .failure(UsageError(message: "invalid value \"\(v)\" for --concurrency: a whole number from 1 to 64", command: "verify")) }
+                guard let n = Int(v), n >= 1, n <= 64 else { return .failure(UsageError(message: "invalid value \"\(v)\" for --concurrency: a whole number from 1 to 64", command: command)) }
                 o.gather.concurrency = n
             default: break
             }
         }
-        return .success(.verify(o))
+        return .success(o)
     }
 
     /// `90`, `90s`, `2m`, `1m30s`, `1h` → seconds.

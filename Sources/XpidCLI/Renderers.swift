@@ -83,6 +83,7 @@ public enum TextRenderer {
         }
         let s = report.summary
         out += "\n" + style.bold("Summary:") + " \(s.pass) passed, \(s.warn) warning\(s.warn == 1 ? "" : "s"), \(s.fail) failed, \(s.skip) skipped, \(s.error) error\(s.error == 1 ? "" : "s")\n"
+        if report.hasFixable { out += "run 'kubectl xpid fix' to see the plan\n" }
         return out
     }
 }

@@ -2,7 +2,7 @@ import Foundation
 import XpidCore
 import XpidGather
 
-public enum ExitCode: Int32, Sendable {
+public enum ExitCode: Int32, Sendable, Error {
     case ok = 0
     case findings = 1
     case couldNotRun = 2
@@ -17,14 +17,22 @@ public struct Console: Sendable {
     public var stderrIsTTY: Bool
     public var environment: [String: String]
     public var runner: any CommandRunner
+    /// Asks the user (only called when stdin is a terminal); nil when there is no answer.
+    public var ask: @Sendable (String) -> String?
+    public var stdinIsTTY: Bool
 
-    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, stdoutIsTTY: Bool, stderrIsTTY: Bool, environment: [String: String], runner: any CommandRunner) {
+    public init(
+        out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, stdoutIsTTY: Bool, stderrIsTTY: Bool,
+        environment: [String: String], runner: any CommandRunner, stdinIsTTY: Bool = false, ask: @escaping @Sendable (String) -> String? = { _ in nil }
+    ) {
         self.out = out
         self.err = err
         self.stdoutIsTTY = stdoutIsTTY
         self.stderrIsTTY = stderrIsTTY
         self.environment = environment
         self.runner = runner
+        self.stdinIsTTY = stdinIsTTY
+        self.ask = ask
     }
 
     public static var live: Console {
@@ -32,7 +40,12 @@ public struct Console: Sendable {
             out: { FileHandle.standardOutput.write(Data($0.utf8)) },
             err: { FileHandle.standardError.write(Data($0.utf8)) },
             stdoutIsTTY: isatty(1) == 1, stderrIsTTY: isatty(2) == 1,
-            environment: ProcessInfo.processInfo.environment, runner: ProcessRunner())
+            environment: ProcessInfo.processInfo.environment, runner: ProcessRunner(),
+            stdinIsTTY: isatty(0) == 1,
+            ask: { prompt in
+                FileHandle.standardError.write(Data(prompt.utf8))
+                return readLine()
+            })
     }
 }
 
@@ -74,29 +87,39 @@ public enum XpidCLI {
             return .ok
         case .verify(let options):
             return await verify(options, console: console)
+        case .fix(let options):
+            return await fix(options, console: console)
         }
     }
 
-    static func verify(_ o: VerifyOptions, console: Console) async -> ExitCode {
-        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
+    /// Everything verify computes, shared by `verify` and `fix`.
+    struct Evaluation {
+        var gathered: Gathered
+        var context: EvaluationContext
+        var findings: [Finding]
+        var report: Report
+    }
+
+    static func evaluate(_ o: VerifyOptions, console: Console, recorder: RecordingRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
         let deadline = DeadlineRunner(base: recorder, deadline: Date().addingTimeInterval(o.timeout))
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)
-        if console.stderrIsTTY && o.output == .text && !o.verbose { console.err("reading the cluster and cloud…\r") }
+        let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
+        if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
         switch await gatherer.gather() {
         case .failure(let failure):
-            if console.stderrIsTTY && o.output == .text && !o.verbose { console.err("\u{1B}[2K") }
+            if progress { console.err("\u{1B}[2K") }
             console.err("error: \(failure.message)\n")
-            return .couldNotRun
+            return .failure(.couldNotRun)
         case .success(let g): gathered = g
         }
-        if console.stderrIsTTY && o.output == .text && !o.verbose { console.err("\u{1B}[2K") }
+        if progress { console.err("\u{1B}[2K") }
         if gathered.snapshot.crossplaneInstalled,
             let (read, outcome) = gathered.snapshot.failedRead("providers"), case .forbidden(let verb, let message) = outcome
         {
             console.err("error: cannot \(verb) \(read.displayName): \(message)\nkubectl xpid needs get/list on providers.pkg.crossplane.io to find its subjects; see the README's read-only ClusterRole.\n")
-            return .couldNotRun
+            return .failure(.couldNotRun)
         }
         let context = EvaluationContext(gathered.snapshot)
         let findings = CheckEngine().run(context, only: Set(o.only), skip: Set(o.skip), subjectFilter: Set(o.subjects))
@@ -105,11 +128,81 @@ public enum XpidCLI {
         var notes = gathered.notes
         if !o.subjects.isEmpty && subjects.isEmpty { notes.append("no subject matches --subject \(o.subjects.joined(separator: ", "))") }
         let report = Report(version: CommandModel.version, generatedAt: o.gather.now, cluster: gathered.snapshot.cluster, subjects: subjects, findings: findings, notes: notes)
+        return .success(Evaluation(gathered: gathered, context: context, findings: findings, report: report))
+    }
+
+    static func verify(_ o: VerifyOptions, console: Console) async -> ExitCode {
+        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
+        let evaluation: Evaluation
+        switch await evaluate(o, console: console, recorder: recorder) {
+        case .failure(let code): return code
+        case .success(let e): evaluation = e
+        }
+        let report = evaluation.report
         switch o.output {
         case .json, .markdown: console.out(JSONRenderer.render(report))
         case .text: console.out(TextRenderer.render(report, style: TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment)))
         }
         return report.fails(at: o.failOn) ? .findings : .ok
+    }
+
+    static func fix(_ f: FixCommandOptions, console: Console) async -> ExitCode {
+        let o = f.verify
+        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
+        let before: Evaluation
+        switch await evaluate(o, console: console, recorder: recorder) {
+        case .failure(let code): return code
+        case .success(let e): before = e
+        }
+        let plan = FixPlanner.plan(before.context, findings: before.findings, options: f.fix)
+        let style = TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment)
+        let context = before.gathered.snapshot.cluster.context ?? "(current context)"
+        if o.output == .json {
+            console.out(PlanRenderer.json(plan))
+        } else {
+            console.out(PlanRenderer.text(plan, context: context, style: style))
+        }
+        let changes = plan.actions.filter { $0.kind != .cloud }
+        guard !changes.isEmpty else { return before.report.fails(at: o.failOn) ? .findings : .ok }
+        var proceed = f.yes || f.dryRun
+        if !proceed {
+            guard console.stdinIsTTY, o.output == .text else {
+                console.err("nothing was changed: re-run with --yes to apply (or --dry-run to have the server check every change)\n")
+                return before.report.fails(at: o.failOn) ? .findings : .ok
+            }
+            let answer = console.ask("Apply these \(changes.count) change\(changes.count == 1 ? "" : "s") to context \(context)? [y/N] ")?.lowercased()
+            proceed = answer == "y" || answer == "yes"
+            if !proceed {
+                console.err("nothing was changed\n")
+                return before.report.fails(at: o.failOn) ? .findings : .ok
+            }
+        }
+        let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: recorder, timeout: o.timeout)
+        let applier = FixApplier(kubectl: kubectl, dryRun: f.dryRun)
+        let results = await applier.apply(plan) { action, outcome in
+            console.err(PlanRenderer.progress(action, outcome, dryRun: f.dryRun, style: style))
+        }
+        let failed = results.filter { if case .failed = $0.1 { return true } else { return false } }
+        let notRun = results.filter { $0.1 == .notRun }
+        if !failed.isEmpty {
+            console.out(PlanRenderer.stopped(results, style: style))
+            return .findings
+        }
+        if f.dryRun {
+            console.out("\ndry run: the server accepted all \(results.count) change\(results.count == 1 ? "" : "s"); nothing was stored\n")
+            return .ok
+        }
+        _ = notRun
+        // Re-verify: the fixed checks must now pass for the fix to count.
+        let after: Evaluation
+        switch await evaluate(o, console: console, recorder: recorder, quiet: true) {
+        case .failure(let code): return code
+        case .success(let e): after = e
+        }
+        let targeted = Set(changes.map { "\($0.check)|\($0.subject)" })
+        let stillFailing = after.findings.filter { ($0.status == .fail || $0.status == .error) && targeted.contains("\($0.check)|\($0.subject)") }
+        console.out(PlanRenderer.beforeAfter(before: before.report, after: after.report, stillFailing: stillFailing, style: style))
+        return stillFailing.isEmpty ? .ok : .findings
     }
 }
 

@@ -53,7 +53,7 @@ struct CompletionTests {
 
     @Test("kubectl plugin completion protocol", arguments: [
         Case(args: ["ver"], output: "verify\nversion\n:4\n"),
-        Case(args: [""], output: "verify\nchecks\nexplain\nversion\ncompletion\n:4\n"),
+        Case(args: [""], output: "verify\nfix\nchecks\nexplain\nversion\ncompletion\n:4\n"),
         Case(args: ["verify", "--cloud", ""], output: "aws\nazure\ngcp\nauto\n:4\n"),
         Case(args: ["verify", "--cloud", "a"], output: "aws\nazure\nauto\n:4\n"),
         Case(args: ["verify", "-o", ""], output: "text\njson\n:4\n"),
@@ -67,7 +67,8 @@ struct CompletionTests {
         Case(args: ["explain", "podid.t"], output: "podid.trust-policy\n:4\n"),
         Case(args: ["completion", ""], output: "bash\nzsh\nfish\n:4\n"),
         Case(args: ["checks", "-o", "m"], output: "markdown\n:4\n"),
-        Case(args: [], output: "verify\nchecks\nexplain\nversion\ncompletion\n:4\n"),
+        Case(args: [], output: "verify\nfix\nchecks\nexplain\nversion\ncompletion\n:4\n"),
+        Case(args: ["fix", "--re"], output: "--request-timeout\n--region\n--restart\n:4\n"),
     ])
     func complete(_ c: Case) {
         #expect(Completion.complete(c.args) == c.output)

@@ -28,6 +28,7 @@ struct RendererTests {
           [OK]   crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
 
         Summary: 2 passed, 1 warning, 1 failed, 1 skipped, 1 error
+        run 'kubectl xpid fix' to see the plan
 
         """
 
@@ -54,6 +55,7 @@ struct RendererTests {
           ✔ crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
 
         Summary: 2 passed, 1 warning, 1 failed, 1 skipped, 1 error
+        run 'kubectl xpid fix' to see the plan
 
         """
 

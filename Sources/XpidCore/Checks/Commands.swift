@@ -152,3 +152,37 @@ extension Commands {
         ]
     }
 }
+
+/// Splits a command line as `Commands.quote` writes it (single quotes, `'\''` escapes) back into argv.
+public enum ShellWords {
+    public static func split(_ line: String) -> [String] {
+        var words: [String] = []
+        var current = ""
+        var inWord = false
+        var quoted = false
+        var chars = Array(line)
+        var i = 0
+        while i < chars.count {
+            let c = chars[i]
+            if quoted {
+                if c == "'" { quoted = false } else { current.append(c) }
+            } else if c == "'" {
+                quoted = true
+                inWord = true
+            } else if c == "\\", i + 1 < chars.count {
+                current.append(chars[i + 1])
+                inWord = true
+                i += 1
+            } else if c == " " {
+                if inWord { words.append(current); current = ""; inWord = false }
+            } else {
+                current.append(c)
+                inWord = true
+            }
+            i += 1
+        }
+        if inWord { words.append(current) }
+        chars.removeAll()
+        return words
+    }
+}

@@ -1,0 +1,90 @@
+import Foundation
+import XpidCore
+import XpidGather
+
+/// The fix plan as text (for people) and as `kubectl-xpid/plan/v1` JSON (for scripts).
+public enum PlanRenderer {
+    public static func text(_ plan: FixPlan, context: String, style: TextStyle) -> String {
+        let arrow = style.unicode ? "→" : "->"
+        let changes = plan.actions.filter { $0.kind != .cloud }
+        let cloud = plan.actions.filter { $0.kind == .cloud }
+        var out = style.bold("kubectl xpid fix") + " \(style.unicode ? "—" : "-") plan for context \(context)\n"
+        if plan.isEmpty {
+            return out + "\nnothing to fix: no failing check has a fix\n"
+        }
+        if !changes.isEmpty {
+            out += "\nChanges in the cluster (run in this order):\n"
+            for a in changes {
+                out += "  \(a.id). [\(a.check)] \(a.subject): \(a.description)\n"
+                out += "     \(arrow) \(a.displayCommand)\n"
+                if let owner = a.managedBy { out += "     note: managed by \(owner.label) (--force given); it will revert this on its next sync\n" }
+                for note in a.notes { out += "     note: \(note)\n" }
+            }
+        }
+        if !plan.held.isEmpty {
+            out += "\nNot changed (would be unsafe or needs input):\n"
+            for h in plan.held {
+                out += "  - [\(h.check)] \(h.subject): \(h.reason)\n"
+                for i in h.instead { out += "     \(arrow) \(i)\n" }
+            }
+        }
+        if !cloud.isEmpty {
+            out += "\nCloud-side changes (never run by kubectl xpid; run them yourself):\n"
+            for a in cloud {
+                out += "  \(a.id). [\(a.check)] \(a.subject): \(a.description)\n"
+                out += "     \(arrow) \(a.displayCommand)\n"
+            }
+        }
+        return out
+    }
+
+    public static func json(_ plan: FixPlan) -> String {
+        let actions: [JSONValue] = plan.actions.map { a in
+            var object: [String: JSONValue] = [
+                "id": .string(a.id), "check": .string(a.check), "subject": .string(a.subject), "description": .string(a.description),
+                "command": .array(a.command.map(JSONValue.string)), "kind": .string(a.kind.rawValue),
+                "managedBy": a.managedBy.map { .string($0.kind) } ?? .null,
+                "notes": .array(a.notes.map(JSONValue.string)),
+            ]
+            object["manifest"] = a.manifest ?? .null
+            return .object(object)
+        }
+        let held: [JSONValue] = plan.held.map { h in
+            ["check": .string(h.check), "subject": .string(h.subject), "reason": .string(h.reason), "instead": .array(h.instead.map(JSONValue.string)),
+             "managedBy": h.managedBy.map { .string($0.kind) } ?? .null]
+        }
+        return JSONRenderer.render(JSONValue.object(["schema": .string(FixPlan.schema), "actions": .array(actions), "held": .array(held)]))
+    }
+
+    public static func progress(_ action: FixAction, _ outcome: ActionOutcome, dryRun: Bool, style: TextStyle) -> String {
+        switch outcome {
+        case .applied(let said): return "\(style.glyph(.pass)) \(action.id) \(dryRun ? "(dry run) " : "")\(action.description): \(said)\n"
+        case .failed(let why): return "\(style.glyph(.fail)) \(action.id) \(action.description): \(why)\n"
+        case .notRun: return ""
+        }
+    }
+
+    public static func stopped(_ results: [(FixAction, ActionOutcome)], style: TextStyle) -> String {
+        var out = "\nstopped at the first failure:\n"
+        for (a, outcome) in results {
+            switch outcome {
+            case .applied: out += "  applied:     \(a.id) \(a.description)\n"
+            case .failed(let why): out += "  FAILED:      \(a.id) \(a.description)\n               \(why)\n"
+            case .notRun: out += "  not applied: \(a.id) \(a.description)\n"
+            }
+        }
+        return out
+    }
+
+    public static func beforeAfter(before: Report, after: Report, stillFailing: [Finding], style: TextStyle) -> String {
+        let b = before.summary
+        let a = after.summary
+        var out = "\nre-verified: before \(b.fail) failed, \(b.warn) warnings, \(b.error) errors; after \(a.fail) failed, \(a.warn) warnings, \(a.error) errors\n"
+        let fixed = before.findings.filter { f in (f.status == .fail || f.status == .warn) && after.findings.contains { $0.check == f.check && $0.subject == f.subject && $0.status == .pass } }
+        for f in fixed { out += "  \(style.glyph(.pass)) \(f.check) \(f.subject) now passes\n" }
+        for f in stillFailing { out += "  \(style.glyph(f.status)) \(f.check) \(f.subject) still \(f.status.rawValue): \(f.message)\n" }
+        let remaining = after.findings.filter { ($0.status == .fail || $0.status == .error) && !stillFailing.contains($0) }
+        if !remaining.isEmpty { out += "  \(remaining.count) other finding(s) still fail (cloud-side or not fixable here): run 'kubectl xpid verify'\n" }
+        return out
+    }
+}

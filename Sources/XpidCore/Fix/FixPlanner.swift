@@ -1,0 +1,278 @@
+import Foundation
+
+/// Findings → actions. Pure: it decides what to run and predicts the result; it runs nothing.
+public enum FixPlanner {
+    static let failing: Set<FindingStatus> = [.fail, .warn]
+
+    public static func plan(_ context: EvaluationContext, findings: [Finding], options: FixOptions) -> FixPlan {
+        var actions: [FixAction] = []
+        var held: [HeldFix] = []
+        var restart: [Subject] = []
+        var patchedConfigs: Set<String> = []
+        let open = findings.filter { failing.contains($0.status) }
+        func finding(_ check: String, _ subject: Subject) -> Finding? { open.first { $0.check == check && $0.subject == subject.id } }
+
+        for subject in context.subjects {
+            var changed = false
+            if finding("podid.stable-sa-name", subject) != nil {
+                actions += stableName(subject, context)
+                changed = true
+            }
+            if finding("irsa.sa-annotation", subject) != nil || finding("crossplane.core-registry-identity", subject) != nil {
+                let check = finding("irsa.sa-annotation", subject) != nil ? "irsa.sa-annotation" : "crossplane.core-registry-identity"
+                switch roleAnnotation(subject, check: check, context, options) {
+                case .planned(let list): actions += list; changed = true
+                case .held(let h): held.append(h)
+                }
+            }
+            if let f = finding("podid.irsa-shadowing", subject), f.fixable {
+                switch removeRoleAnnotation(subject, context, options) {
+                case .planned(let list): actions += list; changed = true
+                case .held(let h): held.append(h)
+                }
+            }
+            if finding("crossplane.providerconfig-source", subject) != nil {
+                let expected = subject.method == .podIdentity ? "PodIdentity" : "IRSA"
+                let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.map(\.method))
+                for pc in context.snapshot.providerConfigs where !patchedConfigs.contains(pc.displayName) {
+                    let source = pc.source ?? "Secret"
+                    let wrong = (source == "PodIdentity" && !inUse.contains(.podIdentity)) || ((source == "IRSA" || source == "WebIdentity") && !inUse.contains(.irsa))
+                    guard wrong else { continue }
+                    patchedConfigs.insert(pc.displayName)
+                    actions.append(setSource(pc, to: expected, subject: subject))
+                }
+            }
+            let stale = finding("podid.pods-current", subject) != nil || finding("irsa.pods-current", subject) != nil
+            if (stale || changed), subject.deployment != nil, finding("podid.stable-sa-name", subject) == nil {
+                restart.append(subject)
+            }
+        }
+        for subject in restart {
+            if options.restart {
+                actions.append(restartAction(subject))
+            } else {
+                held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: ["kubectl xpid fix --restart", Commands.restart(subject)]))
+            }
+        }
+        actions += cloudActions(open)
+        for i in actions.indices { actions[i].id = "a\(i + 1)" }
+        return FixPlan(actions: actions, held: held)
+    }
+
+    enum Outcome {
+        case planned([FixAction])
+        case held(HeldFix)
+    }
+
+    // MARK: ServiceAccount name
+
+    static func stableName(_ subject: Subject, _ context: EvaluationContext) -> [FixAction] {
+        let kind = subject.kind == .function ? "functions" : "providers"
+        let drcName = "\(subject.name)-runtime"
+        let sa = subject.name
+        let manifest: JSONValue = [
+            "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(drcName)],
+            "spec": ["serviceAccountTemplate": ["metadata": ["name": .string(sa)]]],
+        ]
+        let existing = context.snapshot.runtimeConfigs.contains { $0.metadata.name == drcName }
+        let ns = subject.namespace
+        let name = subject.name
+        let revision = subject.revision
+        var list: [FixAction] = []
+        if !existing {
+            list.append(FixAction(
+                kind: .change, check: "podid.stable-sa-name", subject: subject.id,
+                description: "create DeploymentRuntimeConfig \(drcName) pinning ServiceAccount name \(sa)",
+                command: ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"], manifest: manifest,
+                transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountName: sa)) }))
+        }
+        list.append(FixAction(
+            kind: .change, check: "podid.stable-sa-name", subject: subject.id,
+            description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
+            command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
+                #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+            notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
+            transform: { s in
+                s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
+                if s.serviceAccount(namespace: ns, name: sa) == nil { s.serviceAccounts.append(ServiceAccount(metadata: ObjectMeta(name: sa, namespace: ns))) }
+                for i in s.deployments.indices where s.deployments[i].metadata.labels["pkg.crossplane.io/revision"] == revision && revision != nil {
+                    s.deployments[i].template.spec.serviceAccountName = sa
+                }
+                if let revision { s.recreatePods(namespace: ns, selector: ["pkg.crossplane.io/revision": revision], serviceAccount: sa) }
+            }))
+        return list
+    }
+
+    // MARK: role annotation
+
+    static func roleFor(_ subject: Subject, _ context: EvaluationContext, _ options: FixOptions) -> String? {
+        if let role = options.roleArn { return role }
+        if let misplaced = IRSAFacts.misplacedRoleAnnotation(subject)?.value, ARN.isWellFormedRoleARN(misplaced) { return misplaced }
+        return nil
+    }
+
+    static func roleAnnotation(_ subject: Subject, check: String, _ context: EvaluationContext, _ options: FixOptions) -> Outcome {
+        guard let role = roleFor(subject, context, options) else {
+            return .held(HeldFix(check: check, subject: subject.id, reason: "the role to annotate is unknown", instead: ["kubectl xpid fix --role-arn arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>"]))
+        }
+        let ns = subject.namespace
+        let sa = subject.serviceAccountName ?? subject.name
+        let current = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
+        if let current, current != role, !options.overwrite {
+            return .held(HeldFix(check: check, subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) already has \(IRSAFacts.roleAnnotation)=\(current); not replacing it with \(role) without --overwrite", instead: ["kubectl xpid fix --overwrite --role-arn \(role)"]))
+        }
+        if current == role { return .planned([]) }
+        let setSA: @Sendable (inout Snapshot) -> Void = { s in
+            s.updateServiceAccount(namespace: ns, name: sa) { $0.metadata.annotations[IRSAFacts.roleAnnotation] = role }
+        }
+        switch subject.kind {
+        case .crossplaneCore:
+            let owner = subject.serviceAccount?.metadata.managedBy ?? subject.deployment?.metadata.managedBy
+            if let owner, !options.force {
+                return .held(HeldFix(
+                    check: check, subject: subject.id,
+                    reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label); a direct annotation would be reverted",
+                    instead: Commands.setRoleAnnotation(subject, role: role), managedBy: owner))
+            }
+            var argv = ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)=\(role)"]
+            if current != nil { argv.append("--overwrite") }
+            return .planned([FixAction(
+                kind: .change, check: check, subject: subject.id, description: "annotate ServiceAccount \(ns)/\(sa) with \(IRSAFacts.roleAnnotation)=\(role)",
+                command: argv, managedBy: owner, notes: owner.map { ["\($0.label) will revert this on its next sync: make it permanent in its values"] } ?? [],
+                transform: setSA)])
+        case .provider, .function:
+            if let drc = subject.runtimeConfig, drc.podServiceAccountName == sa {
+                var argv = ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)=\(role)"]
+                if current != nil { argv.append("--overwrite") }
+                return .planned([FixAction(kind: .change, check: check, subject: subject.id, description: "annotate pre-created ServiceAccount \(ns)/\(sa)", command: argv, transform: setSA)])
+            }
+            guard let drc = subject.runtimeConfig, drc.metadata.name != "default" else {
+                // Never edit the shared default runtime config: give the package its own.
+                let drcName = "\(subject.name)-runtime"
+                let manifest: JSONValue = [
+                    "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(drcName)],
+                    "spec": ["serviceAccountTemplate": ["metadata": ["annotations": .object([IRSAFacts.roleAnnotation: .string(role)])]]],
+                ]
+                let kind = subject.kind == .function ? "functions" : "providers"
+                let name = subject.name
+                return .planned([
+                    FixAction(
+                        kind: .change, check: check, subject: subject.id, description: "create DeploymentRuntimeConfig \(drcName) annotating the ServiceAccount with the role",
+                        command: ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"], manifest: manifest,
+                        transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountAnnotations: [IRSAFacts.roleAnnotation: role])) }),
+                    FixAction(
+                        kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
+                        command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
+                            #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+                        notes: ["a Provider/Function spec change can create a new package revision"],
+                        transform: { s in
+                            s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
+                            setSA(&s)
+                        }),
+                ])
+            }
+            let drcName = drc.metadata.name
+            return .planned([FixAction(
+                kind: .change, check: check, subject: subject.id,
+                description: "set \(IRSAFacts.roleAnnotation)=\(role) in DeploymentRuntimeConfig \(drcName) serviceAccountTemplate (Crossplane applies it to the ServiceAccount)",
+                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "merge", "-p",
+                    #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#],
+                managedBy: drc.metadata.managedBy,
+                transform: { s in
+                    for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == drcName {
+                        s.runtimeConfigs[i].serviceAccountAnnotations[IRSAFacts.roleAnnotation] = role
+                    }
+                    setSA(&s)
+                })])
+        }
+    }
+
+    static func removeRoleAnnotation(_ subject: Subject, _ context: EvaluationContext, _ options: FixOptions) -> Outcome {
+        let ns = subject.namespace
+        let sa = subject.serviceAccountName ?? subject.name
+        var list: [FixAction] = []
+        if let drc = subject.runtimeConfig, drc.serviceAccountAnnotations[IRSAFacts.roleAnnotation] != nil {
+            let drcName = drc.metadata.name
+            list.append(FixAction(
+                kind: .change, check: "podid.irsa-shadowing", subject: subject.id, description: "remove \(IRSAFacts.roleAnnotation) from DeploymentRuntimeConfig \(drcName)",
+                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "json", "-p",
+                    #"[{"op":"remove","path":"/spec/serviceAccountTemplate/metadata/annotations/eks.amazonaws.com~1role-arn"}]"#],
+                transform: { s in
+                    for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == drcName { s.runtimeConfigs[i].serviceAccountAnnotations[IRSAFacts.roleAnnotation] = nil }
+                }))
+        }
+        if subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] != nil {
+            if let owner = subject.serviceAccount?.metadata.managedBy, !options.force {
+                return .held(HeldFix(check: "podid.irsa-shadowing", subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label)", instead: ["remove serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn from its values"], managedBy: owner))
+            }
+            list.append(FixAction(
+                kind: .change, check: "podid.irsa-shadowing", subject: subject.id, description: "remove the stale \(IRSAFacts.roleAnnotation) from ServiceAccount \(ns)/\(sa)",
+                command: ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)-"],
+                transform: { s in s.updateServiceAccount(namespace: ns, name: sa) { $0.metadata.annotations[IRSAFacts.roleAnnotation] = nil } }))
+        }
+        return .planned(list)
+    }
+
+    // MARK: ProviderConfig source
+
+    static func setSource(_ pc: ProviderConfig, to source: String, subject: Subject) -> FixAction {
+        var argv = ["kubectl", "patch", "\(pc.api.plural).\(pc.api.group)", pc.metadata.name]
+        if let ns = pc.metadata.namespace { argv += ["-n", ns] }
+        argv += ["--type", "merge", "-p", #"{"spec":{"credentials":{"source":"\#(source)"}}}"#]
+        let api = pc.api
+        let name = pc.metadata.name
+        let ns = pc.metadata.namespace
+        return FixAction(
+            kind: .change, check: "crossplane.providerconfig-source", subject: subject.id,
+            description: "set credentials.source of \(pc.displayName) to \(source) (was \(pc.source ?? "unset"))",
+            command: argv, managedBy: pc.metadata.managedBy,
+            transform: { s in
+                for i in s.providerConfigs.indices where s.providerConfigs[i].api == api && s.providerConfigs[i].metadata.name == name && s.providerConfigs[i].metadata.namespace == ns {
+                    s.providerConfigs[i].source = source
+                }
+            })
+    }
+
+    // MARK: restarts and cloud
+
+    static func restartAction(_ subject: Subject) -> FixAction {
+        let name = subject.deployment?.metadata.name ?? subject.name
+        let ns = subject.namespace
+        let selector = subject.deployment?.selector ?? [:]
+        return FixAction(
+            kind: .restart, check: subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current", subject: subject.id,
+            description: "restart deployment \(ns)/\(name) so new pods get the identity env (then wait for the rollout)",
+            command: ["kubectl", "rollout", "restart", "deployment/\(name)", "-n", ns],
+            transform: { s in s.recreatePods(namespace: ns, selector: selector, serviceAccount: nil) })
+    }
+
+    /// Cloud-side fixes are printed, never run: the finding's own aws/eksctl commands.
+    static func cloudActions(_ findings: [Finding]) -> [FixAction] {
+        var seen: Set<String> = []
+        var list: [FixAction] = []
+        for f in findings {
+            for command in f.remediation?.commands ?? [] where command.hasPrefix("aws ") || command.hasPrefix("eksctl ") {
+                guard !command.contains(" describe-") && !command.contains(" get-") else { continue }
+                guard seen.insert(command).inserted else { continue }
+                list.append(FixAction(kind: .cloud, check: f.check, subject: f.subject, description: f.remediation?.summary ?? "cloud-side change", command: ShellWords.split(command)))
+            }
+        }
+        return list
+    }
+}
+
+extension ManagedBy {
+    public var label: String {
+        switch self {
+        case .helm(let release, _): return "Helm release \(release ?? "?")"
+        case .flux(let ks, let ns): return "Flux Kustomization \(ns.map { "\($0)/" } ?? "")\(ks)"
+        }
+    }
+
+    public var kind: String {
+        switch self {
+        case .helm: return "helm"
+        case .flux: return "flux"
+        }
+    }
+}
