@@ -54,6 +54,17 @@ public enum FixPlanner {
                 held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: ["kubectl xpid fix --restart", Commands.restart(subject)]))
             }
         }
+        if !options.force {
+            // Helm or Flux would revert a direct change on their next sync: say how to make it permanent instead.
+            actions.removeAll { action in
+                guard action.kind == .change, let owner = action.managedBy else { return false }
+                held.append(HeldFix(
+                    check: action.check, subject: action.subject,
+                    reason: "\(action.description): the object is managed by \(owner.label) and would be reverted (pass --force to change it anyway)",
+                    instead: permanentFix(action, owner), managedBy: owner))
+                return true
+            }
+        }
         actions += cloudActions(open)
         for i in actions.indices { actions[i].id = "a\(i + 1)" }
         return FixPlan(actions: actions, held: held)
@@ -62,6 +73,18 @@ public enum FixPlanner {
     enum Outcome {
         case planned([FixAction])
         case held(HeldFix)
+    }
+
+    /// Where the same change belongs so that it sticks: the chart's values, or a patch in the Kustomization.
+    static func permanentFix(_ action: FixAction, _ owner: ManagedBy) -> [String] {
+        let target = action.command.count > 3 ? "\(action.command[2]) \(action.command[3])" : action.description
+        let patch = action.command.firstIndex(of: "-p").flatMap { $0 + 1 < action.command.count ? action.command[$0 + 1] : nil }
+        switch owner {
+        case .helm(let release, _):
+            return ["set the same value in the values of Helm release \(release ?? "?") (it renders \(target)), then helm upgrade --reuse-values"] + (patch.map { ["change: \($0)"] } ?? [])
+        case .flux(let ks, let ns):
+            return ["add a patch for \(target) to Flux Kustomization \(ns.map { "\($0)/" } ?? "")\(ks) (spec.patches), in Git"] + (patch.map { ["patch: \($0)"] } ?? [])
+        }
     }
 
     // MARK: ServiceAccount name
@@ -129,10 +152,20 @@ public enum FixPlanner {
         case .crossplaneCore:
             let owner = subject.serviceAccount?.metadata.managedBy ?? subject.deployment?.metadata.managedBy
             if let owner, !options.force {
+                let instead: [String]
+                switch owner {
+                case .helm: instead = Commands.setRoleAnnotation(subject, role: role)
+                case .flux(let ks, let ksNamespace):
+                    instead = [
+                        "add to Flux Kustomization \(ksNamespace.map { "\($0)/" } ?? "")\(ks) spec.patches (in Git): target ServiceAccount \(sa) in \(ns), patch "
+                            + Commands.quote(#"{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}"#),
+                        Commands.restart(subject),
+                    ]
+                }
                 return .held(HeldFix(
                     check: check, subject: subject.id,
-                    reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label); a direct annotation would be reverted",
-                    instead: Commands.setRoleAnnotation(subject, role: role), managedBy: owner))
+                    reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label); a direct annotation would be reverted (pass --force to change it anyway)",
+                    instead: instead, managedBy: owner))
             }
             var argv = ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)=\(role)"]
             if current != nil { argv.append("--overwrite") }
