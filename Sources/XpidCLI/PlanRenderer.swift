@@ -64,11 +64,11 @@ public enum PlanRenderer {
         }
     }
 
-    public static func stopped(_ results: [(FixAction, ActionOutcome)], style: TextStyle) -> String {
-        var out = "\nstopped at the first failure:\n"
+    public static func stopped(_ results: [(FixAction, ActionOutcome)], dryRun: Bool = false, style: TextStyle) -> String {
+        var out = "\nstopped at the first failure\(dryRun ? " (dry run: nothing was stored)" : ""):\n"
         for (a, outcome) in results {
             switch outcome {
-            case .applied: out += "  applied:     \(a.id) \(a.description)\n"
+            case .applied: out += dryRun ? "  accepted:    \(a.id) \(a.description)\n" : "  applied:     \(a.id) \(a.description)\n"
             case .failed(let why): out += "  FAILED:      \(a.id) \(a.description)\n               \(why)\n"
             case .notRun: out += "  not applied: \(a.id) \(a.description)\n"
             }

@@ -185,7 +185,7 @@ public enum XpidCLI {
         let failed = results.filter { if case .failed = $0.1 { return true } else { return false } }
         let notRun = results.filter { $0.1 == .notRun }
         if !failed.isEmpty {
-            console.out(PlanRenderer.stopped(results, style: style))
+            console.out(PlanRenderer.stopped(results, dryRun: f.dryRun, style: style))
             return .findings
         }
         if f.dryRun {

@@ -52,6 +52,11 @@ public struct FixApplier: Sendable {
             manifestFile = file
         }
         defer { if let manifestFile { try? FileManager.default.removeItem(at: manifestFile) } }
+        if dryRun, action.kind == .restart, let deployment = args.first(where: { $0.hasPrefix("deployment/") }), let nsIndex = args.firstIndex(of: "-n"), nsIndex + 1 < args.count {
+            // `rollout restart` has no --dry-run; send the patch it would send, as a server-side dry run.
+            let stamp = Timestamp.format(Date())
+            args = ["patch", deployment, "-n", args[nsIndex + 1], "-p", #"{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"\#(stamp)"}}}}}"#]
+        }
         if dryRun { args.append("--dry-run=server") }
         let r = await kubectl.run(args)
         guard r.succeeded else { return .failed(Self.explain(r)) }
