@@ -177,6 +177,8 @@ public enum XpidCLI {
                 return before.report.fails(at: o.failOn) ? .findings : .ok
             }
         }
+        // With -o json, stdout carries exactly one JSON document (the plan); the rest is commentary on stderr.
+        let report: @Sendable (String) -> Void = o.output == .json ? console.err : console.out
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: recorder, timeout: o.timeout)
         let applier = FixApplier(kubectl: kubectl, dryRun: f.dryRun)
         let results = await applier.apply(plan) { action, outcome in
@@ -185,11 +187,11 @@ public enum XpidCLI {
         let failed = results.filter { if case .failed = $0.1 { return true } else { return false } }
         let notRun = results.filter { $0.1 == .notRun }
         if !failed.isEmpty {
-            console.out(PlanRenderer.stopped(results, dryRun: f.dryRun, style: style))
+            report(PlanRenderer.stopped(results, dryRun: f.dryRun, style: style))
             return .findings
         }
         if f.dryRun {
-            console.out("\ndry run: the server accepted all \(results.count) change\(results.count == 1 ? "" : "s"); nothing was stored\n")
+            report("\ndry run: the server accepted all \(results.count) change\(results.count == 1 ? "" : "s"); nothing was stored\n")
             return .ok
         }
         _ = notRun
@@ -200,8 +202,8 @@ public enum XpidCLI {
         case .success(let e): after = e
         }
         let targeted = Set(changes.map { "\($0.check)|\($0.subject)" })
-        let stillFailing = after.findings.filter { ($0.status == .fail || $0.status == .error) && targeted.contains("\($0.check)|\($0.subject)") }
-        console.out(PlanRenderer.beforeAfter(before: before.report, after: after.report, stillFailing: stillFailing, style: style))
+        let stillFailing = after.findings.filter { ($0.status == .fail || $0.status == .warn || $0.status == .error) && targeted.contains("\($0.check)|\($0.subject)") }
+        report(PlanRenderer.beforeAfter(before: before.report, after: after.report, stillFailing: stillFailing, style: style))
         return stillFailing.isEmpty ? .ok : .findings
     }
 }

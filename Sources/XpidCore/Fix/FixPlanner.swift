@@ -13,21 +13,19 @@ public enum FixPlanner {
         func finding(_ check: String, _ subject: Subject) -> Finding? { open.first { $0.check == check && $0.subject == subject.id } }
 
         for subject in context.subjects {
-            var changed = false
             if finding("podid.stable-sa-name", subject) != nil {
                 actions += stableName(subject, context)
-                changed = true
             }
             if finding("irsa.sa-annotation", subject) != nil || finding("crossplane.core-registry-identity", subject) != nil {
                 let check = finding("irsa.sa-annotation", subject) != nil ? "irsa.sa-annotation" : "crossplane.core-registry-identity"
                 switch roleAnnotation(subject, check: check, context, options) {
-                case .planned(let list): actions += list; changed = true
+                case .planned(let list): actions += list
                 case .held(let h): held.append(h)
                 }
             }
             if let f = finding("podid.irsa-shadowing", subject), f.fixable {
                 switch removeRoleAnnotation(subject, context, options) {
-                case .planned(let list): actions += list; changed = true
+                case .planned(let list): actions += list
                 case .held(let h): held.append(h)
                 }
             }
@@ -42,17 +40,6 @@ public enum FixPlanner {
                     actions.append(setSource(pc, to: expected, subject: subject))
                 }
             }
-            let stale = finding("podid.pods-current", subject) != nil || finding("irsa.pods-current", subject) != nil
-            if (stale || changed), subject.deployment != nil, finding("podid.stable-sa-name", subject) == nil {
-                restart.append(subject)
-            }
-        }
-        for subject in restart {
-            if options.restart {
-                actions.append(restartAction(subject))
-            } else {
-                held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: ["kubectl xpid fix --restart", Commands.restart(subject)]))
-            }
         }
         if !options.force {
             // Helm or Flux would revert a direct change on their next sync: say how to make it permanent instead.
@@ -63,6 +50,21 @@ public enum FixPlanner {
                     reason: "\(action.description): the object is managed by \(owner.label) and would be reverted (pass --force to change it anyway)",
                     instead: permanentFix(action, owner), managedBy: owner))
                 return true
+            }
+        }
+        // Restart what is stale now, and what the remaining changes make stale (identity settings are read
+        // by the webhook at pod creation). A ProviderConfig is read at reconcile time and needs no restart;
+        // a new ServiceAccount name makes Crossplane roll the Deployment itself.
+        for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil {
+            let stale = finding("podid.pods-current", subject) != nil || finding("irsa.pods-current", subject) != nil
+            let changed = actions.contains { $0.subject == subject.id && $0.kind == .change && $0.check != "crossplane.providerconfig-source" }
+            if stale || changed { restart.append(subject) }
+        }
+        for subject in restart {
+            if options.restart {
+                actions.append(restartAction(subject))
+            } else {
+                held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: ["kubectl xpid fix --restart", Commands.restart(subject)]))
             }
         }
         actions += cloudActions(open)
@@ -114,6 +116,7 @@ public enum FixPlanner {
             description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
             command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
                 #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+            managedBy: subject.package?.metadata.managedBy,
             notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
             transform: { s in
                 s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
@@ -197,6 +200,7 @@ public enum FixPlanner {
                         kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
                         command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
                             #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+                        managedBy: subject.package?.metadata.managedBy,
                         notes: ["a Provider/Function spec change can create a new package revision"],
                         transform: { s in
                             s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
