@@ -154,7 +154,18 @@ public enum XpidCLI {
         case .failure(let code): return code
         case .success(let e): before = e
         }
-        let plan = FixPlanner.plan(before.context, findings: before.findings, options: f.fix)
+        var fixOptions = f.fix
+        let needRole = FixPlanner.subjectsNeedingRole(before.context, findings: before.findings)
+        if fixOptions.roleArn == nil, !needRole.isEmpty, !o.gather.noCloud, let cluster = before.gathered.snapshot.aws.cluster.value {
+            // Discover the role: one that already trusts the ServiceAccount from this cluster's issuer.
+            let aws = AWSCLI(executable: o.aws ?? "aws", region: before.gathered.snapshot.cluster.region, runner: recorder, timeout: o.timeout)
+            if case .value(let roles) = await aws.listRoles() {
+                for subject in needRole {
+                    fixOptions.discoveredRoles[subject.id] = FixPlanner.rolesTrusting(subject, roles: roles, cluster: cluster)
+                }
+            }
+        }
+        let plan = FixPlanner.plan(before.context, findings: before.findings, options: fixOptions)
         let style = TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment)
         let context = before.gathered.snapshot.cluster.context ?? "(current context)"
         if o.output == .json {

@@ -112,6 +112,16 @@ public struct AWSCLI: Sendable {
         }
     }
 
+    /// Every role with its trust policy (`list-roles` returns `AssumeRolePolicyDocument`; the CLI pages).
+    public func listRoles() async -> CloudRead<[IAMRole]> {
+        switch await call(["iam", "list-roles"]) {
+        case .success(let json):
+            guard case .array(let list) = json["Roles"] else { return .failed(malformed("iam list-roles", json)) }
+            return .value(list.compactMap { IAMRole(getRoleOutput: ["Role": $0]) })
+        case .failure(let e): return .failed(e)
+        }
+    }
+
     public func listOpenIDConnectProviders() async -> CloudRead<[String]> {
         switch await call(["iam", "list-open-id-connect-providers"]) {
         case .success(let json):

@@ -234,3 +234,18 @@ def test_stable_name_plan_creates_a_dedicated_runtime_config(session):
     # ServiceAccount: the re-verify still fails that check, and fix must not claim success.
     assert applied.returncode == 1
     assert "podid.stable-sa-name provider/provider-aws-s3 still fail" in applied.stdout
+
+
+def test_role_is_discovered_from_trust_policies_when_not_given(session):
+    c = core_without_identity(helm=False)
+    c.role("CrossplaneECRRole", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Federated": "${OIDC_PROVIDER_ARN}"}, "Action": "sts:AssumeRoleWithWebIdentity",
+        "Condition": {"StringEquals": {"${OIDC_PROVIDER}:sub": "system:serviceaccount:crossplane-system:crossplane",
+                                       "${OIDC_PROVIDER}:aud": "sts.amazonaws.com"}}}]})
+    c.role("unrelated", {"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": ["sts:AssumeRole", "sts:TagSession"]}]})
+    s = session(c)
+    plan = json.loads(s.run("fix", "-o", "json").stdout)
+    annotate = [a for a in plan["actions"] if a["kind"] == "change"]
+    assert annotate and annotate[0]["command"][-1] == "eks.amazonaws.com/role-arn=" + ROLE, plan
+    assert s.writes() == []

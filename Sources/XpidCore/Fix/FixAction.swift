@@ -98,6 +98,8 @@ public struct FixOptions: Sendable, Equatable {
     public var restart = false
     public var force = false
     public var overwrite = false
+    /// Roles found to trust a subject's ServiceAccount already (subject ID → role ARNs), used when `roleArn` is not given.
+    public var discoveredRoles: [String: [String]] = [:]
 
     public init(roleArn: String? = nil, restart: Bool = false, force: Bool = false, overwrite: Bool = false) {
         self.roleArn = roleArn

@@ -134,12 +134,37 @@ public enum FixPlanner {
     static func roleFor(_ subject: Subject, _ context: EvaluationContext, _ options: FixOptions) -> String? {
         if let role = options.roleArn { return role }
         if let misplaced = IRSAFacts.misplacedRoleAnnotation(subject)?.value, ARN.isWellFormedRoleARN(misplaced) { return misplaced }
+        if let found = options.discoveredRoles[subject.id], found.count == 1 { return found[0] }
         return nil
+    }
+
+    /// Which subjects need a role the plan cannot name by itself (so the CLI may look for roles that trust them).
+    public static func subjectsNeedingRole(_ context: EvaluationContext, findings: [Finding]) -> [Subject] {
+        context.subjects.filter { subject in
+            findings.contains { ($0.check == "irsa.sa-annotation" || $0.check == "crossplane.core-registry-identity") && $0.subject == subject.id && failing.contains($0.status) }
+                && IRSAFacts.misplacedRoleAnnotation(subject) == nil
+        }
+    }
+
+    /// Roles whose trust policy already lets the subject's ServiceAccount assume them from this cluster.
+    public static func rolesTrusting(_ subject: Subject, roles: [IAMRole], cluster: EKSCluster) -> [String] {
+        guard let host = cluster.issuerHostPath, let provider = cluster.oidcProviderARN, let sa = subject.serviceAccountName else { return [] }
+        let audience = subject.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience
+        return roles.filter { role in
+            let query = WebIdentityTrustQuery(providerARN: provider, issuerHostPath: host, subject: "system:serviceaccount:\(subject.namespace):\(sa)", audience: audience)
+            let result = WebIdentityTrust.evaluate(role.trustPolicy, query)
+            // A trust with no :sub condition admits every ServiceAccount; it names nobody in particular.
+            return result.allowed && !result.subConditions.isEmpty
+        }.map(\.arn).sorted()
     }
 
     static func roleAnnotation(_ subject: Subject, check: String, _ context: EvaluationContext, _ options: FixOptions) -> Outcome {
         guard let role = roleFor(subject, context, options) else {
-            return .held(HeldFix(check: check, subject: subject.id, reason: "the role to annotate is unknown", instead: ["kubectl xpid fix --role-arn arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>"]))
+            let found = options.discoveredRoles[subject.id] ?? []
+            if found.count > 1 {
+                return .held(HeldFix(check: check, subject: subject.id, reason: "\(found.count) roles trust this ServiceAccount already; choose one", instead: found.map { "kubectl xpid fix --role-arn \($0)" }))
+            }
+            return .held(HeldFix(check: check, subject: subject.id, reason: "the role to annotate is unknown (no role trusts this ServiceAccount yet)", instead: ["kubectl xpid fix --role-arn arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>"]))
         }
         let ns = subject.namespace
         let sa = subject.serviceAccountName ?? subject.name
