@@ -948,11 +948,15 @@ def seed(standin: AWSStandIn, spec: dict) -> dict:
       "associations": [{"namespace", "serviceAccount", "roleName" | "roleArn",
                         "createdAt"?, "modifiedAt"?}],
       "addon": {"status"?, "issues"?, "addonVersion"?} | null,
+      "nodegroups": [{"name", "nodeRoleName" | "nodeRole" (ARN), "labels"?, "instanceTypes"?}],
     }
     Trust and policy documents may hold ${OIDC_PROVIDER} (issuer without https://),
-    ${OIDC_PROVIDER_ARN} and ${ACCOUNT_ID}. Returns {"clusterName", "region", "issuer",
-    "oidcProviderArn" (also when no provider was created), "roleArns" (name -> ARN),
-    "associationIds"}.
+    ${OIDC_PROVIDER_ARN} and ${ACCOUNT_ID}. A managed policy given by an AWS-managed ARN
+    (arn:aws:iam::aws:policy/...) exists only when moto_server was started with
+    MOTO_IAM_LOAD_MANAGED_POLICIES=true. Node groups are EKS managed node groups in moto, so
+    `aws eks describe-nodegroup` returns their `nodeRole`. Returns {"clusterName", "region",
+    "issuer", "oidcProviderArn" (also when no provider was created), "roleArns" (name -> ARN),
+    "associationIds", "nodegroupArns" (name -> ARN)}.
     """
     import boto3  # only the seeder uses boto3; the proxy itself is standard library only
 
@@ -987,7 +991,13 @@ def seed(standin: AWSStandIn, spec: dict) -> dict:
             arn = managed.get("arn") or iam.create_policy(
                 PolicyName=managed["name"],
                 PolicyDocument=json.dumps(_substitute(managed["document"], values)))["Policy"]["Arn"]
-            iam.attach_role_policy(RoleName=role["name"], PolicyArn=arn)
+            try:
+                iam.attach_role_policy(RoleName=role["name"], PolicyArn=arn)
+            except iam.exceptions.NoSuchEntityException as error:
+                if arn.startswith("arn:aws:iam::aws:policy/"):
+                    raise RuntimeError(f"{arn} is AWS-managed: start moto_server with MOTO_IAM_LOAD_MANAGED_POLICIES=true "
+                                       "to attach it") from error
+                raise
         for inline in role.get("inlinePolicies", []):
             iam.put_role_policy(RoleName=role["name"], PolicyName=inline["name"],
                                 PolicyDocument=json.dumps(_substitute(inline["document"], values)))
@@ -1005,9 +1015,18 @@ def seed(standin: AWSStandIn, spec: dict) -> dict:
         standin.add_addon(cluster["name"], addon.get("status", "ACTIVE"), issues=addon.get("issues"),
                           region=region, addonVersion=addon.get("addonVersion", DEFAULT_ADDON_VERSION))
 
+    nodegroup_arns = {}
+    for group in spec.get("nodegroups", []):
+        node_role = group.get("nodeRole") or role_arns.get(group.get("nodeRoleName", "")) \
+            or f"arn:aws:iam::{ACCOUNT_ID}:role/{group['nodeRoleName']}"
+        nodegroup_arns[group["name"]] = eks.create_nodegroup(
+            clusterName=cluster["name"], nodegroupName=group["name"], nodeRole=node_role,
+            subnets=["subnet-0standin"], labels=group.get("labels", {}),
+            instanceTypes=group.get("instanceTypes", ["t3.medium"]))["nodegroup"]["nodegroupArn"]
+
     return {"clusterName": cluster["name"], "region": region, "issuer": issuer,
             "oidcProviderArn": values["OIDC_PROVIDER_ARN"], "roleArns": role_arns,
-            "associationIds": association_ids}
+            "associationIds": association_ids, "nodegroupArns": nodegroup_arns}
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ public struct CoreRegistryIdentityCheck: Check {
         summary: "When any package comes from ECR (ACR, GAR), the `crossplane` ServiceAccount has that cloud's workload identity (on EKS an `eks.amazonaws.com/role-arn` annotation or a Pod Identity association).",
         rationale: "The Crossplane pod pulls packages itself, with a cloud-aware keychain that uses its own identity; without one, installs fail with 'failed to get authorization token' or 'unauthorized'.",
         remediation: "Annotate the `crossplane` ServiceAccount (Helm `serviceAccount.customAnnotations`), then restart Crossplane.",
-        mechanism: .crossplane, scope: .subject,
+        mechanism: .crossplane, scope: .subject, dependsOn: ["irsa.sa-annotation"],
         passing: [CheckExample("core on IRSA, provider from ECR", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("ECR package, core without identity", subject: "crossplane-core/crossplane", expect: .fail) {
@@ -30,7 +30,8 @@ public struct CoreRegistryIdentityCheck: Check {
         let registries = Set(cloudPackages.compactMap(\.reference.registry)).sorted()
         let ecr = cloudPackages.filter { $0.reference.registryKind == .ecr }
         if !ecr.isEmpty {
-            if core.method == .irsa || core.method == .podIdentity {
+            let annotated = core.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation].map(ARN.isWellFormedRoleARN) ?? false
+            if (core.method == .irsa && annotated) || core.method == .podIdentity {
                 return [.pass("\(names.count) package(s) come from \(registries.joined(separator: ", ")); the package manager uses \(core.method.rawValue) (\(core.methodEvidence))", evidence: ["packages": names.joined(separator: ",")])]
             }
             return [

@@ -64,10 +64,22 @@ public struct NodePullCheck: Check {
         evidence["nodeRole"] = nodeRole
         let verdict = RegistryPermissionsCheck.verdict(for: context.snapshot.aws.permissions[nodeRole], role: nodeRole, repositories: [repo], who: "node group \(group)")
         let roleName = ARN(nodeRole)?.roleName ?? nodeRole
+        let merged = evidence.merging(verdict.evidence) { a, _ in a }
+        if verdict.status == .pass {
+            // The role may pull: the cause is elsewhere (repository policy, missing tag, another region).
+            let ref = PackageReference(image)
+            let repoName = ref.repository
+            let region = ARN(repo)?.region ?? ""
+            var commands = ["aws ecr get-repository-policy --repository-name \(repoName) --region \(region)"]
+            if let tag = ref.tag { commands.insert("aws ecr describe-images --repository-name \(repoName) --image-ids imageTag=\(tag) --region \(region)", at: 0) }
+            commands.append("kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)")
+            return [.fail(
+                head + "; the node role \(roleName) is allowed to pull, so check the repository policy, the tag and the registry's region",
+                evidence: merged, remediation: Remediation("find why the pull fails although the node role may pull", commands: commands))]
+        }
         var commands = verdict.remediation?.commands ?? []
         commands.append("aws iam attach-role-policy --role-name \(roleName) --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
-        let detail = verdict.status == .pass ? "; the node role \(roleName) is allowed to pull, so check the repository policy, the tag and the registry's region" : "; \(verdict.message)"
-        return [.fail(head + detail, evidence: evidence.merging(verdict.evidence) { a, _ in a }, remediation: Remediation("grant the node group role ECR read on the repository", commands: commands))]
+        return [.fail(head + "; \(verdict.message)", evidence: merged, remediation: Remediation("grant the node group role ECR read on the repository", commands: commands))]
     }
 
     static func advice(_ cloud: Cloud) -> String {

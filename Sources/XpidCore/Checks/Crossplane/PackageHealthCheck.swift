@@ -42,11 +42,25 @@ public struct PackageHealthCheck: Check {
         let text = bad.map { "\($0.type)=\($0.status)" + ($0.reason.map { " (\($0))" } ?? "") + ($0.message.map { ": \($0)" } ?? "") }.joined(separator: "; ")
         let explanations = bad.compactMap(\.message).flatMap(ErrorDecoder.decode)
         var evidence: [String: String] = [:]
-        if let first = explanations.first {
+        var explanation = explanations.first
+        // A family provider pulled from the public registry because a private-registry provider
+        // depends on it: the cause is dependency resolution (seed 001), not the package manager's identity.
+        if subject.isFamilyProvider, package.reference.registryKind == .publicCrossplane,
+            context.subjects.contains(where: { other in
+                guard let ref = other.package?.reference, ref.registryKind != .publicCrossplane else { return false }
+                return PrivateDependenciesCheck.family(of: ref) == package.reference.name
+            })
+        {
+            explanation = ErrorDecoder.Explanation(
+                signature: explanation?.signature ?? "",
+                meaning: "this family provider was installed as a dependency of a provider from a private registry and resolved from the public registry; install it from the private registry and skip dependency resolution",
+                relatedCheck: "crossplane.private-dependencies")
+        }
+        if let first = explanation {
             evidence["decoded"] = first.meaning
             if let related = first.relatedCheck, related != Self.description.id { evidence["seeCheck"] = related }
         }
-        let summary = explanations.first.map { "cause: \($0.meaning)" + ($0.relatedCheck.flatMap { $0 == Self.description.id ? nil : " (see \($0))" } ?? "") }
+        let summary = explanation.map { "cause: \($0.meaning)" + ($0.relatedCheck.flatMap { $0 == Self.description.id ? nil : " (see \($0))" } ?? "") }
             ?? "read the condition message and the revision's events"
         return [
             .fail(

@@ -41,7 +41,7 @@ public struct IRSAStableNameCheck: Check {
         let pinned = result.subConditions.filter { !$0.operator.contains("Like") && $0.value == subjectName }
         if !pinned.isEmpty {
             let pattern = IRSATrustPolicyCheck.recommendedPattern(subject)
-            let fixed = WebIdentityTrust.corrected(role.trustPolicy, providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)
+            let (fixed, _) = IRSATrustPolicyCheck.fixedTrust(role, for: subject, pattern: pattern, provider: provider, host: host, audience: audience, in: context)
             return [
                 .warn(
                     "role \(role.name) trusts exactly \(subjectName), the revision-hashed name: the next upgrade of \(subject.name) creates a new ServiceAccount name and IRSA stops working",

@@ -61,12 +61,12 @@ public struct IRSATrustPolicyCheck: Check {
             var why = result.problems.joined(separator: "; ")
             if let pitfall = Self.wildcardPitfall(result, saName: sa, subject: subject) { why += "; " + pitfall }
             evidence["trustPolicy"] = role.trustPolicy.compactText()
-            let fixed = WebIdentityTrust.corrected(role.trustPolicy, providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)
+            let (fixed, how) = Self.fixedTrust(role, for: subject, pattern: pattern, provider: provider, host: host, audience: audience, in: context)
             return [
                 .fail(
                     "role \(role.name) does not let \(subjectName) assume it: \(why)", evidence: evidence,
                     remediation: Remediation(
-                        "update the trust policy (statements for other principals kept)" + (pattern.contains("*") ? "; the SA name is revision-hashed, so the subject is a wildcard on the Provider name" : ""),
+                        "update the trust policy (\(how))" + (pattern.contains("*") ? "; the SA name is revision-hashed, so the subject is a wildcard on the Provider name" : ""),
                         commands: [Commands.updateTrust(roleName: role.name, document: fixed)]))
             ]
         case .notFound(let message):
@@ -81,6 +81,33 @@ public struct IRSATrustPolicyCheck: Check {
         case .none:
             return [.error("role \(roleArn) was not read")]
         }
+    }
+
+    /// The corrected trust document. When other subjects assume the same role successfully today, their
+    /// statements stay and one statement is added for this subject; otherwise the statements for this
+    /// cluster's OIDC provider are replaced (statements for other principals are always kept).
+    static func fixedTrust(
+        _ role: IAMRole, for subject: Subject, pattern: String, provider: String, host: String, audience: String, in context: EvaluationContext
+    ) -> (JSONValue, String) {
+        let sharers = context.subjects.filter { other in
+            guard other.id != subject.id, other.method == .irsa, let sa = other.serviceAccountName,
+                other.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] == role.arn
+            else { return false }
+            let otherAudience = other.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience
+            return WebIdentityTrust.evaluate(role.trustPolicy, WebIdentityTrustQuery(
+                providerARN: provider, issuerHostPath: host, subject: "system:serviceaccount:\(other.namespace):\(sa)", audience: otherAudience)).allowed
+        }
+        guard !sharers.isEmpty else {
+            return (WebIdentityTrust.corrected(role.trustPolicy, providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience),
+                "statements for other principals kept")
+        }
+        let added = WebIdentityTrust.corrected(["Version": "2012-10-17", "Statement": []], providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)["Statement"].array
+        var statements = role.trustPolicy["Statement"].array
+        if statements.isEmpty, role.trustPolicy["Statement"] != .null { statements = [role.trustPolicy["Statement"]] }
+        var document = role.trustPolicy.object
+        document["Version"] = role.trustPolicy["Version"].string.map(JSONValue.string) ?? "2012-10-17"
+        document["Statement"] = .array(statements + added)
+        return (.object(document), "the role is shared with \(sharers.map(\.id).joined(separator: ", ")): existing statements kept, one added for \(pattern)")
     }
 
     static func providerARN(_ clusterProvider: String, forRole roleArn: String) -> String {
