@@ -139,6 +139,12 @@ public struct SnapshotGatherer: Sendable {
             if cloud == .unknown, context.server.flatMap(CloudDetection.eksRegion(fromServer:)) != nil {
                 (cloud, cloudEvidence) = (.aws, "API server \(context.server ?? "") is an EKS endpoint")
             }
+            if cloud == .unknown, let arn = [context.contextName, context.clusterName].compactMap({ $0 }).first(where: { CloudDetection.eksCluster(fromARN: $0) != nil }) {
+                (cloud, cloudEvidence) = (.aws, "kubeconfig context \(arn) is an EKS cluster ARN")
+            }
+            if cloud == .unknown, context.execArgs.contains("eks"), context.execArgs.contains("get-token") || context.execCommand?.hasSuffix("aws-iam-authenticator") == true {
+                (cloud, cloudEvidence) = (.aws, "kubeconfig authenticates with \(context.execCommand ?? "aws") eks get-token")
+            }
         }
         snapshot.cluster.cloud = cloud
         snapshot.cluster.cloudEvidence = cloudEvidence

@@ -360,3 +360,16 @@ def test_server_without_aggregated_discovery_or_imageconfigs(aws, tmp_path):
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 0, run.proc.stderr
     assert run.failing() == set()
+
+
+def test_nodes_without_provider_ids_but_an_eks_context_is_aws(aws, tmp_path):
+    c = Cluster().pod_identity_seed()
+    for o in c.objects:
+        if o["kind"] == "Node":
+            o["spec"].pop("providerID", None)
+            o["metadata"]["labels"] = {k: v for k, v in o["metadata"]["labels"].items() if not k.startswith("eks.amazonaws.com/")}
+    run = run_verify(c, aws, tmp_path, "-o", "json")
+    assert run.report["cluster"]["cloud"] == "aws"
+    assert "EKS cluster ARN" in run.report["cluster"]["cloudEvidence"]
+    assert run.proc.returncode == 0, run.proc.stdout
+    assert run.status("podid.association", S3) == "pass"
