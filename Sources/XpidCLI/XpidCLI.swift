@@ -100,8 +100,8 @@ public enum XpidCLI {
         var report: Report
     }
 
-    static func evaluate(_ o: VerifyOptions, console: Console, recorder: RecordingRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
-        let deadline = DeadlineRunner(base: recorder, deadline: Date().addingTimeInterval(o.timeout))
+    static func evaluate(_ o: VerifyOptions, console: Console, runner: any CommandRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
+        let deadline = DeadlineRunner(base: runner, deadline: Date().addingTimeInterval(o.timeout))
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)
         let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
@@ -132,9 +132,9 @@ public enum XpidCLI {
     }
 
     static func verify(_ o: VerifyOptions, console: Console) async -> ExitCode {
-        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
+        let runner = VerboseRunner(console.runner, verbose: o.verbose, write: console.err)
         let evaluation: Evaluation
-        switch await evaluate(o, console: console, recorder: recorder) {
+        switch await evaluate(o, console: console, runner: runner) {
         case .failure(let code): return code
         case .success(let e): evaluation = e
         }
@@ -148,9 +148,9 @@ public enum XpidCLI {
 
     static func fix(_ f: FixCommandOptions, console: Console) async -> ExitCode {
         let o = f.verify
-        let recorder = RecordingRunner(console.runner, verbose: o.verbose, write: console.err)
+        let runner = VerboseRunner(console.runner, verbose: o.verbose, write: console.err)
         let before: Evaluation
-        switch await evaluate(o, console: console, recorder: recorder) {
+        switch await evaluate(o, console: console, runner: runner) {
         case .failure(let code): return code
         case .success(let e): before = e
         }
@@ -158,7 +158,7 @@ public enum XpidCLI {
         let needRole = FixPlanner.subjectsNeedingRole(before.context, findings: before.findings)
         if fixOptions.roleArn == nil, !needRole.isEmpty, !o.gather.noCloud, let cluster = before.gathered.snapshot.aws.cluster.value {
             // Discover the role: one that already trusts the ServiceAccount from this cluster's issuer.
-            let aws = AWSCLI(executable: o.aws ?? "aws", region: before.gathered.snapshot.cluster.region, runner: recorder, timeout: o.timeout)
+            let aws = AWSCLI(executable: o.aws ?? "aws", region: before.gathered.snapshot.cluster.region, runner: runner, timeout: o.timeout)
             if case .value(let roles) = await aws.listRoles() {
                 for subject in needRole {
                     fixOptions.discoveredRoles[subject.id] = FixPlanner.rolesTrusting(subject, roles: roles, cluster: cluster)
@@ -190,13 +190,12 @@ public enum XpidCLI {
         }
         // With -o json, stdout carries exactly one JSON document (the plan); the rest is commentary on stderr.
         let report: @Sendable (String) -> Void = o.output == .json ? console.err : console.out
-        let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: recorder, timeout: o.timeout)
+        let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: runner, timeout: o.timeout)
         let applier = FixApplier(kubectl: kubectl, dryRun: f.dryRun)
         let results = await applier.apply(plan) { action, outcome in
             console.err(PlanRenderer.progress(action, outcome, dryRun: f.dryRun, style: style))
         }
         let failed = results.filter { if case .failed = $0.1 { return true } else { return false } }
-        let notRun = results.filter { $0.1 == .notRun }
         if !failed.isEmpty {
             report(PlanRenderer.stopped(results, dryRun: f.dryRun, style: style))
             return .findings
@@ -205,10 +204,9 @@ public enum XpidCLI {
             report("\ndry run: the server accepted all \(results.count) change\(results.count == 1 ? "" : "s"); nothing was stored\n")
             return .ok
         }
-        _ = notRun
         // Re-verify: the fixed checks must now pass for the fix to count.
         let after: Evaluation
-        switch await evaluate(o, console: console, recorder: recorder, quiet: true) {
+        switch await evaluate(o, console: console, runner: runner, quiet: true) {
         case .failure(let code): return code
         case .success(let e): after = e
         }

@@ -202,23 +202,17 @@ public struct AWSCLI: Sendable {
             case .failure(let e): return .failure(e)
             }
             switch await call(["iam", "get-policy-version", "--policy-arn", arn, "--version-id", version]) {
-            case .success(let j): policies.append(NamedPolicy(name: "\(name) (attached)", document: Self.document(j.at("PolicyVersion", "Document"))))
+            case .success(let j): policies.append(NamedPolicy(name: "\(name) (attached)", document: j.at("PolicyVersion", "Document").decodedPolicyDocument))
             case .failure(let e): return .failure(e)
             }
         }
         for name in inline["PolicyNames"].strings {
             switch await call(["iam", "get-role-policy", "--role-name", roleName, "--policy-name", name]) {
-            case .success(let j): policies.append(NamedPolicy(name: "\(name) (inline)", document: Self.document(j["PolicyDocument"])))
+            case .success(let j): policies.append(NamedPolicy(name: "\(name) (inline)", document: j["PolicyDocument"].decodedPolicyDocument))
             case .failure(let e): return .failure(e)
             }
         }
         return .success(policies)
-    }
-
-    /// awscli decodes IAM policy documents into JSON; accept a URL-encoded string too.
-    static func document(_ value: JSONValue) -> JSONValue {
-        guard let text = value.string else { return value }
-        return (try? JSONValue.parse(text.removingPercentEncoding ?? text)) ?? .null
     }
 
     private func malformed(_ what: String, _ json: JSONValue) -> CloudError {

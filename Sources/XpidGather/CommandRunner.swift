@@ -237,13 +237,11 @@ final class Flag: @unchecked Sendable {
     var isSet: Bool { lock.withLock { value } }
 }
 
-/// Records every command with its duration and, with `-v`, prints it to stderr.
-public final class RecordingRunner: CommandRunner, @unchecked Sendable {
+/// With `-v`, prints every command with its duration and outcome (to stderr in the CLI).
+public struct VerboseRunner: CommandRunner {
     private let base: any CommandRunner
     private let verbose: Bool
     private let write: @Sendable (String) -> Void
-    private let lock = NSLock()
-    private var log: [CommandResult] = []
 
     /// `write` receives the `-v` lines (the CLI passes its stderr writer).
     public init(_ base: any CommandRunner, verbose: Bool, write: @escaping @Sendable (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
@@ -254,7 +252,6 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
 
     public func run(_ argv: [String], timeout: Double) async -> CommandResult {
         let result = await base.run(argv, timeout: timeout)
-        lock.withLock { log.append(result) }
         if verbose {
             let status: String
             switch result.termination {
@@ -267,6 +264,4 @@ public final class RecordingRunner: CommandRunner, @unchecked Sendable {
         }
         return result
     }
-
-    public var commands: [CommandResult] { lock.withLock { log } }
 }

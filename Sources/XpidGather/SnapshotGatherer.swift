@@ -341,15 +341,15 @@ public struct SnapshotGatherer: Sendable {
         // Phase 3: each distinct role once; the cluster's OIDC provider; pull permissions.
         var final = s
         final.aws = facts
-        let resolved = SubjectResolver.subjects(in: final)
+        let context = EvaluationContext(final)
         var roles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
         roles.formUnion(facts.describedAssociations.values.compactMap { $0.value?.roleArn })
-        for subject in resolved where subject.method == .irsa {
+        for subject in context.subjects where subject.method == .irsa {
             if let arn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation], ARN.isWellFormedRoleARN(arn) { roles.insert(arn) }
         }
         var permissionJobs: [String: [PermissionRequest]] = [:]
-        let packageRepos = Set(s.packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
-        if !packageRepos.isEmpty, let core = resolved.first(where: { $0.kind == .crossplaneCore }), let role = Self.identityRole(of: core, facts) {
+        let packageRepos = s.ecrPackageRepositories
+        if !packageRepos.isEmpty, let core = context.subjects.first(where: { $0.kind == .crossplaneCore }), let role = context.identityRole(of: core) {
             permissionJobs[role, default: []] += IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: packageRepos)
         }
         for pull in pulls {
@@ -374,19 +374,6 @@ public struct SnapshotGatherer: Sendable {
         facts.roles = await roleReads
         facts.permissions = await permissionReads
         return facts
-    }
-
-    /// The role a subject's pods run as: the IRSA annotation, or its Pod Identity association's role.
-    static func identityRole(of subject: Subject, _ facts: AWSFacts) -> String? {
-        switch subject.method {
-        case .irsa: return subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
-        case .podIdentity:
-            guard let sa = subject.serviceAccountName, let listed = facts.associations.value,
-                let summary = listed.first(where: { $0.namespace == subject.namespace && $0.serviceAccount == sa })
-            else { return nil }
-            return facts.describedAssociations[summary.id]?.value?.roleArn
-        default: return nil
-        }
     }
 
     struct FailingPull: Hashable {

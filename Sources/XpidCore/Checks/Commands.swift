@@ -27,21 +27,44 @@ public enum Commands {
 
     /// A dedicated DeploymentRuntimeConfig with a stable ServiceAccount name, then the package pointed at it.
     public static func stableServiceAccount(_ subject: Subject, serviceAccount: String) -> [String] {
-        let kind = subject.kind == .function ? "functions" : "providers"
-        let drc = "\(subject.name)-runtime"
-        let manifest = """
-            {"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","metadata":{"name":"\(drc)"},\
-            "spec":{"serviceAccountTemplate":{"metadata":{"name":"\(serviceAccount)"}}}}
-            """
+        let drc = dedicatedRuntimeConfigName(subject)
         return [
-            "echo \(quote(manifest)) | kubectl apply -f -",
-            "kubectl patch \(kind).pkg.crossplane.io \(subject.name) --type merge -p "
-                + quote(#"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drc)"}}}"#),
+            "echo \(quote(runtimeConfigManifest(name: drc, serviceAccountName: serviceAccount).compactText())) | kubectl apply -f -",
+            "kubectl patch \(packageResource(subject)) \(subject.name) --type merge -p " + quote(runtimeConfigRefPatch(drc)),
         ]
     }
 
+    /// `providers.pkg.crossplane.io` or `functions.pkg.crossplane.io`, as kubectl names the package's kind.
+    public static func packageResource(_ subject: Subject) -> String {
+        "\(subject.kind == .function ? "functions" : "providers").pkg.crossplane.io"
+    }
+
+    /// The runtime config made for one package, so the shared `default` one is never edited.
+    public static func dedicatedRuntimeConfigName(_ subject: Subject) -> String { "\(subject.name)-runtime" }
+
+    /// A DeploymentRuntimeConfig whose `serviceAccountTemplate` sets a name and/or annotations.
+    public static func runtimeConfigManifest(name: String, serviceAccountName: String? = nil, annotations: [String: String] = [:]) -> JSONValue {
+        var metadata: [String: JSONValue] = [:]
+        if let serviceAccountName { metadata["name"] = .string(serviceAccountName) }
+        if !annotations.isEmpty { metadata["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        return [
+            "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(name)],
+            "spec": ["serviceAccountTemplate": ["metadata": .object(metadata)]],
+        ]
+    }
+
+    /// The merge patch that points a package's `runtimeConfigRef` at a DeploymentRuntimeConfig.
+    public static func runtimeConfigRefPatch(_ runtimeConfig: String) -> String {
+        #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(runtimeConfig)"}}}"#
+    }
+
+    /// The merge patch that sets the IRSA role in a DeploymentRuntimeConfig's `serviceAccountTemplate`.
+    public static func roleAnnotationPatch(_ role: String) -> String {
+        #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#
+    }
+
     public static func describePackage(_ subject: Subject) -> String {
-        "kubectl describe \(subject.kind == .function ? "functions" : "providers").pkg.crossplane.io \(subject.name)"
+        "kubectl describe \(packageResource(subject)) \(subject.name)"
     }
 
     public static func setSource(_ pc: ProviderConfig, source: String) -> String {
@@ -116,18 +139,15 @@ extension Commands {
                 // A pre-created ServiceAccount that Crossplane does not manage: annotate it directly.
                 return ["kubectl -n \(subject.namespace) annotate serviceaccount \(sa) \(IRSAFacts.roleAnnotation)=\(role)", restart(subject)]
             }
-            let patch = #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#
             if let drc = subject.runtimeConfig, drc.metadata.name != "default" {
-                return ["kubectl patch deploymentruntimeconfigs.pkg.crossplane.io \(drc.metadata.name) --type merge -p " + quote(patch), restart(subject)]
+                return ["kubectl patch deploymentruntimeconfigs.pkg.crossplane.io \(drc.metadata.name) --type merge -p " + quote(roleAnnotationPatch(role)), restart(subject)]
             }
             // Never edit the shared `default` runtime config: give the package its own.
-            let kind = subject.kind == .function ? "functions" : "providers"
-            let drc = "\(subject.name)-runtime"
-            let manifest = #"{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","metadata":{"name":"\#(drc)"},"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#
+            let drc = dedicatedRuntimeConfigName(subject)
+            let manifest = runtimeConfigManifest(name: drc, annotations: [IRSAFacts.roleAnnotation: role])
             return [
-                "echo \(quote(manifest)) | kubectl apply -f -",
-                "kubectl patch \(kind).pkg.crossplane.io \(subject.name) --type merge -p "
-                    + quote(#"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drc)"}}}"#),
+                "echo \(quote(manifest.compactText())) | kubectl apply -f -",
+                "kubectl patch \(packageResource(subject)) \(subject.name) --type merge -p " + quote(runtimeConfigRefPatch(drc)),
             ]
         }
     }
@@ -160,7 +180,7 @@ public enum ShellWords {
         var current = ""
         var inWord = false
         var quoted = false
-        var chars = Array(line)
+        let chars = Array(line)
         var i = 0
         while i < chars.count {
             let c = chars[i]
@@ -182,7 +202,6 @@ public enum ShellWords {
             i += 1
         }
         if inWord { words.append(current) }
-        chars.removeAll()
         return words
     }
 }

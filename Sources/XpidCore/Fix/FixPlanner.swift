@@ -9,6 +9,7 @@ public enum FixPlanner {
         var held: [HeldFix] = []
         var restart: [Subject] = []
         var patchedConfigs: Set<String> = []
+        let unservedConfigs = ProviderConfigSourceCheck.unserved(in: context)
         let open = findings.filter { failing.contains($0.status) }
         func finding(_ check: String, _ subject: Subject) -> Finding? { open.first { $0.check == check && $0.subject == subject.id } }
 
@@ -29,14 +30,8 @@ public enum FixPlanner {
                 case .held(let h): held.append(h)
                 }
             }
-            if finding("crossplane.providerconfig-source", subject) != nil {
-                let expected = subject.method == .podIdentity ? "PodIdentity" : "IRSA"
-                let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.map(\.method))
-                for pc in context.snapshot.providerConfigs where !patchedConfigs.contains(pc.displayName) {
-                    let source = pc.source ?? "Secret"
-                    let wrong = (source == "PodIdentity" && !inUse.contains(.podIdentity)) || ((source == "IRSA" || source == "WebIdentity") && !inUse.contains(.irsa))
-                    guard wrong else { continue }
-                    patchedConfigs.insert(pc.displayName)
+            if finding("crossplane.providerconfig-source", subject) != nil, let expected = ProviderConfigSourceCheck.sources(for: subject.method).first {
+                for pc in unservedConfigs where patchedConfigs.insert(pc.displayName).inserted {
                     actions.append(setSource(pc, to: expected, subject: subject))
                 }
             }
@@ -92,13 +87,9 @@ public enum FixPlanner {
     // MARK: ServiceAccount name
 
     static func stableName(_ subject: Subject, _ context: EvaluationContext) -> [FixAction] {
-        let kind = subject.kind == .function ? "functions" : "providers"
-        let drcName = "\(subject.name)-runtime"
+        let drcName = Commands.dedicatedRuntimeConfigName(subject)
         let sa = subject.name
-        let manifest: JSONValue = [
-            "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(drcName)],
-            "spec": ["serviceAccountTemplate": ["metadata": ["name": .string(sa)]]],
-        ]
+        let manifest = Commands.runtimeConfigManifest(name: drcName, serviceAccountName: sa)
         let existing = context.snapshot.runtimeConfigs.contains { $0.metadata.name == drcName }
         let ns = subject.namespace
         let name = subject.name
@@ -114,8 +105,7 @@ public enum FixPlanner {
         list.append(FixAction(
             kind: .change, check: "podid.stable-sa-name", subject: subject.id,
             description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-            command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
-                #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+            command: ["kubectl", "patch", Commands.packageResource(subject), name, "--type", "merge", "-p", Commands.runtimeConfigRefPatch(drcName)],
             managedBy: subject.package?.metadata.managedBy,
             notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
             transform: { s in
@@ -209,12 +199,8 @@ public enum FixPlanner {
             }
             guard let drc = subject.runtimeConfig, drc.metadata.name != "default" else {
                 // Never edit the shared default runtime config: give the package its own.
-                let drcName = "\(subject.name)-runtime"
-                let manifest: JSONValue = [
-                    "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(drcName)],
-                    "spec": ["serviceAccountTemplate": ["metadata": ["annotations": .object([IRSAFacts.roleAnnotation: .string(role)])]]],
-                ]
-                let kind = subject.kind == .function ? "functions" : "providers"
+                let drcName = Commands.dedicatedRuntimeConfigName(subject)
+                let manifest = Commands.runtimeConfigManifest(name: drcName, annotations: [IRSAFacts.roleAnnotation: role])
                 let name = subject.name
                 return .planned([
                     FixAction(
@@ -223,8 +209,7 @@ public enum FixPlanner {
                         transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountAnnotations: [IRSAFacts.roleAnnotation: role])) }),
                     FixAction(
                         kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-                        command: ["kubectl", "patch", "\(kind).pkg.crossplane.io", name, "--type", "merge", "-p",
-                            #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"\#(drcName)"}}}"#],
+                        command: ["kubectl", "patch", Commands.packageResource(subject), name, "--type", "merge", "-p", Commands.runtimeConfigRefPatch(drcName)],
                         managedBy: subject.package?.metadata.managedBy,
                         notes: ["a Provider/Function spec change can create a new package revision"],
                         transform: { s in
@@ -237,8 +222,7 @@ public enum FixPlanner {
             return .planned([FixAction(
                 kind: .change, check: check, subject: subject.id,
                 description: "set \(IRSAFacts.roleAnnotation)=\(role) in DeploymentRuntimeConfig \(drcName) serviceAccountTemplate (Crossplane applies it to the ServiceAccount)",
-                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "merge", "-p",
-                    #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}}}"#],
+                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "merge", "-p", Commands.roleAnnotationPatch(role)],
                 managedBy: drc.metadata.managedBy,
                 transform: { s in
                     for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == drcName {

@@ -116,13 +116,7 @@ public struct IAMRole: Sendable, Equatable {
         guard let name = r["RoleName"].string, let arn = r["Arn"].string else { return nil }
         self.name = name
         self.arn = arn
-        let doc = r["AssumeRolePolicyDocument"]
-        if let text = doc.string {
-            let decoded = text.removingPercentEncoding ?? text
-            trustPolicy = (try? JSONValue.parse(decoded)) ?? .null
-        } else {
-            trustPolicy = doc
-        }
+        trustPolicy = r["AssumeRolePolicyDocument"].decodedPolicyDocument
     }
 }
 

@@ -145,14 +145,8 @@ public enum IAMPolicyEvaluator {
 /// The statements of a policy document: `Statement` may be one object or an array; a document given as
 /// a (possibly URL-encoded) JSON string is parsed first.
 enum IAMStatementList {
-    static func document(_ json: JSONValue) -> JSONValue {
-        guard let text = json.string else { return json }
-        let decoded = text.removingPercentEncoding ?? text
-        return (try? JSONValue.parse(decoded)) ?? (try? JSONValue.parse(text)) ?? .null
-    }
-
     static func list(_ json: JSONValue) -> [JSONValue] {
-        let statement = document(json)["Statement"]
+        let statement = json.decodedPolicyDocument["Statement"]
         switch statement {
         case .array(let items): return items
         case .object: return [statement]

@@ -98,3 +98,13 @@ public struct PolicyDocument: Sendable, Equatable {
         return .object(doc)
     }
 }
+
+extension JSONValue {
+    /// The IAM API returns policy documents URL-encoded; awscli decodes them into JSON. Accept either,
+    /// so a document is read the same way whoever produced it.
+    public var decodedPolicyDocument: JSONValue {
+        guard let text = string else { return self }
+        let decoded = text.removingPercentEncoding ?? text
+        return (try? JSONValue.parse(decoded)) ?? (try? JSONValue.parse(text)) ?? .null
+    }
+}

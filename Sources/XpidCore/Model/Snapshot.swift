@@ -223,6 +223,11 @@ public struct Snapshot: Sendable, Equatable {
 
     public func node(named name: String) -> Node? { nodes.first { $0.metadata.name == name } }
 
+    /// ECR repository ARNs of every package in use (Providers, Functions, Configurations), sorted.
+    public var ecrPackageRepositories: [String] {
+        Set(packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
+    }
+
     public var podIdentityAgent: DaemonSet? {
         daemonSets.first { $0.metadata.name == "eks-pod-identity-agent" && $0.metadata.namespace == "kube-system" }
     }

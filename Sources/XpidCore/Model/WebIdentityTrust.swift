@@ -145,7 +145,7 @@ public enum WebIdentityTrust {
     /// one is appended. Version "2012-10-17".
     public static func corrected(_ policy: JSONValue, providerARN: String, issuerHostPath: String, subjectPattern: String, audience: String) -> JSONValue {
         let issuer = normalizedIssuer(issuerHostPath)
-        let document = IAMStatementList.document(policy)
+        let document = policy.decodedPolicyDocument
         var kept: [JSONValue] = []
         var insertAt: Int?
         var sid: String?

@@ -25,7 +25,7 @@ public struct ClusterAccessCheck: Check {
         if denied.isEmpty {
             return [.pass("all \(context.snapshot.reads.count) reads allowed")]
         }
-        return denied.map { read, outcome in
+        return denied.compactMap { read, outcome -> CheckResult? in
             switch outcome {
             case .forbidden(let verb, let message):
                 return CheckResult(
@@ -35,7 +35,7 @@ public struct ClusterAccessCheck: Check {
             case .failed(let message):
                 return CheckResult(.error, "could not read \(read.displayName): \(message)", evidence: ["resource": read.resource])
             case .ok, .notInstalled:
-                return .pass("")
+                return nil
             }
         }
     }

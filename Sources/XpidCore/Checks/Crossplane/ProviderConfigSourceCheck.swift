@@ -38,7 +38,18 @@ public struct ProviderConfigSourceCheck: Check {
             },
         ])
 
-    static func sources(for method: IdentityMethod) -> [String] {
+    /// ProviderConfigs with a workload-identity source that no AWS provider in the cluster can serve.
+    /// In a cluster that runs IRSA and Pod Identity providers side by side, each method's ProviderConfig is fine.
+    public static func unserved(in context: EvaluationContext) -> [ProviderConfig] {
+        let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.flatMap { sources(for: $0.method) })
+        return context.snapshot.providerConfigs.filter { pc in
+            let source = pc.source ?? "Secret"
+            return identitySources.contains(source) && !inUse.contains(source)
+        }
+    }
+
+    /// The `credentials.source` values that serve a method; the first is the one fixes set.
+    public static func sources(for method: IdentityMethod) -> [String] {
         switch method {
         case .podIdentity: return ["PodIdentity"]
         case .irsa: return ["IRSA", "WebIdentity"]
@@ -59,13 +70,7 @@ public struct ProviderConfigSourceCheck: Check {
         }
         let expected = Self.sources(for: subject.method)
         let configs = context.snapshot.providerConfigs.sorted { $0.displayName < $1.displayName }
-        // A workload-identity source that no AWS provider in the cluster can serve is wrong; in a cluster
-        // that runs IRSA and Pod Identity providers side by side, each method's ProviderConfig is fine.
-        let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.flatMap { Self.sources(for: $0.method) })
-        let mismatched = configs.filter { pc in
-            let source = pc.source ?? "Secret"
-            return Self.identitySources.contains(source) && !inUse.contains(source)
-        }
+        let mismatched = Self.unserved(in: context).sorted { $0.displayName < $1.displayName }
         let matching = configs.filter { expected.contains($0.source ?? "Secret") }
         if !mismatched.isEmpty {
             let list = mismatched.map { "\($0.displayName) has source \($0.source ?? "Secret")" }.joined(separator: "; ")

@@ -34,7 +34,7 @@ public struct RegistryPermissionsCheck: Check {
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let core) = target else { return [] }
-        let repos = Set(context.snapshot.packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
+        let repos = context.snapshot.ecrPackageRepositories
         if repos.isEmpty { return [.skip("no package comes from ECR")] }
         guard let role = context.identityRole(of: core) else { return [.skip("the package manager has no AWS role to check")] }
         return [Self.verdict(for: context.snapshot.aws.permissions[role], role: role, repositories: repos, who: "the package manager")]
