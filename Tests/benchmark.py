@@ -27,6 +27,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "E2E"))
 from aws_standin import AWSStandIn, seed  # noqa: E402
+from harness import xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import ACCOUNT, POD_IDENTITY_TRUST, Cluster  # noqa: E402
 
@@ -124,9 +125,7 @@ def main() -> int:
                 home = Path(tmp) / f"home{label}"
                 home.mkdir()
                 config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context, user_name=cluster.context)
-                env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
-                env.update(aws.env(inherit=False))
-                env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "cache"), "KUBECONFIG": config})
+                env = xpid_env(aws, home, config)
                 for mode, extra in (("no-cloud", ["--no-cloud"]), ("cloud", [])):
                     times, counts, findings = [], {}, 0
                     for _ in range(args.runs):

@@ -16,11 +16,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from aws_standin import AWSStandIn, seed  # noqa: E402
+from harness import BIN, require_binary, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, Cluster  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("XPID_BIN", ROOT / ".build" / "debug" / "kubectl-xpid"))
 ROLE = "arn:aws:iam::123456789012:role/CrossplaneECRRole"
 ECR_S3 = "123456789012.dkr.ecr.us-east-2.amazonaws.com/crossplane/provider-aws-s3:v1.2.0"
 HELM_LABELS = {"app.kubernetes.io/managed-by": "Helm"}
@@ -29,8 +28,7 @@ HELM_ANNOTATIONS = {"meta.helm.sh/release-name": "crossplane", "meta.helm.sh/rel
 
 @pytest.fixture(scope="module")
 def aws():
-    if not BIN.exists():
-        pytest.fail(f"{BIN} does not exist: build it first (swift build) or set XPID_BIN", pytrace=False)
+    require_binary()
     standin = AWSStandIn()
     standin.start()
     yield standin
@@ -67,9 +65,7 @@ def session(aws, tmp_path):
         home = tmp_path / f"home{len(sessions)}"
         home.mkdir()
         config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context, user_name=cluster.context)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
-        env.update(aws.env(inherit=False))
-        env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "cache"), "KUBECONFIG": config, "LANG": "C.UTF-8"})
+        env = xpid_env(aws, home, config)
         s = Session(emulator, env)
         sessions.append(s)
         return s

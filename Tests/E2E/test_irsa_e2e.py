@@ -23,13 +23,12 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
+from harness import BIN, require_binary, xpid_env  # noqa: E402
 from aws_standin import AWSStandIn, seed  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import (ACCOUNT, ECR_READ_ONLY_ARN, NS, ROLE_ANNOTATION, UPJET_IRSA_TRUST, Cluster, digest12,  # noqa: E402
                        ecr_pull_policy, irsa_trust)
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("XPID_BIN", ROOT / ".build" / "debug" / "kubectl-xpid"))
 CORE = "crossplane-core/crossplane"
 S3 = "provider/provider-aws-s3"
 CORE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/CrossplaneECRRole"
@@ -37,8 +36,7 @@ IRSA_CHECKS = ["irsa.sa-annotation", "irsa.pods-current", "irsa.injected", "irsa
 
 
 def _start_standin(load_aws_managed_policies: bool = False) -> AWSStandIn:
-    if not BIN.exists():
-        pytest.fail(f"{BIN} does not exist: build it first (swift build) or set XPID_BIN", pytrace=False)
+    require_binary()
     standin = AWSStandIn()
     # moto reads this when it starts; set only around the start so no other moto is affected.
     saved = os.environ.get("MOTO_IAM_LOAD_MANAGED_POLICIES")
@@ -132,9 +130,7 @@ def verify(cluster: Cluster, aws: AWSStandIn, tmp_path: Path, *args: str, simula
         home.mkdir(exist_ok=True)
         config = emulator.write_kubeconfig(str(tmp_path / "kubeconfig"), context=cluster.context,
                                            cluster_name=cluster.context, user_name=cluster.context)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
-        env.update(aws.env(inherit=False))
-        env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "kube-cache"), "KUBECONFIG": str(config), "LANG": "C.UTF-8"})
+        env = xpid_env(aws, home, config)
         proc = subprocess.run([str(BIN), "verify", "-v", "-o", "json", *args], env=env, capture_output=True, text=True, timeout=180)
         report = json.loads(proc.stdout) if proc.stdout.lstrip().startswith("{") else None
         return Run(proc, report, list(emulator.requests), aws.requests()[before:], seeded)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("XPID_BIN", ROOT / ".build" / "debug" / "kubectl-xpid"))
+from harness import BIN, ROOT
+
 
 
 def tool_version() -> str:

@@ -16,22 +16,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from aws_standin import AWSStandIn, seed  # noqa: E402
+from harness import BIN, require_binary, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, POD_IDENTITY_TRUST, Cluster  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("XPID_BIN", ROOT / ".build" / "debug" / "kubectl-xpid"))
 S3 = "provider/provider-aws-s3"
-
-
-def pytest_configure_binary() -> None:
-    if not BIN.exists():
-        pytest.fail(f"{BIN} does not exist: build it first (swift build) or set XPID_BIN", pytrace=False)
 
 
 @pytest.fixture(scope="module")
 def aws():
-    pytest_configure_binary()
+    require_binary()
     standin = AWSStandIn()
     standin.start()
     yield standin
@@ -73,9 +67,7 @@ def run_verify(cluster: Cluster, aws: AWSStandIn, tmp_path: Path, *args: str, ku
         home.mkdir(exist_ok=True)
         config = kubeconfig or Path(emulator.write_kubeconfig(str(tmp_path / "kubeconfig"), context=cluster.context,
                                                               cluster_name=cluster.context, user_name=cluster.context))
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
-        env.update(aws.env(inherit=False))
-        env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "kube-cache"), "KUBECONFIG": str(config), "LANG": "C.UTF-8"})
+        env = xpid_env(aws, home, config)
         proc = subprocess.run([str(BIN), "verify", "-v", *args], env=env, capture_output=True, text=True, timeout=180)
         report = None
         if proc.stdout.lstrip().startswith("{"):
