@@ -29,7 +29,7 @@ _kubectl_xpid() {
                 --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
                 --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif none" -- "$cur")); return ;;
+                --method) COMPREPLY=($(compgen -W "irsa pod-identity" -- "$cur")); return ;;
                 --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
                 --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --region) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
@@ -40,7 +40,7 @@ _kubectl_xpid() {
                 --timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --concurrency) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
             esac
-            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --kubectl --aws --output -o --no-color --fail-on --verbose -v --timeout --concurrency --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --kubectl --aws --output -o --no-color --fail-on --verbose -v --timeout --concurrency --show-all --help -h" -- "$cur"))
             ;;
         fix)
             case "$prev" in
@@ -56,7 +56,7 @@ _kubectl_xpid() {
                 --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
                 --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif none" -- "$cur")); return ;;
+                --method) COMPREPLY=($(compgen -W "irsa pod-identity" -- "$cur")); return ;;
                 --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
                 --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --region) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;

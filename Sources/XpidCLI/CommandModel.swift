@@ -53,7 +53,7 @@ public enum CommandModel {
         FlagSpec("subject", value: "NAME", repeatable: true, "Only report on this subject (name or kind/name; repeatable)."),
         FlagSpec("only", value: "CHECK-ID", repeatable: true, "Only report these checks (repeatable)."),
         FlagSpec("skip", value: "CHECK-ID", repeatable: true, "Do not report these checks (repeatable)."),
-        FlagSpec("method", value: "METHOD", choices: IdentityMethod.allCases.map(\.rawValue), "Override the inferred identity method for every subject."),
+        FlagSpec("method", value: "METHOD", choices: IdentityMethod.verifiable.map(\.rawValue), "Override the inferred identity method for every subject."),
     ]
 
     static let cloudFlags: [FlagSpec] = [
@@ -68,22 +68,24 @@ public enum CommandModel {
         FlagSpec("aws", value: "PATH", files: true, "aws CLI to run (env XPID_AWS; default aws on PATH)."),
     ]
 
-    static let outputFlags: [FlagSpec] = [
-        FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json"], "Output format: text (default) or json (schema kubectl-xpid/report/v1)."),
+    static func outputFlags(json schema: String) -> [FlagSpec] { [
+        FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json"], "Output format: text (default) or json (schema \(schema))."),
         FlagSpec("no-color", "No colour, ASCII status tags (also NO_COLOR)."),
         FlagSpec("fail-on", value: "LEVEL", choices: ["warn", "fail"], "Exit 1 when a finding is at or above this level (default fail)."),
         FlagSpec("verbose", short: "v", "Print every external command with its duration to stderr."),
         FlagSpec("timeout", value: "DURATION", "Budget for the whole run, e.g. 90s or 2m (default 5m); kubectl and aws calls share it."),
         FlagSpec("concurrency", value: "N", "How many cloud calls run at once (default 8)."),
-    ]
+    ] }
+
+    static let showAll = FlagSpec("show-all", "List every check of every subject (by default a subject whose checks all pass is one line).")
 
     public static let verify = CommandSpec(
         name: "verify", abstract: "Verify workload identity for Crossplane on EKS: IRSA and Pod Identity (read-only); prints the report.",
         usage: "kubectl xpid verify [flags]",
-        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + [help], positionalChoices: [])
+        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1") + [showAll, help], positionalChoices: [])
 
     static let fixFlags: [FlagSpec] = [
-        FlagSpec("yes", "Apply the plan (without it only the plan is printed; on a terminal you are asked)."),
+        FlagSpec("yes", "Apply the plan without asking (without it: on a terminal you are asked; otherwise only the plan is printed)."),
         FlagSpec("dry-run", "Send every change with --dry-run=server and report what the server said; nothing is stored."),
         FlagSpec("restart", "Include rollout restarts of the workloads whose pods are stale, and wait for them."),
         FlagSpec("force", "Also change objects managed by Helm or Flux (they will revert it; the plan prints the permanent fix)."),
@@ -94,7 +96,7 @@ public enum CommandModel {
     public static let fix = CommandSpec(
         name: "fix", abstract: "Plan the fixes for failing checks; apply them with --yes (restarts with --restart).",
         usage: "kubectl xpid fix [--yes] [--dry-run] [--restart] [flags]",
-        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags + fixFlags + [help], positionalChoices: [])
+        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/plan/v1") + fixFlags + [help], positionalChoices: [])
 
     public static let checks = CommandSpec(
         name: "checks", abstract: "List the check catalogue.", usage: "kubectl xpid checks [-o text|json|markdown]",

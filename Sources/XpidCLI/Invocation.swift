@@ -20,6 +20,8 @@ public struct VerifyOptions: Sendable, Equatable {
     public var noColor = false
     public var failOn: FindingStatus = .fail
     public var verbose = false
+    /// `--show-all`: every check of every subject in the text report.
+    public var showAll = false
     /// `--timeout`: the budget of the whole run, shared by every external command.
     public var timeout: Double = 300
     public var kubectl: String?

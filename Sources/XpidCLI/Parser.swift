@@ -189,7 +189,11 @@ public enum Parser {
             case "only", "skip":
                 guard known.contains(v) else { return .failure(UsageError(message: "unknown check \"\(v)\" for --\(t.spec.long) (see kubectl xpid checks)", command: command)) }
                 if t.spec.long == "only" { o.only.append(v) } else { o.skip.append(v) }
-            case "method": o.gather.methodOverride = IdentityMethod(rawValue: v)
+            case "method":
+                guard let m = IdentityMethod(rawValue: v), IdentityMethod.verifiable.contains(m) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --method: choose \(IdentityMethod.verifiable.map(\.rawValue).joined(separator: ", ")) (no checks exist yet for other methods)", command: command))
+                }
+                o.gather.methodOverride = m
             case "cloud": o.gather.cloud = v == "auto" ? nil : Cloud(rawValue: v)
             case "no-cloud": o.gather.noCloud = true
             case "cluster-name": o.gather.clusterName = v
@@ -202,6 +206,7 @@ public enum Parser {
             case "no-color": o.noColor = true
             case "fail-on": o.failOn = v == "warn" ? .warn : .fail
             case "verbose": o.verbose = true
+            case "show-all": o.showAll = true
             case "timeout":
                 guard let seconds = parseDuration(v), seconds > 0 else { return .failure(UsageError(message: "invalid duration \"\(v)\" for --timeout (e.g. 90s, 2m)", command: command)) }
                 o.timeout = seconds

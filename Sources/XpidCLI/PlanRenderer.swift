@@ -15,7 +15,7 @@ public enum PlanRenderer {
         if !changes.isEmpty {
             out += "\nChanges in the cluster (run in this order):\n"
             for a in changes {
-                out += "  \(a.id). [\(a.check)] \(a.subject): \(a.description)\n"
+                out += "  \(a.id). [\(a.check)] \(a.subject): \(Printable.text(a.description))\n"
                 out += "     \(arrow) \(a.displayCommand)\n"
                 if let owner = a.managedBy { out += "     note: managed by \(owner.label) (--force given); it will revert this on its next sync\n" }
                 for note in a.notes { out += "     note: \(note)\n" }
@@ -24,15 +24,16 @@ public enum PlanRenderer {
         if !plan.held.isEmpty {
             out += "\nNot changed (would be unsafe or needs input):\n"
             for h in plan.held {
-                out += "  - [\(h.check)] \(h.subject): \(h.reason)\n"
-                for i in h.instead { out += "     \(arrow) \(i)\n" }
+                out += "  - [\(h.check)] \(h.subject): \(Printable.text(h.reason))\n"
+                for line in h.advice { out += "     \(Printable.text(line))\n" }
+                out += TextRenderer.commandLines(h.instead, style: style, indent: "     ")
             }
         }
         if !cloud.isEmpty {
             out += "\nCloud-side changes (never run by kubectl xpid; run them yourself):\n"
             for a in cloud {
-                out += "  \(a.id). [\(a.check)] \(a.subject): \(a.description)\n"
-                out += "     \(arrow) \(a.displayCommand)\n"
+                out += "  \(a.id). [\(a.check)] \(a.subject): \(Printable.text(a.description))\n"
+                out += TextRenderer.commandLines([a.command], style: style, indent: "     ")
             }
         }
         return out
@@ -42,16 +43,18 @@ public enum PlanRenderer {
         let actions: [JSONValue] = plan.actions.map { a in
             var object: [String: JSONValue] = [
                 "id": .string(a.id), "check": .string(a.check), "subject": .string(a.subject), "description": .string(a.description),
-                "command": .array(a.command.map(JSONValue.string)), "kind": .string(a.kind.rawValue),
+                "command": .array(a.command.argv.map(JSONValue.string)), "input": a.command.input ?? .null, "kind": .string(a.kind.rawValue),
                 "managedBy": a.managedBy.map { .string($0.kind) } ?? .null,
                 "notes": .array(a.notes.map(JSONValue.string)),
             ]
-            object["manifest"] = a.manifest ?? .null
             return .object(object)
         }
         let held: [JSONValue] = plan.held.map { h in
-            ["check": .string(h.check), "subject": .string(h.subject), "reason": .string(h.reason), "instead": .array(h.instead.map(JSONValue.string)),
-             "managedBy": h.managedBy.map { .string($0.kind) } ?? .null]
+            [
+                "check": .string(h.check), "subject": .string(h.subject), "reason": .string(h.reason), "advice": .array(h.advice.map(JSONValue.string)),
+                "instead": .array(h.instead.map { .string($0.line) }), "insteadArgv": .array(h.instead.map { .array($0.argv.map(JSONValue.string)) }),
+                "managedBy": h.managedBy.map { .string($0.kind) } ?? .null,
+            ]
         }
         return JSONRenderer.render(JSONValue.object(["schema": .string(FixPlan.schema), "actions": .array(actions), "held": .array(held)]))
     }
@@ -60,16 +63,18 @@ public enum PlanRenderer {
         switch outcome {
         case .applied(let said): return "\(style.glyph(.pass)) \(action.id) \(dryRun ? "(dry run) " : "")\(action.description): \(said)\n"
         case .failed(let why): return "\(style.glyph(.fail)) \(action.id) \(action.description): \(why)\n"
+        case .interrupted: return ""
         case .notRun: return ""
         }
     }
 
-    public static func stopped(_ results: [(FixAction, ActionOutcome)], dryRun: Bool = false, style: TextStyle) -> String {
-        var out = "\nstopped at the first failure\(dryRun ? " (dry run: nothing was stored)" : ""):\n"
+    public static func stopped(_ results: [(FixAction, ActionOutcome)], dryRun: Bool = false, style: TextStyle, why: String = "stopped at the first failure") -> String {
+        var out = "\n\(why)\(dryRun ? " (dry run: nothing was stored)" : ""):\n"
         for (a, outcome) in results {
             switch outcome {
             case .applied: out += dryRun ? "  accepted:    \(a.id) \(a.description)\n" : "  applied:     \(a.id) \(a.description)\n"
             case .failed(let why): out += "  FAILED:      \(a.id) \(a.description)\n               \(why)\n"
+            case .interrupted: out += "  in flight:   \(a.id) \(a.description) (may or may not have taken effect; re-run 'kubectl xpid verify')\n"
             case .notRun: out += "  not applied: \(a.id) \(a.description)\n"
             }
         }

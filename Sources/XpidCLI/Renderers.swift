@@ -49,7 +49,9 @@ public struct TextStyle: Sendable, Equatable {
 }
 
 public enum TextRenderer {
-    public static func render(_ report: Report, style: TextStyle) -> String {
+    /// Subjects with a failure come first (worst first); a subject whose checks all pass or skip is
+    /// one line unless `showAll`. Text from the cluster is printed with control characters escaped.
+    public static func render(_ report: Report, style: TextStyle, showAll: Bool = false) -> String {
         var out = ""
         let c = report.cluster
         var where_ = [c.cloud.rawValue]
@@ -58,35 +60,67 @@ public enum TextRenderer {
         let dash = style.unicode ? "—" : "-"
         let bullet = style.unicode ? "►" : ">"
         out += style.bold("kubectl xpid verify") + " \(dash) context \(c.context ?? "(none)") (\(where_.joined(separator: ", ")))\n"
-        for note in report.notes { out += "  \(note)\n" }
+        for note in report.notes { out += "  \(Printable.text(note))\n" }
 
-        var order = [clusterSubjectID]
-        order += report.subjects.map(\.id).filter { id in report.findings.contains { $0.subject == id } }
+        var bySubject: [String: [Finding]] = [:]
+        for f in report.findings { bySubject[f.subject, default: []].append(f) }
+        let subjects = Dictionary(report.subjects.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        var order = [clusterSubjectID] + report.subjects.map(\.id).filter { bySubject[$0] != nil && $0 != clusterSubjectID }
+        // Worst first, stable within a rank, so 34 failures are not buried among 300 passing providers.
+        let rank = Dictionary(order.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        func worst(_ id: String) -> Int { bySubject[id]?.map(\.status.severity).max() ?? 0 }
+        order.sort { (worst($0), rank[$1] ?? 0) > (worst($1), rank[$0] ?? 0) }
+        var collapsed = 0
         for id in order {
-            let findings = report.findings.filter { $0.subject == id }
-            guard !findings.isEmpty else { continue }
-            out += "\n"
-            if let s = report.subjects.first(where: { $0.id == id }) {
+            guard let findings = bySubject[id], !findings.isEmpty else { continue }
+            let header: String
+            if let s = subjects[id] {
                 let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? "no ServiceAccount found"
-                out += style.bold("\(bullet) \(id)") + "  method \(s.method) (\(s.methodEvidence)); \(sa)\n"
+                header = style.bold("\(bullet) \(Printable.text(id))") + "  method \(s.method) (\(Printable.text(s.methodEvidence))); \(Printable.text(sa))"
             } else {
-                out += style.bold("\(bullet) \(id)") + "\n"
+                header = style.bold("\(bullet) \(id)")
             }
+            if !showAll, findings.allSatisfy({ $0.status == .pass || $0.status == .skip }) {
+                let passed = findings.filter { $0.status == .pass }.count
+                let skipped = findings.count - passed
+                if collapsed == 0 { out += "\n" }
+                collapsed += 1
+                out += "\(style.glyph(.pass)) \(header)  \(passed) passed\(skipped > 0 ? ", \(skipped) skipped" : "")\n"
+                continue
+            }
+            collapsed = 0
+            out += "\n" + header + "\n"
             let width = min(36, findings.map(\.check.count).max() ?? 0)
             for f in findings {
-                out += "  \(style.glyph(f.status)) \(f.check.padding(toLength: max(width, f.check.count), withPad: " ", startingAt: 0))  \(f.message)\n"
+                out += "  \(style.glyph(f.status)) \(f.check.padding(toLength: max(width, f.check.count), withPad: " ", startingAt: 0))  \(Printable.text(f.message))\n"
                 if let r = f.remediation, f.status == .warn || f.status == .fail || f.status == .error {
-                    out += "      fix: \(r.summary)\n"
-                    for command in r.commands { out += "    \(style.unicode ? "→" : "->") \(command)\n" }
+                    out += "      fix: \(Printable.text(r.summary))\n"
+                    out += commandLines(r.commands, style: style, indent: "    ")
                 }
             }
         }
         let s = report.summary
         out += "\n" + style.bold("Summary:") + " \(s.pass) passed, \(s.warn) warning\(s.warn == 1 ? "" : "s"), \(s.fail) failed, \(s.skip) skipped, \(s.error) error\(s.error == 1 ? "" : "s")\n"
         if report.hasFixable { out += "run 'kubectl xpid fix' to see the plan\n" }
+        if !showAll, order.contains(where: { id in bySubject[id]?.allSatisfy { $0.status == .pass || $0.status == .skip } == true }) {
+            out += "(subjects whose checks all pass are shown on one line; --show-all lists every check)\n"
+        }
+        return out
+    }
+
+    /// `→ command` lines, after a line naming each shell variable the commands need.
+    static func commandLines(_ commands: [Command], style: TextStyle, indent: String) -> String {
+        var out = ""
+        var variables: [String: String] = [:]
+        for c in commands { variables.merge(c.variables) { a, _ in a } }
+        for (name, meaning) in variables.sorted(by: { $0.key < $1.key }) {
+            out += "\(indent)  set \(name) first: \(meaning)\n"
+        }
+        for c in commands { out += "\(indent)\(style.unicode ? "→" : "->") \(c.line)\n" }
         return out
     }
 }
+
 
 public enum JSONRenderer {
     public static func render<T: Encodable>(_ value: T) -> String {

@@ -7,7 +7,14 @@ public enum ExitCode: Int32, Sendable, Error {
     case findings = 1
     case couldNotRun = 2
     case usage = 64
+    /// 128 + SIGINT / SIGTERM, as a shell reports a command ended by that signal.
+    case sigint = 130
+    case sigterm = 143
+
+    static func interrupted(_ signal: Int32) -> ExitCode { signal == SIGTERM ? .sigterm : .sigint }
 }
+
+func signalName(_ signal: Int32) -> String { signal == SIGTERM ? "SIGTERM" : signal == SIGINT ? "SIGINT" : "signal \(signal)" }
 
 /// Where the CLI writes and what it knows about its terminal; injected so tests can drive `run`.
 public struct Console: Sendable {
@@ -20,11 +27,15 @@ public struct Console: Sendable {
     /// Asks the user (only called when stdin is a terminal); nil when there is no answer.
     public var ask: @Sendable (String) -> String?
     public var stdinIsTTY: Bool
+    /// What is at a path (the kubeconfig check before kubectl runs); tests see every path as a file.
+    public var pathKind: @Sendable (String) -> PathKind
 
     public init(
         out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, stdoutIsTTY: Bool, stderrIsTTY: Bool,
-        environment: [String: String], runner: any CommandRunner, stdinIsTTY: Bool = false, ask: @escaping @Sendable (String) -> String? = { _ in nil }
+        environment: [String: String], runner: any CommandRunner, stdinIsTTY: Bool = false, ask: @escaping @Sendable (String) -> String? = { _ in nil },
+        pathKind: @escaping @Sendable (String) -> PathKind = { _ in .file }
     ) {
+        self.pathKind = pathKind
         self.out = out
         self.err = err
         self.stdoutIsTTY = stdoutIsTTY
@@ -45,7 +56,8 @@ public struct Console: Sendable {
             ask: { prompt in
                 FileHandle.standardError.write(Data(prompt.utf8))
                 return readLine()
-            })
+            },
+            pathKind: PathKind.inspect)
     }
 }
 
@@ -101,20 +113,32 @@ public enum XpidCLI {
     }
 
     static func evaluate(_ o: VerifyOptions, console: Console, runner: any CommandRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
-        let deadline = DeadlineRunner(base: runner, deadline: Date().addingTimeInterval(o.timeout))
+        if let problem = Preflight.problem(o, environment: console.environment, pathKind: console.pathKind) {
+            console.err("error: \(problem)\n")
+            return .failure(.couldNotRun)
+        }
+        let deadline = DeadlineRunner(base: runner, deadline: Date().addingTimeInterval(o.timeout), limit: o.timeout)
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)
         let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
         if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
-        switch await gatherer.gather() {
+        let result = await gatherer.gather()
+        if progress { console.err("\u{1B}[2K") }
+        if let signal = Interruption.signal {
+            console.err("interrupted by \(signalName(signal)): kubectl xpid stopped its running commands; nothing was verified\n")
+            return .failure(.interrupted(signal))
+        }
+        switch result {
         case .failure(let failure):
-            if progress { console.err("\u{1B}[2K") }
-            console.err("error: \(failure.message)\n")
+            console.err("error: \(Printable.text(failure.message))\n")
             return .failure(.couldNotRun)
         case .success(let g): gathered = g
         }
-        if progress { console.err("\u{1B}[2K") }
+        if !gathered.snapshot.crossplaneInstalled {
+            console.err("error: Crossplane is not installed in this cluster (the API server serves no providers.pkg.crossplane.io): there is nothing to verify\n")
+            return .failure(.couldNotRun)
+        }
         if gathered.snapshot.crossplaneInstalled,
             let (read, outcome) = gathered.snapshot.failedRead("providers"), case .forbidden(let verb, let message) = outcome
         {
@@ -125,8 +149,16 @@ public enum XpidCLI {
         let findings = CheckEngine().run(context, only: Set(o.only), skip: Set(o.skip), subjectFilter: Set(o.subjects))
         var subjects = context.subjects
         if !o.subjects.isEmpty { subjects = subjects.filter { o.subjects.contains($0.name) || o.subjects.contains($0.id) } }
-        var notes = gathered.notes
-        if !o.subjects.isEmpty && subjects.isEmpty { notes.append("no subject matches --subject \(o.subjects.joined(separator: ", "))") }
+        if !o.subjects.isEmpty && subjects.isEmpty {
+            let known = context.subjects.map(\.id)
+            console.err("error: --subject \(o.subjects.map(ShellQuote.word).joined(separator: ", ")) matched no subject; the subjects are: \(known.isEmpty ? "(none)" : known.joined(separator: ", "))\n")
+            return .failure(.usage)
+        }
+        if context.subjects.isEmpty {
+            console.err("error: no subject to verify: Crossplane's Deployment and packages were not found in namespace \(gathered.snapshot.crossplaneNamespace) (pass --crossplane-namespace)\n")
+            return .failure(.couldNotRun)
+        }
+        let notes = gathered.notes
         let report = Report(version: CommandModel.version, generatedAt: o.gather.now, cluster: gathered.snapshot.cluster, subjects: subjects, findings: findings, notes: notes)
         return .success(Evaluation(gathered: gathered, context: context, findings: findings, report: report))
     }
@@ -139,9 +171,14 @@ public enum XpidCLI {
         case .success(let e): evaluation = e
         }
         let report = evaluation.report
+        let verified = report.findings.contains { $0.status != .skip }
         switch o.output {
         case .json, .markdown: console.out(JSONRenderer.render(report))
-        case .text: console.out(TextRenderer.render(report, style: TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment)))
+        case .text: console.out(TextRenderer.render(report, style: TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment), showAll: o.showAll))
+        }
+        if !verified {
+            console.err("error: nothing was verified: every selected check was skipped (see the reasons above; --only/--skip/--no-cloud narrow what runs)\n")
+            return .couldNotRun
         }
         return report.fails(at: o.failOn) ? .findings : .ok
     }
@@ -193,7 +230,11 @@ public enum XpidCLI {
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: runner, timeout: o.timeout)
         let applier = FixApplier(kubectl: kubectl, dryRun: f.dryRun)
         let results = await applier.apply(plan) { action, outcome in
-            console.err(PlanRenderer.progress(action, outcome, dryRun: f.dryRun, style: style))
+            report(PlanRenderer.progress(action, outcome, dryRun: f.dryRun, style: style))
+        }
+        if let signal = Interruption.signal {
+            report(PlanRenderer.stopped(results, dryRun: f.dryRun, style: style, why: "interrupted by \(signalName(signal)); kubectl xpid stopped its running commands"))
+            return .interrupted(signal)
         }
         let failed = results.filter { if case .failed = $0.1 { return true } else { return false } }
         if !failed.isEmpty {
@@ -217,14 +258,48 @@ public enum XpidCLI {
     }
 }
 
-/// Enforces `--timeout` for the whole run: each command gets what is left of the budget.
+/// Enforces `--timeout` for the whole run: each command gets what is left of the budget, and a
+/// command cut short reports the configured limit (`--timeout 5s`), not the remainder it had.
 struct DeadlineRunner: CommandRunner {
     var base: any CommandRunner
     var deadline: Date
+    var limit: Double
 
-    func run(_ argv: [String], timeout: Double) async -> CommandResult {
+    func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
         let remaining = deadline.timeIntervalSinceNow
-        guard remaining > 0 else { return CommandResult(argv: argv, termination: .timedOut(seconds: 0)) }
-        return await base.run(argv, timeout: min(timeout, remaining))
+        guard remaining > 0 else { return CommandResult(argv: argv, termination: .timedOut(seconds: limit)) }
+        var result = await base.run(argv, input: input, timeout: min(timeout, remaining))
+        if case .timedOut = result.termination { result.termination = .timedOut(seconds: limit) }
+        return result
+    }
+}
+
+/// Problems with the inputs kubectl would report obscurely (a missing kubeconfig file makes
+/// `config view --minify` say "current-context must exist in order to minify").
+enum Preflight {
+    static func problem(_ o: VerifyOptions, environment: [String: String], pathKind: (String) -> PathKind) -> String? {
+        if let path = o.kubectlFlags.kubeconfig {
+            switch pathKind(path) {
+            case .missing: return "kubeconfig file \(ShellQuote.word(path)) (--kubeconfig) does not exist"
+            case .directory: return "--kubeconfig \(ShellQuote.word(path)) is a directory, not a kubeconfig file"
+            case .file: break
+            }
+        } else if let list = environment["KUBECONFIG"], !list.isEmpty {
+            let paths = list.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+            if !paths.isEmpty, paths.allSatisfy({ pathKind($0) == .missing }) {
+                return "KUBECONFIG names \(paths.map(ShellQuote.word).joined(separator: ", ")), and none of these files exists"
+            }
+        }
+        return nil
+    }
+}
+
+public enum PathKind: Sendable, Equatable {
+    case missing, file, directory
+
+    public static func inspect(_ path: String) -> PathKind {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
+        return isDirectory.boolValue ? .directory : .file
     }
 }

@@ -22,12 +22,12 @@ public struct AWSCLI: Sendable {
     /// Runs one call and returns its JSON, or how it failed.
     public func call(_ args: [String]) async -> Result<JSONValue, CloudError> {
         let r = await runner.run(argv(args), timeout: timeout)
-        let command = r.displayCommand
+        let command = Command(argv: r.argv)
         switch r.termination {
         case .launchFailed(let m):
             return .failure(CloudError(kind: .cliMissing, message: "aws CLI not found (\(m))", command: command))
         case .timedOut(let t):
-            return .failure(CloudError(kind: .timeout, message: "timed out after \(Int(t))s", command: command))
+            return .failure(CloudError(kind: .timeout, message: "timed out (\(Termination.limitText(t)))", command: command))
         case .signaled(let s):
             return .failure(CloudError(kind: .other, message: "killed by signal \(s)", command: command))
         case .exited(0):
@@ -41,7 +41,7 @@ public struct AWSCLI: Sendable {
     }
 
     /// Classifies awscli error text. The message keeps the CLI's first meaningful line.
-    public static func classify(stderr: String, command: String) -> CloudError {
+    public static func classify(stderr: String, command: Command) -> CloudError {
         let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let message = lines.first(where: { $0.contains("error occurred") || $0.contains("Unable to") || $0.contains("Could not") || $0.contains("Error") })
             ?? lines.last ?? "failed without a message"
@@ -102,7 +102,7 @@ public struct AWSCLI: Sendable {
 
     public func getRole(arn: String) async -> CloudRead<IAMRole> {
         guard let name = ARN(arn)?.roleName else {
-            return .failed(CloudError(kind: .other, message: "\(arn) is not an IAM role ARN", command: "aws iam get-role"))
+            return .failed(CloudError(kind: .other, message: "\(Printable.text(arn)) is not an IAM role ARN", command: Command(argv: [executable, "iam", "get-role"])))
         }
         switch await call(["iam", "get-role", "--role-name", name]) {
         case .success(let json):
@@ -167,7 +167,7 @@ public struct AWSCLI: Sendable {
                         && (request.resource == "*" || $0["EvalResourceName"].string == request.resource || resources.isEmpty)
                 }
                 guard !matching.isEmpty else {
-                    return .failure(CloudError(kind: .malformedOutput, message: "simulate-principal-policy returned no result for \(request.action) on \(request.resource)", command: argv(args).joined(separator: " ")))
+                    return .failure(CloudError(kind: .malformedOutput, message: "simulate-principal-policy returned no result for \(request.action) on \(request.resource)", command: Command(argv: argv(args))))
                 }
                 let decisions = matching.compactMap { $0["EvalDecision"].string }
                 let decision: PermissionDecision = decisions.contains("explicitDeny") ? .explicitDeny : (decisions.allSatisfy { $0 == "allowed" } ? .allowed : .implicitDeny)
@@ -216,6 +216,6 @@ public struct AWSCLI: Sendable {
     }
 
     private func malformed(_ what: String, _ json: JSONValue) -> CloudError {
-        CloudError(kind: .malformedOutput, message: "\(what) returned JSON without the expected fields", command: argv(what.split(separator: " ").map(String.init)).joined(separator: " "))
+        CloudError(kind: .malformedOutput, message: "\(what) returned JSON without the expected fields", command: Command(argv: argv(what.split(separator: " ").map(String.init))))
     }
 }

@@ -7,7 +7,13 @@ public enum Termination: Sendable, Equatable {
     case signaled(Int32)
     /// The executable could not be started (not found, not executable).
     case launchFailed(String)
+    /// Ended at the time limit (the `--timeout` setting when a `DeadlineRunner` ran it).
     case timedOut(seconds: Double)
+
+    /// `--timeout 5s`, as the limit is stated in messages.
+    public static func limitText(_ seconds: Double) -> String {
+        seconds.rounded() == seconds ? "--timeout \(Int(seconds))s" : String(format: "--timeout %.1fs", seconds)
+    }
 }
 
 public struct CommandResult: Sendable, Equatable {
@@ -30,12 +36,17 @@ public struct CommandResult: Sendable, Equatable {
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 
     /// The command as a user would type it in a shell (for messages, never executed).
-    public var displayCommand: String { argv.map(Commands.quote).joined(separator: " ") }
+    public var displayCommand: String { ShellQuote.words(argv) }
 }
 
 /// Runs an argv (never through a shell). Implementations must not throw: every outcome is a `CommandResult`.
 public protocol CommandRunner: Sendable {
-    func run(_ argv: [String], timeout: Double) async -> CommandResult
+    /// `input` is written to the command's stdin (a manifest for `kubectl apply -f -`); nil gives it /dev/null.
+    func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult
+}
+
+extension CommandRunner {
+    public func run(_ argv: [String], timeout: Double) async -> CommandResult { await run(argv, input: nil, timeout: timeout) }
 }
 
 /// Runs processes with Foundation's `Process`, waiting through `terminationHandler`
@@ -48,10 +59,10 @@ public struct ProcessRunner: CommandRunner {
         self.environment = environment
     }
 
-    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
+    public func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
         guard let program = argv.first else { return CommandResult(argv: argv, termination: .launchFailed("empty command")) }
         guard let executable = Self.resolve(program, path: (environment ?? ProcessInfo.processInfo.environment)["PATH"]) else {
-            return CommandResult(argv: argv, termination: .launchFailed("\(program): command not found"))
+            return CommandResult(argv: argv, termination: .launchFailed(Self.whyNotRunnable(program)))
         }
         let start = Date()
         let process = Process()
@@ -62,36 +73,52 @@ public struct ProcessRunner: CommandRunner {
         let errPipe = Pipe()
         process.standardOutput = outPipe
         process.standardError = errPipe
-        process.standardInput = FileHandle.nullDevice
+        let inPipe: Pipe? = input == nil ? nil : Pipe()
+        process.standardInput = inPipe ?? FileHandle.nullDevice
 
         let exited = AsyncSignal()
         process.terminationHandler = { _ in exited.fire() }
         let out = OutputCollector(outPipe.fileHandleForReading)
         let err = OutputCollector(errPipe.fileHandleForReading)
+        if Interruption.signal != nil {
+            return CommandResult(argv: argv, termination: .signaled(Interruption.signal ?? SIGINT))
+        }
         do {
             try await Self.launch(process)
         } catch {
             return CommandResult(argv: argv, termination: .launchFailed("\(program): \(error.localizedDescription)"))
         }
+        let pid = process.processIdentifier
+        ChildProcesses.shared.add(pid)
+        defer { ChildProcesses.shared.remove(pid) }
         out.start()
         err.start()
+        if let inPipe, let input {
+            // On its own thread: a large manifest must not block us while the child is not reading yet.
+            let writer = inPipe.fileHandleForWriting
+            Thread {
+                try? writer.write(contentsOf: input)
+                try? writer.close()
+            }.start()
+        }
 
-        // The timer terminates (then kills) a process that outlives its budget; the
-        // termination handler fires either way.
+        // The timer terminates (then kills) the command's whole process group when it outlives its
+        // budget, so a wrapper script's grandchildren go too; the termination handler fires either way.
         let timedOut = Flag()
-        let pid = process.processIdentifier
         let timer = DispatchWorkItem {
             timedOut.set()
-            kill(pid, SIGTERM)
-            DispatchQueue.global().asyncAfter(deadline: .now() + 2) { if !exited.hasFired { kill(pid, SIGKILL) } }
+            ChildProcesses.signalGroup(pid, SIGTERM)
+            DispatchQueue.global().asyncAfter(deadline: .now() + 1) { ChildProcesses.signalGroup(pid, SIGKILL) }
         }
         DispatchQueue.global().asyncAfter(deadline: .now() + max(timeout, 0.001), execute: timer)
         await exited.wait()
         timer.cancel()
         // A grandchild (e.g. a kubeconfig exec plugin) may still hold the pipes open after the
-        // command exited; take what arrived within a short grace period rather than wait for it.
-        _ = await out.finished.wait(timeout: 2)
-        _ = await err.finished.wait(timeout: 2)
+        // command exited; take what arrived within a short grace period rather than wait for it,
+        // and end what is left of the group so nothing outlives the run.
+        let outDone = await out.finished.wait(timeout: 2)
+        let errDone = await err.finished.wait(timeout: outDone ? 2 : 0.1)
+        if !outDone || !errDone { ChildProcesses.signalGroup(pid, SIGKILL) }
         let stdout = out.data
         let stderr = err.data
         let duration = Date().timeIntervalSince(start)
@@ -127,17 +154,31 @@ public struct ProcessRunner: CommandRunner {
         }
     }
 
-    /// Resolves a program through PATH; a name containing `/` is used as given.
+    /// Resolves a program through PATH; a name containing `/` is used as given. Directories are
+    /// never programs (they have the execute bit too).
     public static func resolve(_ program: String, path: String?) -> URL? {
-        let fm = FileManager.default
         if program.contains("/") {
-            return fm.isExecutableFile(atPath: program) ? URL(fileURLWithPath: program) : nil
+            return isProgram(program) ? URL(fileURLWithPath: program) : nil
         }
         for dir in (path ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":") {
             let candidate = "\(dir)/\(program)"
-            if fm.isExecutableFile(atPath: candidate) { return URL(fileURLWithPath: candidate) }
+            if isProgram(candidate) { return URL(fileURLWithPath: candidate) }
         }
         return nil
+    }
+
+    /// Why `program` cannot be run, in words: missing, a directory, or not executable.
+    static func whyNotRunnable(_ program: String) -> String {
+        guard program.contains("/") else { return "\(program): command not found" }
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: program, isDirectory: &isDirectory) { return "\(program): no such file" }
+        if isDirectory.boolValue { return "\(program) is a directory, not an executable" }
+        return "\(program) is not executable (chmod +x it)"
+    }
+
+    static func isProgram(_ path: String) -> Bool {
+        var isDirectory: ObjCBool = false
+        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue && FileManager.default.isExecutableFile(atPath: path)
     }
 }
 
@@ -250,18 +291,58 @@ public struct VerboseRunner: CommandRunner {
         self.write = write
     }
 
-    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
-        let result = await base.run(argv, timeout: timeout)
+    public func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
+        let result = await base.run(argv, input: input, timeout: timeout)
         if verbose {
             let status: String
             switch result.termination {
             case .exited(let c): status = "exit \(c)"
             case .signaled(let s): status = "signal \(s)"
             case .launchFailed(let m): status = "not started: \(m)"
-            case .timedOut(let t): status = "timed out after \(Int(t))s"
+            case .timedOut(let t): status = "timed out (\(Termination.limitText(t)))"
             }
             write(String(format: "+ %@  (%.0f ms, %@)\n", result.displayCommand, result.duration * 1000, status))
         }
         return result
     }
+}
+
+/// The process groups of the commands running now. Each child is the leader of its own process
+/// group (Foundation spawns it so), so a signal to the group also reaches what the command
+/// started (a wrapper script's children, an exec credential plugin).
+public final class ChildProcesses: @unchecked Sendable {
+    public static let shared = ChildProcesses()
+    private let lock = NSLock()
+    private var running: Set<pid_t> = []
+
+    func add(_ pid: pid_t) { _ = lock.withLock { running.insert(pid) } }
+    func remove(_ pid: pid_t) { _ = lock.withLock { running.remove(pid) } }
+
+    public var count: Int { lock.withLock { running.count } }
+
+    /// Sends `signal` to every running command's group, then SIGKILL to whatever is left a second later.
+    public func terminateAll(_ signal: Int32 = SIGTERM) {
+        let groups = lock.withLock { running }
+        for pid in groups { Self.signalGroup(pid, signal) }
+        DispatchQueue.global().asyncAfter(deadline: .now() + 1) {
+            let left = self.lock.withLock { self.running }
+            for pid in left { Self.signalGroup(pid, SIGKILL) }
+        }
+    }
+
+    /// The group when the child leads one, else the child alone.
+    static func signalGroup(_ pid: pid_t, _ signal: Int32) {
+        if kill(-pid, signal) != 0 { kill(pid, signal) }
+    }
+}
+
+/// The signal (SIGINT, SIGTERM) that interrupted the run, if any. Set by the CLI's handler;
+/// once set, no new command starts.
+public enum Interruption {
+    private static let lock = NSLock()
+    nonisolated(unsafe) private static var received: Int32?
+
+    public static var signal: Int32? { lock.withLock { received } }
+
+    public static func record(_ signal: Int32) { lock.withLock { if received == nil { received = signal } } }
 }

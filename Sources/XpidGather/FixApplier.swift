@@ -5,7 +5,9 @@ import XpidCore
 public enum ActionOutcome: Sendable, Equatable {
     case applied(String)
     case failed(String)
-    /// Not run because an earlier action failed.
+    /// Running when the run was interrupted: it may or may not have taken effect.
+    case interrupted(String)
+    /// Not run because an earlier action failed or the run was interrupted.
     case notRun
 }
 
@@ -26,51 +28,47 @@ public struct FixApplier: Sendable {
         var results: [(FixAction, ActionOutcome)] = []
         var stopped = false
         for action in plan.actions where action.kind != .cloud {
-            if stopped {
+            if stopped || Interruption.signal != nil {
                 results.append((action, .notRun))
                 continue
             }
-            let outcome = await run(action)
+            var outcome = await run(action)
+            if let signal = Interruption.signal {
+                outcome = .interrupted("interrupted by signal \(signal) while running: \(action.command.line)")
+            }
             progress(action, outcome)
             results.append((action, outcome))
-            if case .failed = outcome { stopped = true }
+            switch outcome {
+            case .failed, .interrupted: stopped = true
+            case .applied, .notRun: break
+            }
         }
         return results
     }
 
     func run(_ action: FixAction) async -> ActionOutcome {
-        var args = Array(action.command.dropFirst())
-        var manifestFile: URL?
-        if let manifest = action.manifest, let i = args.firstIndex(of: "FILE") {
-            let file = FileManager.default.temporaryDirectory.appendingPathComponent("kubectl-xpid-\(UUID().uuidString).json")
-            do {
-                try Data(manifest.compactText().utf8).write(to: file)
-            } catch {
-                return .failed("cannot write a temporary manifest: \(error.localizedDescription)")
-            }
-            args[i] = file.path
-            manifestFile = file
+        guard action.command.program == "kubectl", action.command.isComplete else {
+            return .failed("not a complete kubectl command: \(action.command.line)")
         }
-        defer { if let manifestFile { try? FileManager.default.removeItem(at: manifestFile) } }
-        if dryRun, action.kind == .restart, let deployment = args.first(where: { $0.hasPrefix("deployment/") }), let nsIndex = args.firstIndex(of: "-n"), nsIndex + 1 < args.count {
+        var command = action.command
+        if dryRun, action.kind == .restart, let d = action.deployment {
             // `rollout restart` has no --dry-run; send the patch it would send, as a server-side dry run.
-            let stamp = Timestamp.format(Date())
-            args = ["patch", deployment, "-n", args[nsIndex + 1], "-p", #"{"spec":{"template":{"metadata":{"annotations":{"kubectl.kubernetes.io/restartedAt":"\#(stamp)"}}}}}"#]
+            command = Commands.patch("deployment", d.name, namespace: d.namespace, type: .strategic, Patches.restartedAt(Timestamp.format(Date())))
         }
-        if dryRun { args.append("--dry-run=server") }
-        let r = await kubectl.run(args)
+        if dryRun { command = command.appending(["--dry-run=server"]) }
+        let r = await kubectl.run(command)
         guard r.succeeded else { return .failed(Self.explain(r)) }
         var said = r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines)
-        if action.kind == .restart, !dryRun, let name = args.first(where: { $0.hasPrefix("deployment/") }), let nsIndex = args.firstIndex(of: "-n"), nsIndex + 1 < args.count {
+        if action.kind == .restart, !dryRun, let d = action.deployment {
             // Bounded: a stuck rollout is reported, not waited on forever.
-            let status = await kubectl.run(["rollout", "status", name, "-n", args[nsIndex + 1], "--timeout=\(rolloutTimeout)"])
+            let status = await kubectl.run(Commands.rolloutStatus(namespace: d.namespace, deployment: d.name, timeout: rolloutTimeout))
             guard status.succeeded else {
                 return .failed("restarted, but the rollout did not complete within \(rolloutTimeout): \(Self.explain(status))")
             }
             said += said.isEmpty ? "" : "; "
             said += status.stdoutText.split(separator: "\n").last.map(String.init) ?? "rolled out"
         }
-        return .applied(said.isEmpty ? "done" : said)
+        return .applied(said.isEmpty ? "done" : Printable.text(said))
     }
 
     /// A failed kubectl call in words, naming the RBAC permission when it was forbidden.
@@ -81,7 +79,6 @@ public struct FixApplier: Sendable {
             return "forbidden: the current user may not \(f.verb) \(resource)\(scope); grant verb \"\(f.verb)\" on \(resource) (apiGroups [\"\(f.group)\"]) — \(f.message)"
         }
         if let fatal = Kubectl.fatalFailure(r) { return fatal.message }
-        let text = r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-        return text.isEmpty ? "kubectl failed (\(r.termination))" : text
+        return Kubectl.firstMeaningfulLine(r.stderrText) ?? "kubectl failed (\(r.termination))"
     }
 }

@@ -94,44 +94,78 @@ public struct Kubectl: Sendable {
 
     public func argv(_ args: [String]) -> [String] { [executable] + flags.arguments + args }
 
-    public func run(_ args: [String]) async -> CommandResult { await runner.run(argv(args), timeout: timeout) }
+    public func run(_ args: [String], input: Data? = nil) async -> CommandResult { await runner.run(argv(args), input: input, timeout: timeout) }
 
-    /// Classifies failures that make every further kubectl call pointless. Output on stdout means
-    /// the server answered (an unavailable aggregated API can still mention `dial tcp` on stderr).
+    /// Runs a kubectl `Command` (its first word is kubectl; the passthrough flags go after it).
+    public func run(_ command: Command) async -> CommandResult {
+        await run(Array(command.argv.dropFirst()), input: command.input.map { Data($0.compactText().utf8) })
+    }
+
+    /// Classifies failures that make every further kubectl call pointless. The output of a command
+    /// that exited non-zero is never taken as data here: kubectl prints prompts (`Please enter
+    /// Username:`) and partial lists on stdout before failing.
     public static func fatalFailure(_ r: CommandResult) -> KubectlFailure? {
-        if case .exited = r.termination, !r.stdout.isEmpty, !r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            return nil
-        }
         switch r.termination {
         case .launchFailed(let m):
-            return .missing("kubectl not found (\(m)); install kubectl or pass --kubectl PATH")
+            return .missing("kubectl not found or not runnable (\(m)); install kubectl or pass --kubectl PATH")
         case .timedOut(let t):
-            return .timedOut("kubectl timed out after \(Int(t))s: \(r.displayCommand)")
+            return .timedOut("kubectl timed out (\(Termination.limitText(t))): \(r.displayCommand)")
         case .signaled(let s):
-            return .other("kubectl was killed by signal \(s): \(r.displayCommand)")
+            return .other("kubectl was stopped by signal \(s): \(r.displayCommand)")
         case .exited(0):
             return nil
         case .exited:
             let err = r.stderrText
-            let firstLine = err.split(separator: "\n").first.map(String.init) ?? "exit status without message"
-            if err.contains("Unable to connect to the server") || err.contains("connection refused") || err.contains("no such host")
-                || err.contains("i/o timeout") || err.contains("dial tcp")
-            {
-                return .unreachable("cluster unreachable: \(firstLine)")
+            let message = firstMeaningfulLine(err) ?? "exit status \(r.termination) without a message"
+            if r.stdoutText.contains("Please enter Username") || r.stdoutText.contains("Please enter Password") {
+                return .unauthorized("not authenticated: kubectl asked for a username and password, so the kubeconfig user has no credentials for this server (log in, or pass --user/--kubeconfig)")
             }
-            if err.contains("Unauthorized") || err.contains("You must be logged in") || err.contains("getting credentials") {
-                return .unauthorized("kubectl is not authenticated to the cluster: \(firstLine)")
+            // The server answered part of the request (a JSON list beside per-type errors, or discovery
+            // minus an unavailable aggregated API): the caller sorts out what was read.
+            if r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") || err.contains("unable to retrieve the complete list of server APIs") {
+                return nil
+            }
+            if err.contains("system:anonymous") {
+                return .unauthorized("not authenticated: the server sees the request as system:anonymous (the kubeconfig user's credentials are missing or were not accepted): \(message)")
+            }
+            if err.contains("Unauthorized") || err.contains("You must be logged in") || err.contains("getting credentials") || err.contains("provide credentials") {
+                return .unauthorized("not authenticated to the cluster: \(message)")
+            }
+            if err.contains("Unable to connect to the server") || err.contains("connection refused") || err.contains("was refused") || err.contains("no such host")
+                || err.contains("i/o timeout") || err.contains("dial tcp") || err.contains("no route to host")
+            {
+                return .unreachable("cluster unreachable: \(message)")
             }
             if err.contains("current-context is not set") || err.contains("context was not found") || err.contains("no configuration has been provided")
-                || err.contains("invalid configuration")
+                || err.contains("invalid configuration") || err.contains("current-context must exist")
             {
-                return .noContext("no usable kubeconfig context: \(firstLine)")
+                return .noContext("no usable kubeconfig context: \(message)")
             }
             if err.contains("Client.Timeout") || err.contains("context deadline exceeded") {
-                return .timedOut("kubectl request timed out: \(firstLine)")
+                return .timedOut("kubectl request timed out: \(message)")
             }
             return nil
         }
+    }
+
+    /// kubectl's own message, without client-go's log lines (`E1201 15:13:04.1 123 memcache.go:265] …`)
+    /// when it printed one; else the log line's `err="…"` text.
+    public static func firstMeaningfulLine(_ stderr: String) -> String? {
+        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        if let plain = lines.first(where: { !isKlogLine($0) }) { return Printable.text(plain) }
+        guard let log = lines.first else { return nil }
+        if let start = log.range(of: "err=\""), let end = log[start.upperBound...].lastIndex(of: "\"") {
+            return Printable.text(String(log[start.upperBound..<end]).replacingOccurrences(of: "\\\"", with: "\""))
+        }
+        if let bracket = log.range(of: "] ") { return Printable.text(String(log[bracket.upperBound...])) }
+        return Printable.text(log)
+    }
+
+    /// `E1201 15:13:04.123456   12345 file.go:265] …`: a klog line, not a message for people.
+    static func isKlogLine(_ line: String) -> Bool {
+        let c = Array(line.prefix(6))
+        guard c.count == 6, "IWEF".contains(c[0]), c[1...4].allSatisfy(\.isNumber), c[5] == " " else { return false }
+        return line.contains("] ") && line.contains(".go:")
     }
 
     /// `kubectl config view --minify -o json`: the current context, server and exec args.
@@ -139,9 +173,11 @@ public struct Kubectl: Sendable {
         let r = await run(["config", "view", "--minify", "-o", "json"])
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
         guard r.succeeded else {
-            return .failure(.noContext("kubectl config view failed: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))"))
+            return .failure(.noContext("kubectl config view failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
         }
-        guard let json = try? JSONValue.parse(r.stdout) else { return .failure(.malformed("kubectl config view printed no JSON")) }
+        guard let json = try? JSONValue.parse(r.stdout), case .object = json else {
+            return .failure(.malformed("kubectl printed \(r.stdout.isEmpty ? "nothing" : "output that is not JSON") for: \(r.displayCommand)"))
+        }
         return .success(KubeconfigContext(json))
     }
 
@@ -150,11 +186,14 @@ public struct Kubectl: Sendable {
     public func apiResources() async -> Result<Set<String>, KubectlFailure> {
         let r = await run(["api-resources", "-o", "name"])
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
+        let partial = r.stderrText.contains("unable to retrieve the complete list of server APIs")
+        guard r.succeeded || partial else {
+            if let f = ForbiddenError.parse(r.stderrText).first { return .failure(.forbidden("API discovery is forbidden: \(f.message)")) }
+            return .failure(.other("kubectl api-resources failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
+        }
         let names = Set(r.stdoutText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
-        if names.isEmpty {
-            let forbidden = ForbiddenError.parse(r.stderrText)
-            if let f = forbidden.first { return .failure(.forbidden("API discovery is forbidden: \(f.message)")) }
-            return .failure(.other("kubectl api-resources listed nothing: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))"))
+        guard !names.isEmpty else {
+            return .failure(.malformed("kubectl api-resources listed nothing (exit status \(r.termination)): \(r.displayCommand)"))
         }
         return .success(names)
     }
@@ -170,23 +209,27 @@ public struct Kubectl: Sendable {
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
         let forbidden = ForbiddenError.parse(r.stderrText)
         let items: [JSONValue]
-        if r.stdout.isEmpty || r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            // kubectl -o json prints a List even when nothing matched: empty output that "succeeded" is a broken read.
+            if r.succeeded {
+                return .failure(.malformed("kubectl printed nothing and exited 0 (an empty list is still a JSON List): \(r.displayCommand)"))
+            }
             items = []
         } else {
-            guard let json = try? JSONValue.parse(r.stdout) else {
-                return .failure(.malformed("kubectl printed output that is not JSON for: \(r.displayCommand)"))
+            guard let json = try? JSONValue.parse(r.stdout), json["kind"].string == "List" || json["items"] != .null else {
+                return .failure(.malformed("kubectl printed output that is not a JSON List for: \(r.displayCommand)"))
             }
             items = json["items"].array
         }
         var failures: [String] = []
         if !r.succeeded {
-            let other = r.stderrText.split(separator: "\n").filter { !$0.contains("forbidden") && !$0.isEmpty }.map(String.init)
+            let other = r.stderrText.split(separator: "\n").filter { !$0.contains("forbidden") && !$0.isEmpty }.map { Printable.text(String($0)) }
             failures = other
             if forbidden.isEmpty && items.isEmpty {
                 if let unknown = Self.unknownResourceType(r.stderrText) {
                     return .success(BatchResult(items: [], forbidden: [], failures: [], unknownTypes: [unknown]))
                 }
-                return .failure(.other("kubectl get failed: \(other.first ?? "exit status \(r.termination)") (\(r.displayCommand))"))
+                return .failure(.other("kubectl get failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)") (\(r.displayCommand))"))
             }
         }
         return .success(BatchResult(items: items, forbidden: forbidden, failures: failures))

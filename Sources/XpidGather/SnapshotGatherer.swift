@@ -305,7 +305,7 @@ public struct SnapshotGatherer: Sendable {
     func gatherAWS(_ s: Snapshot, notes: inout [String]) async -> AWSFacts {
         if options.noCloud { return .unavailable("--no-cloud") }
         guard let clusterName = s.cluster.name else {
-            let e = CloudError(kind: .other, message: "EKS cluster name unknown (not in the context name, kubeconfig exec args or node labels); pass --cluster-name", command: "kubectl xpid verify --cluster-name <NAME>")
+            let e = CloudError(kind: .other, message: "EKS cluster name unknown (not in the context name, kubeconfig exec args or node labels); pass --cluster-name", command: Commands.xpid(["verify", "--cluster-name", .variable("CLUSTER_NAME", meaning: "the EKS cluster's name (aws eks list-clusters)")]))
             return AWSFacts(cluster: .failed(e), podIdentityAddon: .failed(e), associations: .failed(e), oidcProviders: .failed(e), clusterOIDCProvider: .failed(e))
         }
         let aws = AWSCLI(executable: awsExecutable, region: s.cluster.region, runner: runner)
@@ -404,7 +404,7 @@ public struct SnapshotGatherer: Sendable {
         case .failure(let e): simulatorError = e
         }
         guard let name = ARN(roleArn)?.roleName else {
-            return .failed(CloudError(kind: .other, message: "\(roleArn) is not an IAM role ARN", command: "aws iam get-role"))
+            return .failed(CloudError(kind: .other, message: "\(Printable.text(roleArn)) is not an IAM role ARN", command: Command(argv: [aws.executable, "iam", "get-role"])))
         }
         switch await aws.rolePolicies(roleName: name) {
         case .success(let policies):

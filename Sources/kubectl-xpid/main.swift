@@ -1,4 +1,5 @@
 import Foundation
 import XpidCLI
 
+SignalHandling.install()
 exit(await XpidCLI.run(Array(CommandLine.arguments.dropFirst()), console: .live))

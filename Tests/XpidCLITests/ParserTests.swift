@@ -74,6 +74,7 @@ struct ParserTests {
         VerifyCase(args: ["--fail-on", "warn"]) { $0.failOn = .warn },
         VerifyCase(args: ["--fail-on=fail"]) { $0.failOn = .fail },
         VerifyCase(args: ["-v"]) { $0.verbose = true },
+        VerifyCase(args: ["--show-all"]) { $0.showAll = true },
         VerifyCase(args: ["--verbose"]) { $0.verbose = true },
         VerifyCase(args: ["--timeout", "2m"]) { $0.timeout = 120 },
         VerifyCase(args: ["--timeout=90s"]) { $0.timeout = 90 },

@@ -83,7 +83,7 @@ struct RendererTests {
     @Test("pass and skip findings print no remediation lines")
     func noRemediationForPass() {
         var report = FixedReport.make()
-        report.findings = [Finding(check: "cluster.cloud", status: .pass, subject: "cluster", message: "ok", remediation: Remediation("never shown", commands: ["never run"]))]
+        report.findings = [Finding(check: "cluster.cloud", status: .pass, subject: "cluster", message: "ok", remediation: Remediation("never shown", commands: [Command(argv: ["never", "run"])]))]
         let text = TextRenderer.render(report, style: TextStyle(unicode: true, color: false))
         #expect(!text.contains("never"))
         #expect(text.hasSuffix("Summary: 1 passed, 0 warnings, 0 failed, 0 skipped, 0 errors\n"))

@@ -48,7 +48,7 @@ struct ChainTests {
     @Test("an association that cannot be read (error) does not block: dependants run and speak for themselves")
     func associationErrorDoesNotBlock() {
         var s = Examples.podIdentitySeed()
-        s.aws.associations = .failed(CloudError(kind: .accessDenied, message: "AccessDenied", command: "aws eks list-pod-identity-associations"))
+        s.aws.associations = .failed(CloudError(kind: .accessDenied, message: "AccessDenied", command: Command(argv: ["aws", "eks", "list-pod-identity-associations"])))
         let findings = run(s)
         #expect(findings.one("podid.association")?.status == .error)
         for check in ["podid.trust-policy", "podid.pods-current", "podid.injected", "podid.role-chain"] {

@@ -146,7 +146,7 @@ struct FixPlannerTests {
         #expect(plan.held.isEmpty, "with every switch on nothing is held:\n\(Self.describe(plan))")
         #expect(plan.actions.map(\.id) == plan.actions.indices.map { "a\($0 + 1)" })
         for a in plan.actions where a.kind != .cloud {
-            #expect(a.command.first == "kubectl", "\(a.command)")
+            #expect(a.command.argv.first == "kubectl", "\(a.command.argv)")
         }
 
         let fixed = plan.applied(to: snapshot)
@@ -186,7 +186,7 @@ struct FixPlannerTests {
         #expect(!plan.actions.contains { $0.kind == .change && $0.subject == Self.core }, "\(Self.describe(plan))")
         let held = try #require(plan.held.first { $0.check == "crossplane.core-registry-identity" && $0.subject == Self.core }, "\(Self.describe(plan))")
         #expect(held.managedBy == .helm(release: "crossplane", namespace: "crossplane-system"))
-        #expect(held.instead.contains(Self.helmCommand), "\(held.instead)")
+        #expect(held.instead.map(\.line).contains(Self.helmCommand), "\(held.instead)")
         #expect(held.reason.contains("Helm release crossplane"))
         // Nothing changed, so nothing is predicted to change.
         #expect(!plan.actions.contains { $0.kind == .restart && $0.subject == Self.core }, "\(Self.describe(plan))")
@@ -197,7 +197,7 @@ struct FixPlannerTests {
         let s = try Self.example("crossplane.core-registry-identity", "ECR package, core without identity")
         let plan = Self.plan(s, FixOptions(roleArn: Examples.coreRole, force: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.subject == Self.core }, "\(Self.describe(plan))")
-        #expect(action.command == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)"])
+        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)"])
         #expect(action.managedBy == .helm(release: "crossplane", namespace: "crossplane-system"))
         #expect(action.notes.contains { $0.contains("Helm release crossplane will revert this") }, "\(action.notes)")
         #expect(!plan.held.contains { $0.check == "crossplane.core-registry-identity" })
@@ -238,11 +238,11 @@ struct FixPlannerTests {
         #expect(!held.actions.contains { $0.kind == .change && $0.subject == Self.core }, "\(Self.describe(held))")
         let h = try #require(held.held.first { $0.check == "irsa.sa-annotation" && $0.subject == Self.core })
         #expect(h.reason.contains("CrossplaneECRRole") && h.reason.contains("--overwrite"), "\(h.reason)")
-        #expect(h.instead == ["kubectl xpid fix --overwrite --role-arn \(Examples.coreRole)"])
+        #expect(h.instead.map(\.line) == ["kubectl xpid fix --overwrite --role-arn \(Examples.coreRole)"])
 
         let plan = Self.plan(s, FixOptions(roleArn: Examples.coreRole, overwrite: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.subject == Self.core })
-        #expect(action.command == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)", "--overwrite"])
+        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)", "--overwrite"])
         #expect(action.managedBy == nil)
         #expect(plan.held.map(\.check) == ["restart"], "only the restart (no --restart) is held: \(Self.describe(plan))")
     }
@@ -263,7 +263,7 @@ struct FixPlannerTests {
         let plan = Self.plan(s, FixOptions(force: true))
         #expect(!plan.actions.contains { $0.kind == .change && $0.subject == Self.core })
         let h = try #require(plan.held.first { $0.check == "crossplane.core-registry-identity" })
-        #expect(h.instead.contains { $0.hasPrefix("kubectl xpid fix --role-arn ") })
+        #expect(h.instead.map(\.line).contains { $0.hasPrefix("kubectl xpid fix --role-arn ") })
     }
 
     @Test("the misplaced annotation's role is used when --role-arn is not given")
@@ -271,7 +271,7 @@ struct FixPlannerTests {
         let s = try Self.example("irsa.sa-annotation", "annotation on the Deployment instead of the SA")
         let plan = Self.plan(s, FixOptions(force: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.check == "irsa.sa-annotation" })
-        #expect(action.command.last == "eks.amazonaws.com/role-arn=\(Examples.coreRole)")
+        #expect(action.command.argv.last == "eks.amazonaws.com/role-arn=\(Examples.coreRole)")
     }
 
     @Test("no restart action without restart: a held fix says how", arguments: [
@@ -283,8 +283,8 @@ struct FixPlannerTests {
         let plan = Self.plan(s, FixOptions(roleArn: Examples.coreRole, force: true, overwrite: true))
         #expect(!plan.actions.contains { $0.kind == .restart }, "\(Self.describe(plan))")
         let h = try #require(plan.held.first { $0.check == "restart" && $0.subject == subject }, "\(Self.describe(plan))")
-        #expect(h.instead.contains("kubectl xpid fix --restart"))
-        #expect(h.instead.contains(command), "\(h.instead)")
+        #expect(h.instead.map(\.line).contains("kubectl xpid fix --restart"))
+        #expect(h.instead.map(\.line).contains(command), "\(h.instead)")
 
         let restarting = Self.plan(s, FixOptions(roleArn: Examples.coreRole, restart: true, force: true, overwrite: true))
         let restart = try #require(restarting.actions.first { $0.kind == .restart })
@@ -307,26 +307,26 @@ struct FixPlannerTests {
         #expect(subject("provider/provider-aws-s3", in: s)?.runtimeConfig?.metadata.name == "default")
         let plan = Self.plan(s, FixOptions(roleArn: Examples.providerIRSARole, restart: true, force: true, overwrite: true))
         for a in plan.actions {
-            #expect(!(a.command.contains("deploymentruntimeconfigs.pkg.crossplane.io") && a.command.contains("default")), "patches the default DRC: \(a.command)")
-            #expect(a.manifest?["metadata"]["name"] != "default")
+            #expect(!(a.command.argv.contains("deploymentruntimeconfigs.pkg.crossplane.io") && a.command.argv.contains("default")), "patches the default DRC: \(a.command.argv)")
+            #expect(a.command.input?["metadata"]["name"] != "default")
         }
-        let create = try #require(plan.actions.first { $0.manifest != nil }, "\(Self.describe(plan))")
+        let create = try #require(plan.actions.first { $0.command.input != nil }, "\(Self.describe(plan))")
         #expect(create.kind == .change)
-        #expect(create.command == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"])
-        #expect(create.manifest?["kind"] == "DeploymentRuntimeConfig")
-        #expect(create.manifest?["metadata"]["name"] == "provider-aws-s3-runtime")
+        #expect(create.command.argv == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"])
+        #expect(create.command.input?["kind"] == "DeploymentRuntimeConfig")
+        #expect(create.command.input?["metadata"]["name"] == "provider-aws-s3-runtime")
         if pinName {
-            #expect(create.manifest?["spec"]["serviceAccountTemplate"]["metadata"]["name"] == "provider-aws-s3")
+            #expect(create.command.input?["spec"]["serviceAccountTemplate"]["metadata"]["name"] == "provider-aws-s3")
         } else {
-            #expect(create.manifest?["spec"]["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == .string(Examples.providerIRSARole))
+            #expect(create.command.input?["spec"]["serviceAccountTemplate"]["metadata"]["annotations"]["eks.amazonaws.com/role-arn"] == .string(Examples.providerIRSARole))
         }
-        let point = try #require(plan.actions.first { $0.command.starts(with: ["kubectl", "patch", "providers.pkg.crossplane.io"]) })
-        #expect(point.command == [
+        let point = try #require(plan.actions.first { $0.command.argv.starts(with: ["kubectl", "patch", "providers.pkg.crossplane.io"]) })
+        #expect(point.command.argv == [
             "kubectl", "patch", "providers.pkg.crossplane.io", "provider-aws-s3", "--type", "merge", "-p",
             #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"provider-aws-s3-runtime"}}}"#,
         ])
         #expect(point.notes.contains { $0.contains("new package revision") })
-        #expect(plan.actions.firstIndex { $0.manifest != nil }! < plan.actions.firstIndex { $0.command.contains("providers.pkg.crossplane.io") }!, "the DRC exists before the Provider points at it")
+        #expect(plan.actions.firstIndex { $0.command.input != nil }! < plan.actions.firstIndex { $0.command.argv.contains("providers.pkg.crossplane.io") }!, "the DRC exists before the Provider points at it")
     }
 
     @Test("an existing <provider>-runtime DeploymentRuntimeConfig is not created again")
@@ -334,8 +334,8 @@ struct FixPlannerTests {
         var s = try Self.example("podid.stable-sa-name", "revision-hashed SA, no DRC")
         s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: "provider-aws-s3-runtime"), serviceAccountName: "provider-aws-s3"))
         let plan = Self.plan(s, FixOptions(restart: true))
-        #expect(!plan.actions.contains { $0.manifest != nil }, "\(Self.describe(plan))")
-        #expect(plan.actions.contains { $0.command.contains("providers.pkg.crossplane.io") })
+        #expect(!plan.actions.contains { $0.command.input != nil }, "\(Self.describe(plan))")
+        #expect(plan.actions.contains { $0.command.argv.contains("providers.pkg.crossplane.io") })
     }
 
     @Test("custom resources are patched with --type merge, never strategic merge")
@@ -347,19 +347,19 @@ struct FixPlannerTests {
         s.runtimeConfigs[1].serviceAccountAnnotations = [:]
         s.updateServiceAccount(namespace: Examples.namespace, name: Examples.ecrS3Revision) { $0.metadata.annotations = [:] }
         cases += Self.plan(s, FixOptions(roleArn: Examples.providerIRSARole)).actions
-        let patches = cases.filter { $0.command.count > 1 && $0.command[1] == "patch" }
-        #expect(patches.count == 3, "\(patches.map(\.command))")
+        let patches = cases.filter { $0.command.argv.count > 1 && $0.command.argv[1] == "patch" }
+        #expect(patches.count == 3, "\(patches.map(\.command.argv))")
         for p in patches {
-            let i = try #require(p.command.firstIndex(of: "--type"), "\(p.command)")
-            #expect(["merge", "json"].contains(p.command[i + 1]), "\(p.command)")
-            #expect(p.command.contains("-p"))
-            let body = try #require(p.command.last)
+            let i = try #require(p.command.argv.firstIndex(of: "--type"), "\(p.command.argv)")
+            #expect(["merge", "json"].contains(p.command.argv[i + 1]), "\(p.command.argv)")
+            #expect(p.command.argv.contains("-p"))
+            let body = try #require(p.command.argv.last)
             #expect((try? JSONValue.parse(body)) != nil, "patch body is not JSON: \(body)")
         }
         let pc = try #require(patches.first { $0.check == "crossplane.providerconfig-source" })
-        #expect(pc.command == ["kubectl", "patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#])
-        let drc = try #require(patches.first { $0.command.contains("deploymentruntimeconfigs.pkg.crossplane.io") })
-        #expect(drc.command == [
+        #expect(pc.command.argv == ["kubectl", "patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#])
+        let drc = try #require(patches.first { $0.command.argv.contains("deploymentruntimeconfigs.pkg.crossplane.io") })
+        #expect(drc.command.argv == [
             "kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", "irsa-runtimeconfig", "--type", "merge", "-p",
             #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::123456789012:role/crossplane-provider-aws"}}}}}"#,
         ])
@@ -377,13 +377,13 @@ struct FixPlannerTests {
         let cloud = plan.actions.filter { $0.kind == .cloud && $0.check == check }
         try #require(!cloud.isEmpty, "\(Self.describe(plan))")
         for a in cloud {
-            #expect(a.command.first == "aws", "\(a.command)")
-            #expect(a.command.joined(separator: " ").hasPrefix(prefix), "\(a.command)")
-            #expect(!a.command.contains { $0.hasPrefix("describe-") || $0.hasPrefix("get-") })
+            #expect(a.command.argv.first == "aws", "\(a.command.argv)")
+            #expect(a.command.argv.joined(separator: " ").hasPrefix(prefix), "\(a.command.argv)")
+            #expect(!a.command.argv.contains { $0.hasPrefix("describe-") || $0.hasPrefix("get-") })
         }
         if check == "podid.trust-policy" || check == "irsa.trust-policy" {
-            let doc = try #require(cloud[0].command.firstIndex { $0 == "--policy-document" || $0 == "--assume-role-policy-document" })
-            #expect((try? JSONValue.parse(cloud[0].command[doc + 1])) != nil, "policy document argv is not one JSON word: \(cloud[0].command)")
+            let doc = try #require(cloud[0].command.argv.firstIndex { $0 == "--policy-document" || $0 == "--assume-role-policy-document" })
+            #expect((try? JSONValue.parse(cloud[0].command.argv[doc + 1])) != nil, "policy document argv is not one JSON word: \(cloud[0].command.argv)")
         }
         // Cloud actions are after every in-cluster action and never part of the predicted cluster.
         if let firstCloud = plan.actions.firstIndex(where: { $0.kind == .cloud }) {
@@ -402,10 +402,10 @@ struct FixPlannerTests {
         s.runtimeConfigs[1].metadata.labels = Self.flux
         s.updateServiceAccount(namespace: Examples.namespace, name: Examples.ecrS3Revision) { $0.metadata.annotations = [:] }
         let plan = Self.plan(s, FixOptions(roleArn: Examples.providerIRSARole, restart: true))
-        #expect(!plan.actions.contains { $0.kind == .change && $0.command.contains("deploymentruntimeconfigs.pkg.crossplane.io") }, "\(Self.describe(plan))")
+        #expect(!plan.actions.contains { $0.kind == .change && $0.command.argv.contains("deploymentruntimeconfigs.pkg.crossplane.io") }, "\(Self.describe(plan))")
         #expect(plan.held.contains { $0.check == "irsa.sa-annotation" && $0.managedBy == .flux(kustomization: "platform", namespace: "flux-system") }, "\(Self.describe(plan))")
         let forced = Self.plan(s, FixOptions(roleArn: Examples.providerIRSARole, restart: true, force: true))
-        #expect(forced.actions.first { $0.command.contains("deploymentruntimeconfigs.pkg.crossplane.io") }?.managedBy == .flux(kustomization: "platform", namespace: "flux-system"))
+        #expect(forced.actions.first { $0.command.argv.contains("deploymentruntimeconfigs.pkg.crossplane.io") }?.managedBy == .flux(kustomization: "platform", namespace: "flux-system"))
     }
 
     @Test("a Flux-managed ProviderConfig is not patched without --force")
@@ -428,10 +428,10 @@ struct FixPlannerTests {
             p.metadata.annotations = ["meta.helm.sh/release-name": "platform-providers", "meta.helm.sh/release-namespace": "crossplane-system"]
         }
         let plan = Self.plan(s, FixOptions(restart: true))
-        #expect(!plan.actions.contains { $0.kind == .change && $0.command.contains("providers.pkg.crossplane.io") }, "\(Self.describe(plan))")
+        #expect(!plan.actions.contains { $0.kind == .change && $0.command.argv.contains("providers.pkg.crossplane.io") }, "\(Self.describe(plan))")
         #expect(plan.held.contains { $0.check == "podid.stable-sa-name" && $0.managedBy == .helm(release: "platform-providers", namespace: "crossplane-system") }, "\(Self.describe(plan))")
         let forced = Self.plan(s, FixOptions(restart: true, force: true))
-        #expect(forced.actions.first { $0.command.contains("providers.pkg.crossplane.io") }?.managedBy == .helm(release: "platform-providers", namespace: "crossplane-system"))
+        #expect(forced.actions.first { $0.command.argv.contains("providers.pkg.crossplane.io") }?.managedBy == .helm(release: "platform-providers", namespace: "crossplane-system"))
     }
 
     @Test("a Helm-managed pod-identity ServiceAccount keeps its stale annotation without --force")
@@ -443,7 +443,7 @@ struct FixPlannerTests {
         let h = try #require(plan.held.first { $0.check == "podid.irsa-shadowing" })
         #expect(h.managedBy == .helm(release: nil, namespace: nil))
         let forced = Self.plan(s, FixOptions(restart: true, force: true))
-        #expect(forced.actions.first { $0.kind == .change }?.command == ["kubectl", "annotate", "serviceaccount", Examples.podIdentitySA, "-n", "crossplane-system", "eks.amazonaws.com/role-arn-"])
+        #expect(forced.actions.first { $0.kind == .change }?.command.argv == ["kubectl", "annotate", "serviceaccount", Examples.podIdentitySA, "-n", "crossplane-system", "eks.amazonaws.com/role-arn-"])
     }
 
     @Test(

@@ -47,12 +47,12 @@ struct FixRoleDiscoveryTests {
         options.discoveredRoles["crossplane-core/crossplane"] = ["arn:aws:iam::123456789012:role/CrossplaneECRRole"]
         let plan = FixPlanner.plan(context, findings: findings, options: options)
         let annotate = try #require(plan.actions.first { $0.kind == .change })
-        #expect(annotate.command.last == "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole")
+        #expect(annotate.command.argv.last == "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole")
 
         options.discoveredRoles["crossplane-core/crossplane"] = ["arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"]
         let ambiguous = FixPlanner.plan(context, findings: findings, options: options)
         #expect(!ambiguous.actions.contains { $0.kind == .change })
         let held = try #require(ambiguous.held.first { $0.subject == "crossplane-core/crossplane" })
-        #expect(held.instead == ["kubectl xpid fix --role-arn arn:aws:iam::123456789012:role/A", "kubectl xpid fix --role-arn arn:aws:iam::123456789012:role/B"])
+        #expect(held.instead.map(\.line) == ["kubectl xpid fix --role-arn arn:aws:iam::123456789012:role/A", "kubectl xpid fix --role-arn arn:aws:iam::123456789012:role/B"])
     }
 }

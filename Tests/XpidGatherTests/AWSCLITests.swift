@@ -25,9 +25,9 @@ struct AWSCLITests {
 
     @Test("classify stderr", arguments: cases)
     func classify(_ c: ClassifyCase) {
-        let e = AWSCLI.classify(stderr: c.stderr, command: "aws x")
+        let e = AWSCLI.classify(stderr: c.stderr, command: Command(argv: ["aws", "x"]))
         #expect(e.kind == c.kind)
-        #expect(e.command == "aws x")
+        #expect(e.command.argv == ["aws", "x"])
         // The message is the CLI's first meaningful line, not the whole text.
         let firstLine = c.stderr.split(separator: "\n").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         #expect(e.message == firstLine)
@@ -105,7 +105,7 @@ struct AWSCLITests {
         let read = await AWSCLI(region: "us-east-2", runner: runner).listPodIdentityAssociations(cluster: "prod-eks")
         guard case .failed(let e) = read else { Issue.record("expected failed, got \(read)"); return }
         #expect(e.kind == c.kind)
-        #expect(e.command == "aws eks list-pod-identity-associations --cluster-name prod-eks --region us-east-2 --output json")
+        #expect(e.command.line == "aws eks list-pod-identity-associations --cluster-name prod-eks --region us-east-2 --output json")
         #expect(runner.unexpected.isEmpty)
     }
 

@@ -91,7 +91,7 @@ struct FixApplierTests {
 
     static func message(_ o: ActionOutcome) -> String {
         switch o {
-        case .applied(let m), .failed(let m): return m
+        case .applied(let m), .failed(let m), .interrupted(let m): return m
         case .notRun: return ""
         }
     }
@@ -102,7 +102,7 @@ struct FixApplierTests {
     func annotate() async throws {
         let plan = FixPlans.annotateCore()
         try #require(plan.actions.map(\.kind) == [.change])
-        let argv = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole"]
+        let argv = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole", "--field-manager=kubectl-xpid"]
         let runner = FakeCommandRunner()
         runner.stub(argv, stdout: "serviceaccount/crossplane annotated\n")
         let results = await Self.applier(runner).apply(plan)
@@ -125,10 +125,11 @@ struct FixApplierTests {
     @Test("DeploymentRuntimeConfig: merge patch of serviceAccountTemplate annotations")
     func runtimeConfigPatch() async throws {
         let plan = FixPlans.patchRuntimeConfig()
-        try #require(plan.actions.filter { $0.kind != .cloud }.map(\.kind) == [.change], "\(plan.actions.map(\.command))")
+        try #require(plan.actions.filter { $0.kind != .cloud }.map(\.kind) == [.change], "\(plan.actions.map(\.command.argv))")
         let argv = Self.k + [
             "patch", "deploymentruntimeconfigs.pkg.crossplane.io", "irsa-runtimeconfig", "--type", "merge", "-p",
             #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::123456789012:role/crossplane-provider-aws"}}}}}"#,
+            "--field-manager=kubectl-xpid",
         ]
         let runner = FakeCommandRunner()
         runner.stub(argv, stdout: "deploymentruntimeconfig.pkg.crossplane.io/irsa-runtimeconfig patched\n")
@@ -140,7 +141,7 @@ struct FixApplierTests {
     @Test("ProviderConfig: merge patch of credentials.source, with its namespace")
     func providerConfigPatch() async throws {
         let plan = FixPlans.patchProviderConfig()
-        let argv = Self.k + ["patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#]
+        let argv = Self.k + ["patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#, "--field-manager=kubectl-xpid"]
         let runner = FakeCommandRunner()
         runner.stub(argv, stdout: "providerconfig.aws.m.upbound.io/default patched\n")
         let results = await Self.applier(runner).apply(plan)
@@ -153,11 +154,12 @@ struct FixApplierTests {
     func applyManifestThenPatchProvider() async throws {
         let plan = FixPlans.pinServiceAccount()
         let changes = plan.actions.filter { $0.kind != .cloud }
-        try #require(changes.count == 2, "\(plan.actions.map(\.command))")
-        let apply = Self.k + ["apply", "--server-side", "--field-manager=kubectl-xpid", "-f", ScriptedRunner.manifestToken]
+        try #require(changes.count == 2, "\(plan.actions.map(\.command.argv))")
+        let apply = Self.k + ["apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "-"]
         let patch = Self.k + [
             "patch", "providers.pkg.crossplane.io", "provider-aws-s3", "--type", "merge", "-p",
             #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"provider-aws-s3-runtime"}}}"#,
+            "--field-manager=kubectl-xpid",
         ]
         let runner = ScriptedRunner()
         runner.stub(apply, stdout: "deploymentruntimeconfig.pkg.crossplane.io/provider-aws-s3-runtime serverside-applied\n")
@@ -169,20 +171,19 @@ struct FixApplierTests {
             .applied("deploymentruntimeconfig.pkg.crossplane.io/provider-aws-s3-runtime serverside-applied"),
             .applied("provider.pkg.crossplane.io/provider-aws-s3 patched"),
         ])
-        // The file held exactly the planned manifest, and is gone afterwards.
+        // stdin held exactly the planned manifest (no temporary file).
         try #require(runner.manifests.count == 1)
         let written = try JSONValue.parse(runner.manifests[0])
-        #expect(written == changes[0].manifest)
+        #expect(written == changes[0].command.input)
         #expect(written["metadata"]["name"] == "provider-aws-s3-runtime")
         #expect(written["spec"]["serviceAccountTemplate"]["metadata"]["name"] == "provider-aws-s3")
-        for path in runner.manifestPaths { #expect(!FileManager.default.fileExists(atPath: path), "temporary manifest left behind: \(path)") }
     }
 
     @Test("restart: rollout restart, then a bounded rollout status")
     func restart() async throws {
         let plan = FixPlans.restartProvider()
         try #require(plan.actions.map(\.kind) == [.restart])
-        let restart = Self.k + ["rollout", "restart", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system"]
+        let restart = Self.k + ["rollout", "restart", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system", "--field-manager=kubectl-xpid"]
         let status = Self.k + ["rollout", "status", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system", "--timeout=120s"]
         let runner = FakeCommandRunner()
         runner.stub(restart, stdout: "deployment.apps/provider-aws-s3-92206523fff4 restarted\n")
@@ -195,7 +196,7 @@ struct FixApplierTests {
     @Test("rollout status timing out: a failure that says the rollout did not complete", arguments: [false, true])
     func rolloutTimeout(_ killed: Bool) async throws {
         let plan = FixPlans.restartProvider()
-        let restart = Self.k + ["rollout", "restart", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system"]
+        let restart = Self.k + ["rollout", "restart", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system", "--field-manager=kubectl-xpid"]
         let status = Self.k + ["rollout", "status", "deployment/provider-aws-s3-92206523fff4", "-n", "crossplane-system", "--timeout=120s"]
         let runner = FakeCommandRunner()
         runner.stub(restart, stdout: "deployment.apps/provider-aws-s3-92206523fff4 restarted\n")
@@ -217,11 +218,11 @@ struct FixApplierTests {
     @Test("--dry-run: --dry-run=server on every change, a restart sent as its dry-run patch, no rollout status")
     func dryRun() async throws {
         let plan = FixPlans.annotateCore(restart: true)
-        try #require(plan.actions.map(\.kind) == [.change, .restart], "\(plan.actions.map(\.command))")
-        let annotate = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)", "--dry-run=server"]
+        try #require(plan.actions.map(\.kind) == [.change, .restart], "\(plan.actions.map(\.command.argv))")
+        let annotate = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)", "--field-manager=kubectl-xpid", "--dry-run=server"]
         let runner = ScriptedRunner()
         runner.stub(annotate, stdout: "serviceaccount/crossplane annotated (server dry run)\n")
-        runner.stubPrefix(Self.k + ["patch", "deployment/crossplane", "-n", "crossplane-system"], stdout: "deployment.apps/crossplane patched (server dry run)\n")
+        runner.stubPrefix(Self.k + ["patch", "deployment", "crossplane", "-n", "crossplane-system"], stdout: "deployment.apps/crossplane patched (server dry run)\n")
         runner.stubPrefix(Self.k + ["rollout", "restart", "deployment/crossplane", "-n", "crossplane-system"], stdout: "deployment.apps/crossplane restarted (server dry run)\n")
         let results = await Self.applier(runner, dryRun: true).apply(plan)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
@@ -234,9 +235,10 @@ struct FixApplierTests {
         // The restart is either `rollout restart … --dry-run=server` or the patch it would send.
         let restart = calls[1]
         if restart.contains("patch") {
-            try #require(restart.count == Self.k.count + 7, "\(restart)")
-            #expect(Array(restart[..<(Self.k.count + 5)]) == Self.k + ["patch", "deployment/crossplane", "-n", "crossplane-system", "-p"])
-            let body = restart[Self.k.count + 5]
+            try #require(restart.count == Self.k.count + 11, "\(restart)")
+            #expect(Array(restart[..<(Self.k.count + 8)]) == Self.k + ["patch", "deployment", "crossplane", "-n", "crossplane-system", "--type", "strategic", "-p"])
+            #expect(Array(restart.suffix(2)) == ["--field-manager=kubectl-xpid", "--dry-run=server"])
+            let body = restart[Self.k.count + 8]
             let json = try JSONValue.parse(body)
             #expect(json["spec"]["template"]["metadata"]["annotations"]["kubectl.kubernetes.io/restartedAt"].string != nil, "\(body)")
         } else {
@@ -247,11 +249,11 @@ struct FixApplierTests {
     @Test("--dry-run of a manifest and of a merge patch")
     func dryRunManifest() async throws {
         let plan = FixPlans.pinServiceAccount()
-        let apply = Self.k + ["apply", "--server-side", "--field-manager=kubectl-xpid", "-f", ScriptedRunner.manifestToken, "--dry-run=server"]
+        let apply = Self.k + ["apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "-", "--dry-run=server"]
         let patch = Self.k + [
             "patch", "providers.pkg.crossplane.io", "provider-aws-s3", "--type", "merge", "-p",
             #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"provider-aws-s3-runtime"}}}"#,
-            "--dry-run=server",
+            "--field-manager=kubectl-xpid", "--dry-run=server",
         ]
         let runner = ScriptedRunner()
         runner.stub(apply, stdout: "deploymentruntimeconfig.pkg.crossplane.io/provider-aws-s3-runtime serverside-applied (server dry run)\n")
@@ -267,14 +269,15 @@ struct FixApplierTests {
     func stopAtFirstFailure() async throws {
         let plan = FixPlans.threeActions()
         let changes = plan.actions.filter { $0.kind != .cloud }
-        try #require(changes.count == 3, "\(plan.actions.map(\.command))")
-        let first = Self.k + Array(changes[0].command.dropFirst())
-        let second = Self.k + Array(changes[1].command.dropFirst())
+        try #require(changes.count == 3, "\(plan.actions.map(\.command.argv))")
+        let first = Self.k + Array(changes[0].command.argv.dropFirst())
+        let second = Self.k + Array(changes[1].command.argv.dropFirst())
         #expect(first == Self.k + [
             "patch", "deploymentruntimeconfigs.pkg.crossplane.io", "pod-identity-runtimeconfig", "--type", "json", "-p",
             #"[{"op":"remove","path":"/spec/serviceAccountTemplate/metadata/annotations/eks.amazonaws.com~1role-arn"}]"#,
+            "--field-manager=kubectl-xpid",
         ])
-        #expect(second == Self.k + ["annotate", "serviceaccount", "provider-aws-pod-identity", "-n", "crossplane-system", "eks.amazonaws.com/role-arn-"])
+        #expect(second == Self.k + ["annotate", "serviceaccount", "provider-aws-pod-identity", "-n", "crossplane-system", "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid"])
         let runner = FakeCommandRunner()
         runner.stub(first, stdout: "deploymentruntimeconfig.pkg.crossplane.io/pod-identity-runtimeconfig patched\n")
         runner.stub(second, stderr: "error: serviceaccounts \"provider-aws-pod-identity\" not found\n", exit: 1)
@@ -294,7 +297,7 @@ struct FixApplierTests {
     func firstFails() async throws {
         let plan = FixPlans.threeActions()
         let runner = FakeCommandRunner()
-        let first = Self.k + Array(plan.actions[0].command.dropFirst())
+        let first = Self.k + Array(plan.actions[0].command.argv.dropFirst())
         runner.stub(first, stderr: "Error from server (NotFound): deploymentruntimeconfigs.pkg.crossplane.io \"pod-identity-runtimeconfig\" not found\n", exit: 1)
         let results = await Self.applier(runner).apply(plan)
         #expect(runner.calls == [first])
@@ -305,7 +308,7 @@ struct FixApplierTests {
     @Test("forbidden: the failure names the verb, the resource and the namespace to grant")
     func forbidden() async throws {
         let plan = FixPlans.annotateCore()
-        let argv = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)"]
+        let argv = Self.k + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)", "--field-manager=kubectl-xpid"]
         let runner = FakeCommandRunner()
         runner.stub(argv, stderr: #"Error from server (Forbidden): serviceaccounts "crossplane" is forbidden: User "alice" cannot patch resource "serviceaccounts" in API group "" in the namespace "crossplane-system""# + "\n", exit: 1)
         let results = await Self.applier(runner).apply(plan)
@@ -322,7 +325,7 @@ struct FixApplierTests {
     func forbiddenCustomResource() async throws {
         let plan = FixPlans.patchRuntimeConfig()
         let runner = FakeCommandRunner()
-        let argv = Self.k + Array(plan.actions[0].command.dropFirst())
+        let argv = Self.k + Array(plan.actions[0].command.argv.dropFirst())
         runner.stub(argv, stderr: #"Error from server (Forbidden): deploymentruntimeconfigs.pkg.crossplane.io "irsa-runtimeconfig" is forbidden: User "alice" cannot patch resource "deploymentruntimeconfigs" in API group "pkg.crossplane.io" at the cluster scope"# + "\n", exit: 1)
         let results = await Self.applier(runner).apply(plan)
         let m = Self.message(try #require(results.first?.1))
@@ -334,7 +337,7 @@ struct FixApplierTests {
     func kubectlMissing() async throws {
         let plan = FixPlans.annotateCore()
         let runner = FakeCommandRunner()
-        runner.stub(Self.k + Array(plan.actions[0].command.dropFirst()), termination: .launchFailed("kubectl: command not found"))
+        runner.stub(Self.k + Array(plan.actions[0].command.argv.dropFirst()), termination: .launchFailed("kubectl: command not found"))
         let results = await Self.applier(runner).apply(plan)
         #expect(Self.message(try #require(results.first?.1)).contains("kubectl not found"))
     }

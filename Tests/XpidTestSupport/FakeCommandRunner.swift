@@ -26,6 +26,7 @@ public final class FakeCommandRunner: CommandRunner, @unchecked Sendable {
     private var log: [[String]] = []
     private var timeoutLog: [Double] = []
     private var unstubbed: [[String]] = []
+    private var inputLog: [Data?] = []
 
     public init() {}
 
@@ -44,9 +45,10 @@ public final class FakeCommandRunner: CommandRunner, @unchecked Sendable {
         stub(argv, stdout: json.compactText() + "\n")
     }
 
-    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
+    public func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
         let answer: Answer? = lock.withLock {
             log.append(argv)
+            inputLog.append(input)
             timeoutLog.append(timeout)
             let a = answers[argv]
             if a == nil { unstubbed.append(argv) }
@@ -60,6 +62,9 @@ public final class FakeCommandRunner: CommandRunner, @unchecked Sendable {
 
     /// Every argv run, in the order the runner received them.
     public var calls: [[String]] { lock.withLock { log } }
+
+    /// What each call got on stdin (nil: nothing), parallel to `calls`.
+    public var inputs: [Data?] { lock.withLock { inputLog } }
 
     /// The timeout passed with each call, parallel to `calls`.
     public var timeouts: [Double] { lock.withLock { timeoutLog } }

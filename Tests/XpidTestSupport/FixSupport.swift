@@ -5,17 +5,14 @@ import XpidGather
 /// A `CommandRunner` for `kubectl xpid fix` tests, in front of a `FakeCommandRunner`.
 ///
 /// Adds what the fix flow needs on top of whole-argv stubs:
-/// - the temporary manifest file of `kubectl apply -f FILE` is replaced by `ScriptedRunner.manifestToken`
-///   before lookup and recording (its contents are kept in `manifests`, its path in `manifestPaths`);
+/// - the stdin of each call (the manifest of `kubectl apply -f -`) is kept in `manifests`;
 /// - `stubSequence`: the same argv answers differently on successive calls (a re-verify after the fix);
 /// - `stubPrefix`: answers every argv that starts with a prefix (an argv carrying a timestamp).
 ///
-/// Lookup order: sequence, exact stub (the base runner), then prefix. `calls` records every argv in order,
-/// with the manifest path replaced; `unexpected` lists the calls nothing answered.
+/// Lookup order: sequence, exact stub (the base runner), then prefix. `calls` records every argv in order;
+/// `unexpected` lists the calls nothing answered.
 public final class ScriptedRunner: CommandRunner, @unchecked Sendable {
     public typealias Answer = FakeCommandRunner.Answer
-
-    public static let manifestToken = "<MANIFEST>"
 
     public let base: FakeCommandRunner
     private let lock = NSLock()
@@ -23,7 +20,6 @@ public final class ScriptedRunner: CommandRunner, @unchecked Sendable {
     private var prefixes: [([String], Answer)] = []
     private var log: [[String]] = []
     private var manifestLog: [String] = []
-    private var pathLog: [String] = []
     private var unanswered: [[String]] = []
 
     public init(_ base: FakeCommandRunner = FakeCommandRunner()) {
@@ -44,60 +40,40 @@ public final class ScriptedRunner: CommandRunner, @unchecked Sendable {
         lock.withLock { sequences[argv] = answers }
     }
 
-    /// Answers every argv that starts with `prefix` (after the manifest path is replaced).
+    /// Answers every argv that starts with `prefix`.
     public func stubPrefix(_ prefix: [String], stdout: String = "", stderr: String = "", exit: Int32 = 0) {
         lock.withLock { prefixes.append((prefix, Answer(termination: .exited(exit), stdout: Data(stdout.utf8), stderr: Data(stderr.utf8)))) }
     }
 
-    /// Whether `arg` is a manifest file the fix applier wrote.
-    public static func isManifestPath(_ arg: String) -> Bool {
-        let url = URL(fileURLWithPath: arg)
-        return url.lastPathComponent.hasPrefix("kubectl-xpid-") && url.pathExtension == "json"
-            && url.deletingLastPathComponent().standardizedFileURL.path == FileManager.default.temporaryDirectory.standardizedFileURL.path
-    }
-
-    public func run(_ argv: [String], timeout: Double) async -> CommandResult {
-        var key = argv
-        var manifest: (path: String, text: String)?
-        for i in key.indices where Self.isManifestPath(key[i]) {
-            let text = (try? String(contentsOfFile: key[i], encoding: .utf8)) ?? "<unreadable>"
-            manifest = (key[i], text)
-            key[i] = Self.manifestToken
-        }
+    public func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
         let answer: Answer? = lock.withLock {
-            log.append(key)
-            if let manifest {
-                manifestLog.append(manifest.text)
-                pathLog.append(manifest.path)
-            }
-            if var list = sequences[key] {
+            log.append(argv)
+            if let input { manifestLog.append(String(decoding: input, as: UTF8.self)) }
+            if var list = sequences[argv] {
                 let a = list.count > 1 ? list.removeFirst() : list[0]
-                sequences[key] = list
+                sequences[argv] = list
                 return a
             }
             return nil
         }
         if let answer { return CommandResult(argv: argv, termination: answer.termination, stdout: answer.stdout, stderr: answer.stderr) }
-        let r = await base.run(key, timeout: timeout)
+        let r = await base.run(argv, input: input, timeout: timeout)
         if case .launchFailed(let m) = r.termination, m.hasPrefix("unstubbed: ") {
-            let prefixed: Answer? = lock.withLock { prefixes.first { key.starts(with: $0.0) }?.1 }
+            let prefixed: Answer? = lock.withLock { prefixes.first { argv.starts(with: $0.0) }?.1 }
             if let prefixed { return CommandResult(argv: argv, termination: prefixed.termination, stdout: prefixed.stdout, stderr: prefixed.stderr) }
-            lock.withLock { unanswered.append(key) }
+            lock.withLock { unanswered.append(argv) }
         }
         return CommandResult(argv: argv, termination: r.termination, stdout: r.stdout, stderr: r.stderr)
     }
 
-    /// Every argv run, in order, with a manifest path shown as `manifestToken`.
+    /// Every argv run, in order.
     public var calls: [[String]] { lock.withLock { log } }
 
     /// Calls that no sequence, stub or prefix answered.
     public var unexpected: [[String]] { lock.withLock { unanswered } }
 
-    /// The text of each manifest file, read while the command ran.
+    /// What each call that had stdin got (the manifests `kubectl apply -f -` read), in order.
     public var manifests: [String] { lock.withLock { manifestLog } }
-
-    /// The real paths of the manifest files (to check they were removed afterwards).
-    public var manifestPaths: [String] { lock.withLock { pathLog } }
 
     /// Calls whose program (argv[0]) is `program`.
     public func calls(to program: String) -> [[String]] { calls.filter { $0.first == program } }

@@ -19,11 +19,11 @@ public enum FindingStatus: String, Sendable, Equatable, Codable, CaseIterable, C
     }
 }
 
-public struct Remediation: Sendable, Equatable, Codable {
+public struct Remediation: Sendable, Equatable {
     public var summary: String
-    public var commands: [String]
+    public var commands: [Command]
 
-    public init(_ summary: String, commands: [String] = []) {
+    public init(_ summary: String, commands: [Command] = []) {
         self.summary = summary
         self.commands = commands
     }
@@ -169,9 +169,4 @@ public struct EvaluationContext: Sendable {
     }
 
     public var cloudDisabledReason: String? { snapshot.options.cloudDisabledReason }
-
-    public var clusterName: String { snapshot.cluster.name ?? "<CLUSTER_NAME>" }
-
-    /// `--region R` for printed aws commands, when the region is known.
-    public var regionFlag: String { snapshot.cluster.region.map { " --region \($0)" } ?? "" }
 }

@@ -17,10 +17,12 @@ public struct FixAction: Sendable {
     public var check: String
     public var subject: String
     public var description: String
-    /// The argv, starting with `kubectl` or `aws`; kubectl's passthrough flags are added when it runs.
-    public var command: [String]
-    /// A manifest for `kubectl apply -f FILE` actions (the applier writes it to a temporary file).
-    public var manifest: JSONValue?
+    /// What runs (kubectl actions) or is printed (cloud actions); a manifest travels as its stdin.
+    public var command: Command
+    /// The object the action changes, in words ("DeploymentRuntimeConfig x"), for held-fix advice.
+    public var target: String
+    /// The Deployment a restart action restarts (a dry run sends the equivalent patch instead).
+    public var deployment: (namespace: String, name: String)?
     public var managedBy: ManagedBy?
     /// Things the user should know before it runs (a Provider spec change can create a new revision …).
     public var notes: [String]
@@ -28,8 +30,9 @@ public struct FixAction: Sendable {
     public var transform: @Sendable (inout Snapshot) -> Void
 
     public init(
-        id: String = "", kind: Kind, check: String, subject: String, description: String, command: [String], manifest: JSONValue? = nil,
-        managedBy: ManagedBy? = nil, notes: [String] = [], transform: @escaping @Sendable (inout Snapshot) -> Void = { _ in }
+        id: String = "", kind: Kind, check: String, subject: String, description: String, command: Command, target: String = "",
+        deployment: (namespace: String, name: String)? = nil, managedBy: ManagedBy? = nil, notes: [String] = [],
+        transform: @escaping @Sendable (inout Snapshot) -> Void = { _ in }
     ) {
         self.id = id
         self.kind = kind
@@ -37,20 +40,21 @@ public struct FixAction: Sendable {
         self.subject = subject
         self.description = description
         self.command = command
-        self.manifest = manifest
+        self.target = target
+        self.deployment = deployment
         self.managedBy = managedBy
         self.notes = notes
         self.transform = transform
     }
 
-    /// The command as printed in the plan (a manifest is shown inline as `echo '…' | kubectl apply -f -`).
-    public var displayCommand: String {
-        if let manifest, let i = command.firstIndex(of: "-f"), i + 1 < command.count {
-            var argv = command
-            argv[i + 1] = "-"
-            return "echo \(Commands.quote(manifest.compactText())) | " + argv.map(Commands.quote).joined(separator: " ")
-        }
-        return command.map(Commands.quote).joined(separator: " ")
+    /// The command as printed in the plan (a manifest is piped in with `printf`).
+    public var displayCommand: String { command.line }
+
+    /// The body the action sends: the manifest it applies or the patch it sends.
+    public var body: JSONValue? {
+        if let input = command.input { return input }
+        guard let i = command.argv.firstIndex(of: "-p"), i + 1 < command.argv.count else { return nil }
+        return try? JSONValue.parse(command.argv[i + 1])
     }
 }
 
@@ -59,14 +63,17 @@ public struct HeldFix: Sendable, Equatable {
     public var check: String
     public var subject: String
     public var reason: String
-    /// What makes the change stick (Helm values, kustomize patch) or what to run by hand.
-    public var instead: [String]
+    /// What makes the change stick (where in the Helm values or Kustomization), in words.
+    public var advice: [String]
+    /// What to run instead.
+    public var instead: [Command]
     public var managedBy: ManagedBy?
 
-    public init(check: String, subject: String, reason: String, instead: [String] = [], managedBy: ManagedBy? = nil) {
+    public init(check: String, subject: String, reason: String, advice: [String] = [], instead: [Command] = [], managedBy: ManagedBy? = nil) {
         self.check = check
         self.subject = subject
         self.reason = reason
+        self.advice = advice
         self.instead = instead
         self.managedBy = managedBy
     }

@@ -43,7 +43,7 @@ public enum FixPlanner {
                 held.append(HeldFix(
                     check: action.check, subject: action.subject,
                     reason: "\(action.description): the object is managed by \(owner.label) and would be reverted (pass --force to change it anyway)",
-                    instead: permanentFix(action, owner), managedBy: owner))
+                    advice: permanentFix(action, owner), managedBy: owner))
                 return true
             }
         }
@@ -59,7 +59,7 @@ public enum FixPlanner {
             if options.restart {
                 actions.append(restartAction(subject))
             } else {
-                held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: ["kubectl xpid fix --restart", Commands.restart(subject)]))
+                held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: [Commands.xpid(["fix", "--restart"]), Commands.restart(subject)]))
             }
         }
         actions += cloudActions(open)
@@ -74,8 +74,8 @@ public enum FixPlanner {
 
     /// Where the same change belongs so that it sticks: the chart's values, or a patch in the Kustomization.
     static func permanentFix(_ action: FixAction, _ owner: ManagedBy) -> [String] {
-        let target = action.command.count > 3 ? "\(action.command[2]) \(action.command[3])" : action.description
-        let patch = action.command.firstIndex(of: "-p").flatMap { $0 + 1 < action.command.count ? action.command[$0 + 1] : nil }
+        let target = action.target.isEmpty ? action.description : action.target
+        let patch = action.body?.compactText()
         switch owner {
         case .helm(let release, _):
             return ["set the same value in the values of Helm release \(release ?? "?") (it renders \(target)), then helm upgrade --reuse-values"] + (patch.map { ["change: \($0)"] } ?? [])
@@ -89,7 +89,7 @@ public enum FixPlanner {
     static func stableName(_ subject: Subject, _ context: EvaluationContext) -> [FixAction] {
         let drcName = Commands.dedicatedRuntimeConfigName(subject)
         let sa = subject.name
-        let manifest = Commands.runtimeConfigManifest(name: drcName, serviceAccountName: sa)
+        let manifest = Patches.runtimeConfigManifest(name: drcName, serviceAccountName: sa)
         let existing = context.snapshot.runtimeConfigs.contains { $0.metadata.name == drcName }
         let ns = subject.namespace
         let name = subject.name
@@ -99,13 +99,13 @@ public enum FixPlanner {
             list.append(FixAction(
                 kind: .change, check: "podid.stable-sa-name", subject: subject.id,
                 description: "create DeploymentRuntimeConfig \(drcName) pinning ServiceAccount name \(sa)",
-                command: ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"], manifest: manifest,
+                command: Commands.apply(manifest), target: "DeploymentRuntimeConfig \(drcName)",
                 transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountName: sa)) }))
         }
         list.append(FixAction(
             kind: .change, check: "podid.stable-sa-name", subject: subject.id,
             description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-            command: ["kubectl", "patch", Commands.packageResource(subject), name, "--type", "merge", "-p", Commands.runtimeConfigRefPatch(drcName)],
+            command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)), target: "\(Commands.packageResource(subject)) \(name)",
             managedBy: subject.package?.metadata.managedBy,
             notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
             transform: { s in
@@ -124,7 +124,7 @@ public enum FixPlanner {
     static func roleFor(_ subject: Subject, _ context: EvaluationContext, _ options: FixOptions) -> String? {
         if let role = options.roleArn { return role }
         if let misplaced = IRSAFacts.misplacedRoleAnnotation(subject)?.value, ARN.isWellFormedRoleARN(misplaced) { return misplaced }
-        if let found = options.discoveredRoles[subject.id], found.count == 1 { return found[0] }
+        if let found = options.discoveredRoles[subject.id], found.count == 1, ARN.isWellFormedRoleARN(found[0]) { return found[0] }
         return nil
     }
 
@@ -152,15 +152,19 @@ public enum FixPlanner {
         guard let role = roleFor(subject, context, options) else {
             let found = options.discoveredRoles[subject.id] ?? []
             if found.count > 1 {
-                return .held(HeldFix(check: check, subject: subject.id, reason: "\(found.count) roles trust this ServiceAccount already; choose one", instead: found.map { "kubectl xpid fix --role-arn \($0)" }))
+                return .held(HeldFix(
+                    check: check, subject: subject.id, reason: "\(found.count) roles trust this ServiceAccount already; choose one",
+                    instead: found.filter(ARN.isWellFormedRoleARN).map { Commands.xpid(["fix", "--role-arn", .literal($0)]) }))
             }
-            return .held(HeldFix(check: check, subject: subject.id, reason: "the role to annotate is unknown (no role trusts this ServiceAccount yet)", instead: ["kubectl xpid fix --role-arn arn:aws:iam::<ACCOUNT_ID>:role/<ROLE_NAME>"]))
+            return .held(HeldFix(
+                check: check, subject: subject.id, reason: "the role to annotate is unknown (no role trusts this ServiceAccount yet)",
+                instead: [Commands.xpid(["fix", "--role-arn", .variable("ROLE_ARN", meaning: "the ARN of the IAM role to annotate, arn:aws:iam::ACCOUNT_ID:role/NAME")])]))
         }
         let ns = subject.namespace
         let sa = subject.serviceAccountName ?? subject.name
         let current = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
         if let current, current != role, !options.overwrite {
-            return .held(HeldFix(check: check, subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) already has \(IRSAFacts.roleAnnotation)=\(current); not replacing it with \(role) without --overwrite", instead: ["kubectl xpid fix --overwrite --role-arn \(role)"]))
+            return .held(HeldFix(check: check, subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) already has \(IRSAFacts.roleAnnotation)=\(current); not replacing it with \(role) without --overwrite", instead: [Commands.xpid(["fix", "--overwrite", "--role-arn", .literal(role)])]))
         }
         if current == role { return .planned([]) }
         let setSA: @Sendable (inout Snapshot) -> Void = { s in
@@ -170,47 +174,46 @@ public enum FixPlanner {
         case .crossplaneCore:
             let owner = subject.serviceAccount?.metadata.managedBy ?? subject.deployment?.metadata.managedBy
             if let owner, !options.force {
-                let instead: [String]
+                var advice: [String] = []
+                let instead: [Command]
                 switch owner {
-                case .helm: instead = Commands.setRoleAnnotation(subject, role: role)
+                case .helm: instead = Commands.setRoleAnnotation(subject, role: .literal(role), overwrite: current != nil)
                 case .flux(let ks, let ksNamespace):
-                    instead = [
-                        "add to Flux Kustomization \(ksNamespace.map { "\($0)/" } ?? "")\(ks) spec.patches (in Git): target ServiceAccount \(sa) in \(ns), patch "
-                            + Commands.quote(#"{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"\#(role)"}}}"#),
-                        Commands.restart(subject),
-                    ]
+                    advice = ["add to Flux Kustomization \(ksNamespace.map { "\($0)/" } ?? "")\(ks) spec.patches (in Git): target ServiceAccount \(sa) in \(ns), patch "
+                        + Patches.annotation(IRSAFacts.roleAnnotation, role).compactText()]
+                    instead = [Commands.restart(subject)]
                 }
                 return .held(HeldFix(
                     check: check, subject: subject.id,
                     reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label); a direct annotation would be reverted (pass --force to change it anyway)",
-                    instead: instead, managedBy: owner))
+                    advice: advice, instead: instead, managedBy: owner))
             }
-            var argv = ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)=\(role)"]
-            if current != nil { argv.append("--overwrite") }
+            let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: role, overwrite: current != nil)
             return .planned([FixAction(
                 kind: .change, check: check, subject: subject.id, description: "annotate ServiceAccount \(ns)/\(sa) with \(IRSAFacts.roleAnnotation)=\(role)",
-                command: argv, managedBy: owner, notes: owner.map { ["\($0.label) will revert this on its next sync: make it permanent in its values"] } ?? [],
+                command: annotate, target: "ServiceAccount \(ns)/\(sa)", managedBy: owner, notes: owner.map { ["\($0.label) will revert this on its next sync: make it permanent in its values"] } ?? [],
                 transform: setSA)])
         case .provider, .function:
             if let drc = subject.runtimeConfig, drc.podServiceAccountName == sa {
-                var argv = ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)=\(role)"]
-                if current != nil { argv.append("--overwrite") }
-                return .planned([FixAction(kind: .change, check: check, subject: subject.id, description: "annotate pre-created ServiceAccount \(ns)/\(sa)", command: argv, transform: setSA)])
+                let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: role, overwrite: current != nil)
+                return .planned([FixAction(
+                    kind: .change, check: check, subject: subject.id, description: "annotate pre-created ServiceAccount \(ns)/\(sa)", command: annotate,
+                    target: "ServiceAccount \(ns)/\(sa)", transform: setSA)])
             }
             guard let drc = subject.runtimeConfig, drc.metadata.name != "default" else {
                 // Never edit the shared default runtime config: give the package its own.
                 let drcName = Commands.dedicatedRuntimeConfigName(subject)
-                let manifest = Commands.runtimeConfigManifest(name: drcName, annotations: [IRSAFacts.roleAnnotation: role])
+                let manifest = Patches.runtimeConfigManifest(name: drcName, annotations: [IRSAFacts.roleAnnotation: role])
                 let name = subject.name
                 return .planned([
                     FixAction(
                         kind: .change, check: check, subject: subject.id, description: "create DeploymentRuntimeConfig \(drcName) annotating the ServiceAccount with the role",
-                        command: ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"], manifest: manifest,
+                        command: Commands.apply(manifest), target: "DeploymentRuntimeConfig \(drcName)",
                         transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountAnnotations: [IRSAFacts.roleAnnotation: role])) }),
                     FixAction(
                         kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-                        command: ["kubectl", "patch", Commands.packageResource(subject), name, "--type", "merge", "-p", Commands.runtimeConfigRefPatch(drcName)],
-                        managedBy: subject.package?.metadata.managedBy,
+                        command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)),
+                        target: "\(Commands.packageResource(subject)) \(name)", managedBy: subject.package?.metadata.managedBy,
                         notes: ["a Provider/Function spec change can create a new package revision"],
                         transform: { s in
                             s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
@@ -222,8 +225,8 @@ public enum FixPlanner {
             return .planned([FixAction(
                 kind: .change, check: check, subject: subject.id,
                 description: "set \(IRSAFacts.roleAnnotation)=\(role) in DeploymentRuntimeConfig \(drcName) serviceAccountTemplate (Crossplane applies it to the ServiceAccount)",
-                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "merge", "-p", Commands.roleAnnotationPatch(role)],
-                managedBy: drc.metadata.managedBy,
+                command: Commands.patch(Commands.runtimeConfigResource, drcName, Patches.serviceAccountTemplateAnnotation(IRSAFacts.roleAnnotation, role)),
+                target: "\(Commands.runtimeConfigResource) \(drcName)", managedBy: drc.metadata.managedBy,
                 transform: { s in
                     for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == drcName {
                         s.runtimeConfigs[i].serviceAccountAnnotations[IRSAFacts.roleAnnotation] = role
@@ -241,19 +244,19 @@ public enum FixPlanner {
             let drcName = drc.metadata.name
             list.append(FixAction(
                 kind: .change, check: "podid.irsa-shadowing", subject: subject.id, description: "remove \(IRSAFacts.roleAnnotation) from DeploymentRuntimeConfig \(drcName)",
-                command: ["kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", drcName, "--type", "json", "-p",
-                    #"[{"op":"remove","path":"/spec/serviceAccountTemplate/metadata/annotations/eks.amazonaws.com~1role-arn"}]"#],
+                command: Commands.patch(Commands.runtimeConfigResource, drcName, type: .json, Patches.removeServiceAccountTemplateAnnotation(IRSAFacts.roleAnnotation)),
+                target: "\(Commands.runtimeConfigResource) \(drcName)",
                 transform: { s in
                     for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == drcName { s.runtimeConfigs[i].serviceAccountAnnotations[IRSAFacts.roleAnnotation] = nil }
                 }))
         }
         if subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] != nil {
             if let owner = subject.serviceAccount?.metadata.managedBy, !options.force {
-                return .held(HeldFix(check: "podid.irsa-shadowing", subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label)", instead: ["remove serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn from its values"], managedBy: owner))
+                return .held(HeldFix(check: "podid.irsa-shadowing", subject: subject.id, reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label)", advice: ["remove serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn from its values"], managedBy: owner))
             }
             list.append(FixAction(
                 kind: .change, check: "podid.irsa-shadowing", subject: subject.id, description: "remove the stale \(IRSAFacts.roleAnnotation) from ServiceAccount \(ns)/\(sa)",
-                command: ["kubectl", "annotate", "serviceaccount", sa, "-n", ns, "\(IRSAFacts.roleAnnotation)-"],
+                command: Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: nil), target: "ServiceAccount \(ns)/\(sa)",
                 transform: { s in s.updateServiceAccount(namespace: ns, name: sa) { $0.metadata.annotations[IRSAFacts.roleAnnotation] = nil } }))
         }
         return .planned(list)
@@ -262,16 +265,13 @@ public enum FixPlanner {
     // MARK: ProviderConfig source
 
     static func setSource(_ pc: ProviderConfig, to source: String, subject: Subject) -> FixAction {
-        var argv = ["kubectl", "patch", "\(pc.api.plural).\(pc.api.group)", pc.metadata.name]
-        if let ns = pc.metadata.namespace { argv += ["-n", ns] }
-        argv += ["--type", "merge", "-p", #"{"spec":{"credentials":{"source":"\#(source)"}}}"#]
         let api = pc.api
         let name = pc.metadata.name
         let ns = pc.metadata.namespace
         return FixAction(
             kind: .change, check: "crossplane.providerconfig-source", subject: subject.id,
             description: "set credentials.source of \(pc.displayName) to \(source) (was \(pc.source ?? "unset"))",
-            command: argv, managedBy: pc.metadata.managedBy,
+            command: Commands.setSource(pc, source: source), target: "\(pc.api.plural).\(pc.api.group) \(pc.displayName)", managedBy: pc.metadata.managedBy,
             transform: { s in
                 for i in s.providerConfigs.indices where s.providerConfigs[i].api == api && s.providerConfigs[i].metadata.name == name && s.providerConfigs[i].metadata.namespace == ns {
                     s.providerConfigs[i].source = source
@@ -288,19 +288,18 @@ public enum FixPlanner {
         return FixAction(
             kind: .restart, check: subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current", subject: subject.id,
             description: "restart deployment \(ns)/\(name) so new pods get the identity env (then wait for the rollout)",
-            command: ["kubectl", "rollout", "restart", "deployment/\(name)", "-n", ns],
+            command: Commands.restart(namespace: ns, deployment: name), target: "Deployment \(ns)/\(name)", deployment: (ns, name),
             transform: { s in s.recreatePods(namespace: ns, selector: selector, serviceAccount: nil) })
     }
 
     /// Cloud-side fixes are printed, never run: the finding's own aws/eksctl commands.
     static func cloudActions(_ findings: [Finding]) -> [FixAction] {
-        var seen: Set<String> = []
+        var seen: Set<Command> = []
         var list: [FixAction] = []
         for f in findings {
-            for command in f.remediation?.commands ?? [] where command.hasPrefix("aws ") || command.hasPrefix("eksctl ") {
-                guard !command.contains(" describe-") && !command.contains(" get-") else { continue }
+            for command in f.remediation?.commands ?? [] where command.effect == .change && command.isCloud {
                 guard seen.insert(command).inserted else { continue }
-                list.append(FixAction(kind: .cloud, check: f.check, subject: f.subject, description: f.remediation?.summary ?? "cloud-side change", command: ShellWords.split(command)))
+                list.append(FixAction(kind: .cloud, check: f.check, subject: f.subject, description: f.remediation?.summary ?? "cloud-side change", command: command))
             }
         }
         return list

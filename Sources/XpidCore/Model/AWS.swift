@@ -140,17 +140,28 @@ public struct ARN: Sendable, Equatable {
 
     /// For `arn:aws:iam::123456789012:role/path/name` → `name` (the name `iam get-role` takes).
     public var roleName: String? {
-        guard service == "iam", resource.hasPrefix("role/") else { return nil }
+        guard Self.isWellFormedRoleARN("arn:\(partition):\(service):\(region):\(account):\(resource)") else { return nil }
         return resource.split(separator: "/").last.map(String.init)
     }
 
-    /// The shape IAM role ARNs must have; the EKS webhook uses the same expression.
+    /// The shape IAM role ARNs must have: `arn:<partition>:iam::<12 digits>:role/<path/name>`, path
+    /// and name of `[A-Za-z0-9_+=,.@-]`, name at most 64 characters. A value that does not match is
+    /// reported as invalid and never copied by `fix` (an annotation is free text on a real server).
     public static func isWellFormedRoleARN(_ text: String) -> Bool {
-        guard let arn = ARN(text), arn.partition.hasPrefix("aws"), arn.service == "iam", arn.region.isEmpty,
-            arn.account.count == 12, arn.account.allSatisfy(\.isNumber), arn.resource.hasPrefix("role/"),
-            arn.resource.count > 5
+        guard let arn = ARN(text), isPartition(arn.partition), arn.service == "iam", arn.region.isEmpty,
+            arn.account.count == 12, arn.account.allSatisfy({ $0.isASCII && $0.isNumber }), arn.resource.hasPrefix("role/")
         else { return false }
-        return true
+        let segments = arn.resource.dropFirst(5).split(separator: "/", omittingEmptySubsequences: false)
+        guard let name = segments.last, (1...64).contains(name.count) else { return false }
+        return segments.allSatisfy { !$0.isEmpty && $0.allSatisfy(isRoleNameCharacter) }
+    }
+
+    static func isPartition(_ p: String) -> Bool {
+        p.hasPrefix("aws") && p.allSatisfy { ($0.isASCII && $0.isLowercase) || $0 == "-" }
+    }
+
+    static func isRoleNameCharacter(_ c: Character) -> Bool {
+        c.isASCII && (c.isLetter || c.isNumber || "_+=,.@-".contains(c))
     }
 }
 

@@ -73,10 +73,10 @@ public struct CloudError: Error, Sendable, Equatable {
 
     public var kind: Kind
     public var message: String
-    /// The command as a user would type it, for "run this to see the error yourself".
-    public var command: String
+    /// The command that failed, for "run this to see the error yourself".
+    public var command: Command
 
-    public init(kind: Kind, message: String, command: String) {
+    public init(kind: Kind, message: String, command: Command) {
         self.kind = kind
         self.message = message
         self.command = command

@@ -7,6 +7,9 @@ public enum IdentityMethod: String, Sendable, Equatable, CaseIterable, Codable {
     case gkeWI = "gke-wi"
     case gkeWIF = "gke-wif"
     case none
+
+    /// The methods the catalogue has checks for (what `--method` accepts).
+    public static let verifiable: [IdentityMethod] = [.irsa, .podIdentity]
 }
 
 public enum SubjectKind: String, Sendable, Equatable, Codable {

@@ -93,10 +93,27 @@ extension Report: Encodable {
             [
                 "check": .string(f.check), "status": .string(f.status.rawValue), "subject": .string(f.subject), "message": .string(f.message),
                 "evidence": .object(f.evidence.mapValues(JSONValue.string)),
-                "remediation": f.remediation.map { ["summary": .string($0.summary), "commands": .array($0.commands.map(JSONValue.string))] } ?? .null,
+                "remediation": f.remediation.map(\.json) ?? .null,
                 "fixable": .bool(f.fixable),
             ]
         }
         try c.encode(findings, forKey: .findings)
+    }
+}
+
+extension Remediation {
+    /// `commands` are the shell renderings of `argv` (same order); `stdin` is the JSON each command
+    /// reads (or null); `variables` names the values the user sets (`"${NAME}"` in a command,
+    /// `${NAME}` in its argv).
+    public var json: JSONValue {
+        var variables: [String: JSONValue] = [:]
+        for c in commands { for (name, meaning) in c.variables { variables[name] = .string(meaning) } }
+        return [
+            "summary": .string(summary),
+            "commands": .array(commands.map { .string($0.line) }),
+            "argv": .array(commands.map { .array($0.argv.map(JSONValue.string)) }),
+            "stdin": .array(commands.map { $0.input.map { .string($0.compactText()) } ?? .null }),
+            "variables": .object(variables),
+        ]
     }
 }

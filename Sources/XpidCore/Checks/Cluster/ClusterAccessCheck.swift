@@ -31,7 +31,7 @@ public struct ClusterAccessCheck: Check {
                 return CheckResult(
                     .error, "cannot \(verb) \(read.displayName): \(message)",
                     evidence: ["verb": verb, "resource": read.resource, "apiGroup": read.group, "namespace": read.namespace ?? "*"],
-                    remediation: Self.grant(verb: verb, read: read))
+                    remediation: Self.grant(verb: verb, read: read, outcome: outcome))
             case .failed(let message):
                 return CheckResult(.error, "could not read \(read.displayName): \(message)", evidence: ["resource": read.resource])
             case .ok, .notInstalled:
@@ -40,19 +40,24 @@ public struct ClusterAccessCheck: Check {
         }
     }
 
-    static func grant(verb: String, read: ResourceRead) -> Remediation {
+    /// How to grant the read; the user is taken from the Forbidden message when it names one.
+    static func grant(verb: String, read: ResourceRead, outcome: ReadOutcome? = nil) -> Remediation {
         let resource = read.group.isEmpty ? read.resource : "\(read.resource).\(read.group)"
-        let check = "kubectl auth can-i \(verb) \(resource)" + (read.namespace.map { " -n \($0)" } ?? " --all-namespaces")
-        let role = "xpid-read-\(read.resource)"
-        let create: String
-        let bind: String
-        if let ns = read.namespace {
-            create = "kubectl create role \(role) -n \(ns) --verb=get,list --resource=\(resource)"
-            bind = "kubectl create rolebinding \(role) -n \(ns) --role=\(role) --user=<YOUR_USER>"
-        } else {
-            create = "kubectl create clusterrole \(role) --verb=get,list --resource=\(resource)"
-            bind = "kubectl create clusterrolebinding \(role) --clusterrole=\(role) --user=<YOUR_USER>"
-        }
-        return Remediation("grant \(verb) on \(resource) (RBAC rule: apiGroups [\"\(read.group)\"], resources [\"\(read.resource)\"], verbs [\"get\", \"list\"])", commands: [create, bind, check])
+        var user: String?
+        if case .forbidden(_, let message) = outcome { user = ForbiddenUser.parse(message) }
+        return Remediation(
+            "grant \(verb) on \(resource) (RBAC rule: apiGroups [\"\(read.group)\"], resources [\"\(read.resource)\"], verbs [\"get\", \"list\"])",
+            commands: Commands.grantRead(resource: read.resource, group: read.group, namespace: read.namespace, verb: verb, user: user))
+    }
+}
+
+/// The user a Kubernetes Forbidden message names: `User "alice" cannot list …`.
+public enum ForbiddenUser {
+    public static func parse(_ message: String) -> String? {
+        guard let start = message.range(of: "User \"") else { return nil }
+        let tail = message[start.upperBound...]
+        guard let end = tail.firstIndex(of: "\"") else { return nil }
+        let user = String(tail[..<end])
+        return user.isEmpty ? nil : user
     }
 }

@@ -26,12 +26,15 @@ public struct ClusterCloudCheck: Check {
             return [.pass("cloud is \(info.cloud.rawValue) (\(info.cloudEvidence))", evidence: ["evidence": info.cloudEvidence])]
         }
         if let (read, outcome) = context.snapshot.failedRead("nodes"), case .forbidden = outcome {
-            return [.error("cannot identify the cloud: \(read.displayName) is forbidden", remediation: Remediation("grant list on nodes, or pass --cloud", commands: ["kubectl xpid verify --cloud aws"]))]
+            return [.error("cannot identify the cloud: \(read.displayName) is forbidden", remediation: Remediation("grant list on nodes, or name the cloud with --cloud aws|azure|gcp", commands: [Commands.xpid(["verify", "--cloud", Self.cloudVariable])]))]
         }
         return [
             .warn(
                 "cloud not identified: \(info.cloudEvidence)", evidence: ["evidence": info.cloudEvidence],
-                remediation: Remediation("name the cloud explicitly", commands: ["kubectl xpid verify --cloud aws"]))
+                remediation: Remediation("name the cloud explicitly", commands: [Commands.xpid(["verify", "--cloud", Self.cloudVariable])]))
         ]
     }
+
+    /// The cloud is exactly what is unknown here: the user names it.
+    static let cloudVariable = Command.Word.variable("CLOUD", meaning: "the cluster's cloud: aws (EKS), azure (AKS) or gcp (GKE)")
 }

@@ -40,7 +40,7 @@ public struct CoreRegistryIdentityCheck: Check {
                     evidence: ["packages": names.joined(separator: ","), "registries": registries.joined(separator: ",")],
                     remediation: Remediation(
                         "give the package manager a role that may pull from ECR (see crossplane.registry-permissions for the policy)",
-                        commands: Commands.setRoleAnnotation(core, role: "arn:aws:iam::\(ecr[0].reference.registry?.split(separator: ".").first.map(String.init) ?? "<ACCOUNT_ID>"):role/<ROLE_NAME>")),
+                        commands: Commands.setRoleAnnotation(core, role: .variable("ROLE_ARN", meaning: "the ARN of a role that may pull from ECR" + (ecr[0].reference.registry?.split(separator: ".").first.map { ", in account \($0)" } ?? "")))),
                     fixable: true)
             ]
         }

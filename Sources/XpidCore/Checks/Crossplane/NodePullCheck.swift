@@ -48,18 +48,18 @@ public struct NodePullCheck: Check {
         if let nodeName { evidence["node"] = nodeName }
         let head = "pod \(pod.metadata.name) is in \(status?.waitingReason ?? "ErrImagePull") for \(image): the node's identity cannot pull it (the package manager's identity only installs the package)"
         guard let repo = IAMPolicyEvaluator.ecrRepositoryARN(image: image) else {
-            return [.fail(head, evidence: evidence, remediation: Remediation(Self.advice(context.snapshot.cluster.cloud), commands: ["kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)"]))]
+            return [.fail(head, evidence: evidence, remediation: Remediation(Self.advice(context.snapshot.cluster.cloud), commands: [Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)]))]
         }
         let group = nodeName.flatMap { context.snapshot.node(named: $0)?.metadata.labels["eks.amazonaws.com/nodegroup"] }
         guard let group else {
             return [.fail(head + " (node has no eks.amazonaws.com/nodegroup label: self-managed or Karpenter node; check its instance role)", evidence: evidence,
-                remediation: Remediation(Self.advice(.aws), commands: ["kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)"]))]
+                remediation: Remediation(Self.advice(.aws), commands: [Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)]))]
         }
         evidence["nodegroup"] = group
         guard let nodeRole = context.snapshot.aws.nodeGroups[group]?.value?.nodeRole else {
             let why = context.cloudDisabledReason ?? context.snapshot.aws.nodeGroups[group]?.unavailableReason ?? "node group not read"
             return [.fail(head + " (node group \(group); its role could not be checked: \(why))", evidence: evidence,
-                remediation: Remediation(Self.advice(.aws), commands: ["aws eks describe-nodegroup --cluster-name \(context.clusterName) --nodegroup-name \(group)\(context.regionFlag) --query nodegroup.nodeRole"]))]
+                remediation: Remediation(Self.advice(.aws), commands: [Commands.nodeGroupRole(context, nodeGroup: group)]))]
         }
         evidence["nodeRole"] = nodeRole
         let verdict = RegistryPermissionsCheck.verdict(for: context.snapshot.aws.permissions[nodeRole], role: nodeRole, repositories: [repo], who: "node group \(group)")
@@ -70,15 +70,15 @@ public struct NodePullCheck: Check {
             let ref = PackageReference(image)
             let repoName = ref.repository
             let region = ARN(repo)?.region ?? ""
-            var commands = ["aws ecr get-repository-policy --repository-name \(repoName) --region \(region)"]
-            if let tag = ref.tag { commands.insert("aws ecr describe-images --repository-name \(repoName) --image-ids imageTag=\(tag) --region \(region)", at: 0) }
-            commands.append("kubectl -n \(subject.namespace) describe pod \(pod.metadata.name)")
+            var commands = [Commands.ecrRepositoryPolicy(repository: repoName, region: region)]
+            if let tag = ref.tag { commands.insert(Commands.ecrDescribeImage(repository: repoName, tag: tag, region: region), at: 0) }
+            commands.append(Commands.describePod(namespace: subject.namespace, name: pod.metadata.name))
             return [.fail(
                 head + "; the node role \(roleName) is allowed to pull, so check the repository policy, the tag and the registry's region",
                 evidence: merged, remediation: Remediation("find why the pull fails although the node role may pull", commands: commands))]
         }
         var commands = verdict.remediation?.commands ?? []
-        commands.append("aws iam attach-role-policy --role-name \(roleName) --policy-arn arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly")
+        commands.append(Commands.attachRolePolicy(roleName: roleName, policyARN: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"))
         return [.fail(head + "; \(verdict.message)", evidence: merged, remediation: Remediation("grant the node group role ECR read on the repository", commands: commands))]
     }
 

@@ -65,7 +65,7 @@ public struct PackageHealthCheck: Check {
         return [
             .fail(
                 "\(subject.id) is not healthy: \(text)", evidence: evidence,
-                remediation: Remediation(summary, commands: [Commands.describePackage(subject), "kubectl get \(subject.kind == .function ? "functionrevisions" : "providerrevisions").pkg.crossplane.io -l pkg.crossplane.io/package=\(subject.name)"]))
+                remediation: Remediation(summary, commands: [Commands.describePackage(subject), Commands.packageRevisions(subject)]))
         ]
     }
 }

@@ -53,7 +53,7 @@ public struct PodIdentitySupportCheck: Check {
                     evidence: ["package": ref.text],
                     remediation: Remediation(
                         "install the upjet family providers (one per service), or use IRSA with this provider",
-                        commands: ["echo " + Commands.quote(#"{"apiVersion":"pkg.crossplane.io/v1","kind":"Provider","metadata":{"name":"provider-aws-s3"},"spec":{"package":"xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0"}}"#) + " | kubectl apply -f -"]))
+                        commands: [Commands.apply(Patches.provider(name: "provider-aws-s3", package: "xpkg.upbound.io/upbound/provider-aws-s3:v2.3.0"))]))
             ]
         }
         // A floating major tag such as seed 003's `:v1` resolves to the newest v1.x, which supports it.
@@ -63,7 +63,7 @@ public struct PodIdentitySupportCheck: Check {
                 .fail(
                     "\(subject.id) is \(ref.repository) \(version); credentials.source PodIdentity needs v1.12.0 or later",
                     evidence: ["package": ref.text],
-                    remediation: Remediation("upgrade the provider", commands: ["kubectl patch providers.pkg.crossplane.io \(subject.name) --type merge -p " + Commands.quote(#"{"spec":{"package":"\#((ref.registry.map { $0 + "/" } ?? "") + ref.repository):v2.3.0"}}"#)]))
+                    remediation: Remediation("upgrade the provider", commands: [Commands.patch(Commands.packageResource(subject), subject.name, Patches.package((ref.registry.map { $0 + "/" } ?? "") + ref.repository + ":v2.3.0"))]))
             ]
         }
         return [.pass("\(ref.repository) \(version) supports credentials.source PodIdentity", evidence: ["package": ref.text])]

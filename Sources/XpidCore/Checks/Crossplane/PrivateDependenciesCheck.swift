@@ -54,10 +54,10 @@ public struct PrivateDependenciesCheck: Check {
         let ref = package.reference
         let families = context.snapshot.packages.filter { $0.kind == .provider && $0.reference.name == familyName }
         let healthy = families.filter { $0.condition("Installed")?.status == "True" && $0.condition("Healthy")?.status == "True" }
-        let privateFamily = "\((ref.registry.map { $0 + "/" } ?? ""))\(ref.repository.split(separator: "/").dropLast().joined(separator: "/"))/\(familyName):\(ref.tag ?? "<VERSION>")"
-        let manifest = #"{"apiVersion":"pkg.crossplane.io/v1","kind":"Provider","metadata":{"name":"\#(familyName)"},"spec":{"package":"\#(privateFamily)"}}"#
-        let installFamily = "echo \(Commands.quote(manifest)) | kubectl apply -f -"
-        let skip = "kubectl patch providers.pkg.crossplane.io \(subject.name) --type merge -p " + Commands.quote(#"{"spec":{"skipDependencyResolution":true}}"#)
+        // The family at the same version as the provider that needs it (untagged when the provider is pinned by digest).
+        let privateFamily = "\((ref.registry.map { $0 + "/" } ?? ""))\(ref.repository.split(separator: "/").dropLast().joined(separator: "/"))/\(familyName)" + (ref.tag.map { ":\($0)" } ?? "")
+        let installFamily = Commands.apply(Patches.provider(name: familyName, package: privateFamily))
+        let skip = Commands.patch(Commands.packageResource(subject), subject.name, Patches.skipDependencyResolution)
         if package.skipDependencyResolution {
             guard let family = healthy.first else {
                 let state = families.isEmpty ? "is not installed" : "is not healthy (\(families.map(\.metadata.name).joined(separator: ", ")))"
@@ -91,7 +91,7 @@ public struct PrivateDependenciesCheck: Check {
                 evidence: ["family": familyName, "registry": ref.registry ?? ""],
                 remediation: Remediation(
                     "install the family from the private registry yourself and skip dependency resolution (then delete the failed auto-installed family provider)",
-                    commands: [installFamily, skip] + families.filter { $0.reference.registry != ref.registry }.map { "kubectl delete providers.pkg.crossplane.io \($0.metadata.name)" }))
+                    commands: [installFamily, skip] + families.filter { $0.reference.registry != ref.registry }.map { Commands.delete("providers.pkg.crossplane.io", $0.metadata.name) }))
         ]
     }
 }

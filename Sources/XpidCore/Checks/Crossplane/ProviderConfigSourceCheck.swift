@@ -84,14 +84,13 @@ public struct ProviderConfigSourceCheck: Check {
         }
         if matching.isEmpty {
             let have = configs.isEmpty ? "no AWS ProviderConfig or ClusterProviderConfig exists" : "none of \(configs.map(\.displayName).joined(separator: ", ")) uses \(expected[0])"
-            let manifest = #"{"apiVersion":"aws.m.upbound.io/v1beta1","kind":"ClusterProviderConfig","metadata":{"name":"default"},"spec":{"credentials":{"source":"\#(expected[0])"}}}"#
             return [
                 .fail(
                     "\(have): managed resources of \(subject.id) have no \(subject.method.rawValue) credentials",
                     evidence: ["expected": expected.joined(separator: "|")],
                     remediation: Remediation(
                         "create the default ClusterProviderConfig (namespaced MRs default to it; legacy MRs use aws.upbound.io ProviderConfig default)",
-                        commands: ["echo " + Commands.quote(manifest) + " | kubectl apply -f -"]))
+                        commands: [Commands.apply(Patches.clusterProviderConfig(source: expected[0]))]))
             ]
         }
         return [.pass(matching.map { "\($0.displayName) uses credentials.source \($0.source ?? "Secret")" }.joined(separator: "; "))]

@@ -58,7 +58,7 @@ public struct RegistryPermissionsCheck: Check {
                 "role \(name) (\(who)) may not \(list.joined(separator: "; ")) — decided by \(permissions.method.rawValue)", evidence: evidence,
                 remediation: Remediation(
                     "grant ECR pull on the repositories (a Resource must be arn:aws:ecr:REGION:ACCOUNT:repository/NAME)",
-                    commands: ["aws iam put-role-policy --role-name \(name) --policy-name crossplane-ecr-pull --policy-document \(Commands.quote(Commands.ecrPullPolicy(repositories: repositories).compactText()))"]))
+                    commands: [Commands.putRolePolicy(roleName: name, policyName: "crossplane-ecr-pull", document: Patches.ecrPullPolicy(repositories: repositories))]))
         case .some(let other):
             return other.unavailableResult(what: "permissions of role \(name)") ?? .skip("")
         case .none:

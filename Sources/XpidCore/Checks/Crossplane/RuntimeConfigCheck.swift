@@ -40,7 +40,7 @@ public struct RuntimeConfigCheck: Check {
                     evidence: ["runtimeConfigRef": name],
                     remediation: Remediation(
                         "create it (or point runtimeConfigRef at an existing one)",
-                        commands: ["echo " + Commands.quote(#"{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","metadata":{"name":"\#(name)"},"spec":{}}"#) + " | kubectl apply -f -", "kubectl get deploymentruntimeconfigs.pkg.crossplane.io"]))
+                        commands: [Commands.apply(Patches.emptyRuntimeConfig(name: name)), Commands.list(Commands.runtimeConfigResource)]))
             ]
         }
         if let override = SubjectResolver.imageConfigOverride(for: package, in: context.snapshot), let configName = override.config.runtimeConfigName, configName != name {
@@ -50,7 +50,7 @@ public struct RuntimeConfigCheck: Check {
                     evidence: ["imageConfig": override.config.metadata.name, "effective": configName, "runtimeConfigRef": name],
                     remediation: Remediation(
                         "put the identity settings in \(configName), or narrow the ImageConfig's matchImages prefix",
-                        commands: ["kubectl get imageconfigs.pkg.crossplane.io \(override.config.metadata.name) -o yaml"]))
+                        commands: [Commands.getYAML("imageconfigs.pkg.crossplane.io", override.config.metadata.name)]))
             ]
         }
         return [.pass("runtime config \(name) exists and is in effect", evidence: ["runtimeConfig": name])]

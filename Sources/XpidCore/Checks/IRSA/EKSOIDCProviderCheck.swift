@@ -29,10 +29,10 @@ public struct EKSOIDCProviderCheck: Check {
         let irsa = context.subjects.filter { $0.method == .irsa }
         guard !irsa.isEmpty else { return [.skip("no subject uses IRSA")] }
         guard let cluster = context.snapshot.aws.cluster.value else {
-            return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterName)") ?? .skip("")]
+            return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterLabel)") ?? .skip("")]
         }
         guard let issuer = cluster.oidcIssuer, let arn = cluster.oidcProviderARN else {
-            return [.fail("cluster \(cluster.name) reports no OIDC issuer", remediation: Remediation("inspect the cluster", commands: ["aws eks describe-cluster --name \(cluster.name)\(context.regionFlag) --query cluster.identity"]))]
+            return [.fail("cluster \(cluster.name) reports no OIDC issuer", remediation: Remediation("inspect the cluster", commands: [Commands.describeClusterIdentity(context, name: cluster.name)]))]
         }
         let audiences = Set(irsa.map { $0.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience }).sorted()
         switch context.snapshot.aws.clusterOIDCProvider {
@@ -45,7 +45,7 @@ public struct EKSOIDCProviderCheck: Check {
                 .fail(
                     "IAM OIDC provider \(arn) does not list audience \(missing.joined(separator: ", ")) (has \(provider.clientIDs.joined(separator: ", "))): STS rejects the tokens (InvalidIdentityToken)",
                     evidence: ["clientIDs": provider.clientIDs.joined(separator: ",")],
-                    remediation: Remediation("add the audience", commands: missing.map { "aws iam add-client-id-to-open-id-connect-provider --open-id-connect-provider-arn \(arn) --client-id \($0)" }))
+                    remediation: Remediation("add the audience", commands: missing.map { Commands.addClientID(providerARN: arn, clientID: $0) }))
             ]
         case .notFound:
             return [
@@ -55,8 +55,8 @@ public struct EKSOIDCProviderCheck: Check {
                     remediation: Remediation(
                         "create the OIDC provider for the cluster",
                         commands: [
-                            "eksctl utils associate-iam-oidc-provider --cluster \(cluster.name)\(context.regionFlag) --approve",
-                            "aws iam create-open-id-connect-provider --url \(issuer) --client-id-list \(audiences.joined(separator: " "))",
+                            Commands.associateOIDCProvider(context, name: cluster.name),
+                            Commands.createOIDCProvider(issuer: issuer, clientIDs: audiences),
                         ]))
             ]
         case let other:

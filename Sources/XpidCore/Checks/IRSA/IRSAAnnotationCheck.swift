@@ -34,7 +34,7 @@ public struct IRSAAnnotationCheck: Check {
         }
         guard let sa = subject.serviceAccount else {
             if let error = context.runtimeReadError(for: subject) { return [error] }
-            return [.fail("ServiceAccount \(subject.namespace)/\(saName) does not exist", remediation: Remediation("check the runtime config's ServiceAccount name", commands: ["kubectl -n \(subject.namespace) get serviceaccounts"]))]
+            return [.fail("ServiceAccount \(subject.namespace)/\(saName) does not exist", remediation: Remediation("check the runtime config's ServiceAccount name", commands: [Commands.list("serviceaccounts", namespace: subject.namespace)]))]
         }
         if let value = sa.metadata.annotations[IRSAFacts.roleAnnotation] {
             if ARN.isWellFormedRoleARN(value) {
@@ -44,7 +44,7 @@ public struct IRSAAnnotationCheck: Check {
                 .fail(
                     "ServiceAccount \(subject.namespace)/\(saName) has \(IRSAFacts.roleAnnotation)=\(value), which is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
                     evidence: ["annotation": value],
-                    remediation: Remediation("set the full role ARN", commands: Commands.setRoleAnnotation(subject, role: "arn:aws:iam::<ACCOUNT_ID>:role/\(value.split(separator: "/").last.map(String.init) ?? value)")),
+                    remediation: Remediation("set the full role ARN", commands: Commands.setRoleAnnotation(subject, role: .variable("ROLE_ARN", meaning: "the full ARN of the role to assume, arn:aws:iam::ACCOUNT_ID:role/NAME"), overwrite: true)),
                     fixable: true)
             ]
         }
@@ -53,15 +53,20 @@ public struct IRSAAnnotationCheck: Check {
                 .fail(
                     "\(IRSAFacts.roleAnnotation) is set on \(misplaced.where_), not on ServiceAccount \(subject.namespace)/\(saName): the EKS webhook reads it only from the ServiceAccount",
                     evidence: ["misplacedOn": misplaced.where_, "roleArn": misplaced.value],
-                    remediation: Remediation("put the annotation on the ServiceAccount (and remove the misplaced one)", commands: Commands.setRoleAnnotation(subject, role: misplaced.value)),
+                    remediation: Remediation("put the annotation on the ServiceAccount (and remove the misplaced one)", commands: Commands.setRoleAnnotation(subject, role: Self.roleWord(misplaced.value))),
                     fixable: true)
             ]
         }
         return [
             .fail(
                 "ServiceAccount \(subject.namespace)/\(saName) has no \(IRSAFacts.roleAnnotation), but \(subject.id) uses IRSA (\(subject.methodEvidence))",
-                remediation: Remediation("annotate the ServiceAccount with the role to assume", commands: Commands.setRoleAnnotation(subject, role: "<ROLE_ARN>")),
+                remediation: Remediation("annotate the ServiceAccount with the role to assume", commands: Commands.setRoleAnnotation(subject, role: .variable("ROLE_ARN", meaning: "the ARN of the IAM role the ServiceAccount should assume"))),
                 fixable: true)
         ]
+    }
+
+    /// A role ARN read from the cluster, copied only when it is well formed.
+    static func roleWord(_ value: String) -> Command.Word {
+        ARN.isWellFormedRoleARN(value) ? .literal(value) : .variable("ROLE_ARN", meaning: "the full ARN of the role to assume, arn:aws:iam::ACCOUNT_ID:role/NAME")
     }
 }

@@ -52,7 +52,7 @@ public struct IRSAInjectedCheck: Check {
                 problems.joined(separator: "; "), evidence: ["audience": audience],
                 remediation: Remediation(
                     "restart; if new pods still lack them, the webhook skipped the pod (check its logs) or the audience annotation changed",
-                    commands: [Commands.restart(subject), "kubectl -n \(subject.namespace) get serviceaccount \(subject.serviceAccountName ?? "") -o yaml"]))
+                    commands: [Commands.restart(subject), Commands.getYAML("serviceaccount", subject.serviceAccountName ?? subject.name, namespace: subject.namespace)]))
         ]
     }
 }

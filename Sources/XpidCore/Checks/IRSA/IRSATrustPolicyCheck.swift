@@ -42,7 +42,7 @@ public struct IRSATrustPolicyCheck: Check {
             let sa = subject.serviceAccountName
         else { return [.skip("no role annotation on the ServiceAccount")] }
         guard let cluster = context.snapshot.aws.cluster.value, let host = cluster.issuerHostPath, let clusterProvider = cluster.oidcProviderARN else {
-            return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterName) (its OIDC issuer)") ?? .error("the cluster has no OIDC issuer")]
+            return [context.snapshot.aws.cluster.unavailableResult(what: "EKS cluster \(context.clusterLabel) (its OIDC issuer)") ?? .error("the cluster has no OIDC issuer")]
         }
         // A role in another account trusts the OIDC provider created in that account for this issuer.
         let provider = Self.providerARN(clusterProvider, forRole: roleArn)
@@ -74,7 +74,7 @@ public struct IRSATrustPolicyCheck: Check {
             return [
                 .fail(
                     "role \(name) named by the ServiceAccount annotation does not exist (\(message))", evidence: ["roleArn": roleArn],
-                    remediation: Remediation("create it with an IRSA trust policy (or fix the annotation)", commands: ["aws iam create-role --role-name \(name) --assume-role-policy-document \(Commands.quote(doc.compactText()))"]))
+                    remediation: Remediation("create it with an IRSA trust policy (or fix the annotation)", commands: [Commands.createRole(roleName: name, trust: doc)]))
             ]
         case .some(let other):
             return [other.unavailableResult(what: "role \(name)") ?? .skip("")]

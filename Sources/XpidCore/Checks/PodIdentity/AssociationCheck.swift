@@ -19,7 +19,7 @@ public struct AssociationCheck: Check {
             },
             CheckExample("aws CLI not logged in", subject: "provider/provider-aws-s3", expect: .error) {
                 var s = Examples.podIdentitySeed()
-                s.aws.associations = .failed(CloudError(kind: .notLoggedIn, message: "Unable to locate credentials", command: "aws eks list-pod-identity-associations --cluster-name prod-eks"))
+                s.aws.associations = .failed(CloudError(kind: .notLoggedIn, message: "Unable to locate credentials", command: Command(argv: ["aws", "eks", "list-pod-identity-associations", "--cluster-name", "prod-eks"])))
                 return s
             },
         ])
@@ -32,7 +32,7 @@ public struct AssociationCheck: Check {
         let listed: [PodIdentityAssociation]
         switch context.snapshot.aws.associations {
         case .value(let all): listed = all
-        case let other: return [other.unavailableResult(what: "pod identity associations of cluster \(context.clusterName)") ?? .skip("")]
+        case let other: return [other.unavailableResult(what: "pod identity associations of cluster \(context.clusterLabel)") ?? .skip("")]
         }
         let matching = listed.filter { $0.namespace == subject.namespace && $0.serviceAccount == sa }
         guard let summary = matching.first else {
@@ -42,7 +42,7 @@ public struct AssociationCheck: Check {
                 : "\(sameNamespace.count) associations in \(subject.namespace) (\(sameNamespace.joined(separator: ", "))), none for this service account"
             return [
                 .fail(
-                    "no EKS Pod Identity association for \(subject.namespace)/\(sa) in cluster \(context.clusterName)",
+                    "no EKS Pod Identity association for \(subject.namespace)/\(sa) in cluster \(context.clusterLabel)",
                     evidence: ["listed": listedText],
                     remediation: Remediation("create the association", commands: [Commands.createAssociation(context, namespace: subject.namespace, serviceAccount: sa)]))
             ]

@@ -45,25 +45,24 @@ public struct IRSAShadowingCheck: Check {
         let sa = subject.serviceAccountName ?? ""
         let annotation = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
         let drcAnnotation = subject.runtimeConfig?.serviceAccountAnnotations[IRSAFacts.roleAnnotation]
-        var commands: [String] = []
+        var commands: [Command] = []
         if let drc = subject.runtimeConfig, drcAnnotation != nil {
-            commands.append(
-                "kubectl patch deploymentruntimeconfigs.pkg.crossplane.io \(drc.metadata.name) --type json -p "
-                    + Commands.quote(#"[{"op":"remove","path":"/spec/serviceAccountTemplate/metadata/annotations/eks.amazonaws.com~1role-arn"}]"#))
+            commands.append(Commands.patch(Commands.runtimeConfigResource, drc.metadata.name, type: .json, Patches.removeServiceAccountTemplateAnnotation(IRSAFacts.roleAnnotation)))
         }
         if annotation != nil {
-            commands.append("kubectl -n \(subject.namespace) annotate serviceaccount \(sa) \(IRSAFacts.roleAnnotation)-")
+            commands.append(Commands.annotate("serviceaccount", sa, namespace: subject.namespace, key: IRSAFacts.roleAnnotation, value: nil))
         }
         if !both.isEmpty {
             if let drc = subject.runtimeConfig, drc.containers.contains(where: { $0.hasEnv(IRSAFacts.roleEnv) || $0.hasEnv(IRSAFacts.tokenFileEnv) }) {
-                commands.append("kubectl edit deploymentruntimeconfigs.pkg.crossplane.io \(drc.metadata.name)  # remove AWS_ROLE_ARN / AWS_WEB_IDENTITY_TOKEN_FILE from deploymentTemplate containers")
+                // Which container and index holds the env differs per config: the user edits it.
+                commands.append(Commands.kubectl(["edit", .literal(Commands.runtimeConfigResource), .literal(drc.metadata.name)], effect: .change))
             }
             commands.append(Commands.restart(subject))
             return [
                 .fail(
                     "pod(s) \(both.sorted().joined(separator: ", ")) carry IRSA env (AWS_ROLE_ARN=\(irsaRole ?? "?")) beside Pod Identity env: the SDK uses web identity first, so they run as the IRSA role, not the association's",
                     evidence: ["pods": both.sorted().joined(separator: ",")],
-                    remediation: Remediation("remove the IRSA settings and restart", commands: commands), fixable: annotation != nil)
+                    remediation: Remediation("remove the IRSA settings (kubectl edit: drop AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE from the deploymentTemplate containers) and restart", commands: commands), fixable: annotation != nil)
             ]
         }
         if subject.serviceAccount == nil, let error = context.runtimeReadError(for: subject) {

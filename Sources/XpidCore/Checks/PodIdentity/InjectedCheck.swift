@@ -1,6 +1,9 @@
 import Foundation
 
 public struct PodIdentityInjectedCheck: Check {
+    /// Each pod's name and the env names of its first container.
+    static let envNames: Command.Word = #"jsonpath={range .items[*]}{.metadata.name}{"\t"}{.spec.containers[0].env[*].name}{"\n"}{end}"#
+
     public init() {}
 
     public static let description = CheckDescription(
@@ -60,7 +63,7 @@ public struct PodIdentityInjectedCheck: Check {
                 evidence: ["pods": pods.map(\.metadata.name).sorted().joined(separator: ",")],
                 remediation: Remediation(
                     "restart, then confirm new pods carry the env; if not, the association does not match the pod's namespace/ServiceAccount or the webhook skipped the pod",
-                    commands: [Commands.restart(subject), "kubectl -n \(subject.namespace) get pods -l pkg.crossplane.io/revision=\(subject.revision ?? subject.name) -o jsonpath='{range .items[*]}{.metadata.name}{\"\\t\"}{.spec.containers[0].env[*].name}{\"\\n\"}{end}'"]))
+                    commands: [Commands.restart(subject), Commands.list("pods", namespace: subject.namespace, selector: "pkg.crossplane.io/revision=\(subject.revision ?? subject.name)", extra: ["-o", Self.envNames])]))
         ]
     }
 }

@@ -43,22 +43,19 @@ public struct PodIdentityAddonCheck: Check {
                     "add-on \(addon.name) is \(addon.status)\(issues)", evidence: ["status": addon.status],
                     remediation: Remediation(
                         "inspect and repair the add-on",
-                        commands: [
-                            "aws eks describe-addon --cluster-name \(context.clusterName) --addon-name \(addon.name)\(context.regionFlag)",
-                            "aws eks update-addon --cluster-name \(context.clusterName) --addon-name \(addon.name) --resolve-conflicts OVERWRITE\(context.regionFlag)",
-                        ]))
+                        commands: [Commands.describeAddon(context, addon: addon.name), Commands.updateAddon(context, addon: addon.name)]))
             ]
         case .notFound:
             if let agent = context.snapshot.podIdentityAgent {
                 return [
                     .warn(
                         "the EKS add-on is not installed, but DaemonSet kube-system/\(agent.metadata.name) exists (self-managed install): EKS will not keep it updated",
-                        remediation: Remediation("adopt it as a managed add-on", commands: [Commands.createAddon(context) + " --resolve-conflicts OVERWRITE"]))
+                        remediation: Remediation("adopt it as a managed add-on", commands: [Commands.createAddon(context).appending(["--resolve-conflicts", "OVERWRITE"])]))
                 ]
             }
             return [
                 .fail(
-                    "add-on \(PodIdentityFacts.addonName) is not installed in cluster \(context.clusterName)",
+                    "add-on \(PodIdentityFacts.addonName) is not installed in cluster \(context.clusterLabel)",
                     remediation: Remediation("install the add-on", commands: [Commands.createAddon(context)]))
             ]
         default:

@@ -54,7 +54,7 @@ public struct PodIdentityAgentCheck: Check {
                     evidence: ["nodes": unsupported.joined(separator: ",")],
                     remediation: Remediation(
                         "schedule the package on EC2 nodes (DeploymentRuntimeConfig deploymentTemplate nodeSelector/affinity), or use IRSA there",
-                        commands: ["kubectl get nodes -L eks.amazonaws.com/compute-type"]))
+                        commands: [Commands.list("nodes", extra: ["-L", "eks.amazonaws.com/compute-type"])]))
             ]
         }
         if let (read, outcome) = s.failedRead("daemonsets", namespace: "kube-system") {
@@ -64,7 +64,7 @@ public struct PodIdentityAgentCheck: Check {
             return [
                 .fail(
                     "DaemonSet kube-system/eks-pod-identity-agent not found: nothing serves Pod Identity credentials on the nodes",
-                    remediation: Remediation("install the EKS Pod Identity agent add-on", commands: [Commands.createAddon(context), "kubectl -n kube-system get daemonset eks-pod-identity-agent"]))
+                    remediation: Remediation("install the EKS Pod Identity agent add-on", commands: [Commands.createAddon(context), Commands.list("daemonset", namespace: "kube-system", extra: [.literal(PodIdentityFacts.agentDaemonSet)])]))
             ]
         }
         if agent.ready < agent.desired || agent.desired == 0 {
@@ -74,7 +74,7 @@ public struct PodIdentityAgentCheck: Check {
                     evidence: ["desired": "\(agent.desired)", "ready": "\(agent.ready)"],
                     remediation: Remediation(
                         "find the agent pods that are not ready and why",
-                        commands: ["kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent -o wide", "kubectl -n kube-system rollout status daemonset/eks-pod-identity-agent --timeout=120s"]))
+                        commands: [Self.agentPods, Commands.kubectl(["-n", "kube-system", "rollout", "status", "daemonset/eks-pod-identity-agent", "--timeout=120s"])]))
             ]
         }
         let agentPods = s.pods.filter { isAgentPod($0) && $0.isLive }
@@ -90,13 +90,15 @@ public struct PodIdentityAgentCheck: Check {
                         evidence: ["nodes": uncovered.joined(separator: ",")],
                         remediation: Remediation(
                             "check why the DaemonSet does not schedule there (taints, node affinity, IPv6 disabled)",
-                            commands: uncovered.map { "kubectl describe node \($0)" } + ["kubectl -n kube-system get pods -l app.kubernetes.io/name=eks-pod-identity-agent -o wide"]))
+                            commands: uncovered.map(Commands.describeNode) + [Self.agentPods]))
                 ]
             }
         }
         let where_ = podNodes.isEmpty ? "" : "; runs on \(podNodes.sorted().joined(separator: ", "))"
         return [.pass("agent DaemonSet \(agent.ready)/\(agent.desired) ready\(where_)")]
     }
+
+    static let agentPods = Commands.list("pods", namespace: "kube-system", selector: "app.kubernetes.io/name=\(PodIdentityFacts.agentDaemonSet)", extra: ["-o", "wide"])
 
     private func isAgentPod(_ pod: Pod) -> Bool {
         pod.metadata.namespace == "kube-system"

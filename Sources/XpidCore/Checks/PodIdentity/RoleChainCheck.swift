@@ -67,7 +67,7 @@ public struct RoleChainCheck: Check {
                                 remediation: Remediation("let the previous role assume and tag (run with credentials of the role's account)", commands: [Commands.updateTrust(roleName: role.name, document: fixed)])))
                     }
                 case .notFound:
-                    results.append(.fail("\(pc.displayName): chained role \(roleArn) does not exist", remediation: Remediation("create the role or fix assumeRoleChain", commands: ["aws iam get-role --role-name \(name)"])))
+                    results.append(.fail("\(pc.displayName): chained role \(roleArn) does not exist", remediation: Remediation("create the role or fix assumeRoleChain", commands: [Commands.getRole(roleName: name)])))
                 case .some(let other):
                     results.append(other.unavailableResult(what: "chained role \(name)") ?? .skip(""))
                 case .none:

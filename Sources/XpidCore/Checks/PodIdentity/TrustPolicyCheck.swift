@@ -63,7 +63,7 @@ public struct PodIdentityTrustPolicyCheck: Check {
                     "role \(roleName) of association \(association.id) does not exist (\(message))", evidence: ["roleArn": roleArn],
                     remediation: Remediation(
                         "create the role with the Pod Identity trust policy, or point the association at an existing role",
-                        commands: ["aws iam create-role --role-name \(roleName) --assume-role-policy-document \(Commands.quote(doc.compactText()))"]))
+                        commands: [Commands.createRole(roleName: roleName, trust: doc)]))
             ]
         case .some(let other):
             return [other.unavailableResult(what: "role \(roleName)") ?? .skip("")]

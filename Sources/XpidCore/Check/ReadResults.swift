@@ -1,0 +1,45 @@
+import Foundation
+
+/// How a cloud read that did not produce a value becomes a check result.
+extension CloudRead {
+    public func unavailableResult(what: String) -> CheckResult? {
+        switch self {
+        case .value: return nil
+        case .notFound(let message): return .error("\(what): not found (\(message))")
+        case .notRequested(let reason): return .skip("\(what) not read: \(reason)")
+        case .failed(let error):
+            return .error(
+                "\(what) could not be read: \(error.message)",
+                remediation: Remediation(CloudErrorAdvice.advice(for: error), commands: [error.command]))
+        }
+    }
+}
+
+public enum CloudErrorAdvice {
+    public static func advice(for error: CloudError) -> String {
+        switch error.kind {
+        case .cliMissing: return "install the aws CLI or pass --aws PATH; or run with --no-cloud for cluster-side checks only"
+        case .notLoggedIn: return "log in to AWS (aws sso login, or set AWS_PROFILE) and re-run; the command below shows the error"
+        case .accessDenied: return "the AWS identity lacks a read permission; see the README's IAM read policy"
+        case .timeout: return "the aws CLI timed out; check network access to AWS or raise --timeout"
+        case .malformedOutput: return "the aws CLI printed output that is not the expected JSON; run the command below to see it"
+        case .notFound: return "the object does not exist in this account/region; check --cluster-name and --region"
+        case .other: return "run the command below to see the error"
+        }
+    }
+}
+
+extension EvaluationContext {
+    /// When the subject's runtime could not be found because a read was denied, the checks that
+    /// need it report `error` naming the read instead of guessing.
+    public func runtimeReadError(for subject: Subject) -> CheckResult? {
+        for (resource, namespace) in [("deployments", subject.namespace), ("pods", subject.namespace), ("serviceaccounts", subject.namespace)] {
+            if let (read, outcome) = snapshot.failedRead(resource, namespace: namespace) {
+                if resource == "serviceaccounts" && subject.serviceAccountName == nil { continue }
+                if resource != "serviceaccounts" && subject.serviceAccountName != nil { continue }
+                return CheckResult(.error, "cannot resolve the runtime of \(subject.id): \(read.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read, outcome: outcome))
+            }
+        }
+        return nil
+    }
+}
