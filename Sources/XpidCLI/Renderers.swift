@@ -73,20 +73,22 @@ public enum TextRenderer {
         var collapsed = 0
         for id in order {
             guard let findings = bySubject[id], !findings.isEmpty else { continue }
-            let header: String
-            if let s = subjects[id] {
-                let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? "no ServiceAccount found"
-                header = style.bold("\(bullet) \(Printable.text(id))") + "  method \(s.method) (\(Printable.text(s.methodEvidence))); \(Printable.text(sa))"
-            } else {
-                header = style.bold("\(bullet) \(id)")
-            }
+            let subject = subjects[id]
             if !showAll, findings.allSatisfy({ $0.status == .pass || $0.status == .skip }) {
                 let passed = findings.filter { $0.status == .pass }.count
                 let skipped = findings.count - passed
                 if collapsed == 0 { out += "\n" }
                 collapsed += 1
-                out += "\(style.glyph(.pass)) \(header)  \(passed) passed\(skipped > 0 ? ", \(skipped) skipped" : "")\n"
+                let method = subject.map { "; method \($0.method)" } ?? ""
+                out += "\(style.glyph(.pass)) \(style.bold(Printable.text(id)))  \(passed) passed\(skipped > 0 ? ", \(skipped) skipped" : "")\(method)\n"
                 continue
+            }
+            let header: String
+            if let s = subject {
+                let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? "no ServiceAccount found"
+                header = style.bold("\(bullet) \(Printable.text(id))") + "  method \(s.method) (\(Printable.text(s.methodEvidence))); \(Printable.text(sa))"
+            } else {
+                header = style.bold("\(bullet) \(id)")
             }
             collapsed = 0
             out += "\n" + header + "\n"

@@ -32,9 +32,9 @@ final class FixConsole: @unchecked Sendable {
 enum FixClusters {
     static let ns = SeedCluster.namespace
     static let deployment = "deployment/\(SeedCluster.s3Revision)"
-    static let restart = ["kubectl", "rollout", "restart", deployment, "-n", ns]
+    static let restart = ["kubectl", "rollout", "restart", deployment, "-n", ns, "--field-manager=kubectl-xpid"]
     static let status = ["kubectl", "rollout", "status", deployment, "-n", ns, "--timeout=120s"]
-    static let sourcePatch = ["kubectl", "patch", "clusterproviderconfigs.aws.m.upbound.io", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#]
+    static let sourcePatch = ["kubectl", "patch", "clusterproviderconfigs.aws.m.upbound.io", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#, "--field-manager=kubectl-xpid"]
 
     /// The association was (re)created after the provider's pods: podid.pods-current fails.
     static func stalePods() -> SeedCluster {
@@ -137,7 +137,7 @@ struct FixCommandTests {
         let actions = json["actions"].array
         try #require(!actions.isEmpty, "\(out)")
         for a in actions {
-            #expect(Set(a.object.keys) == ["id", "check", "subject", "description", "command", "kind", "managedBy", "notes", "manifest"], "\(a.object.keys.sorted())")
+            #expect(Set(a.object.keys) == ["id", "check", "subject", "description", "command", "input", "kind", "managedBy", "notes"], "\(a.object.keys.sorted())")
             #expect(!a["command"].array.isEmpty && a["command"].array.allSatisfy { $0.string != nil })
             #expect(["change", "restart", "cloud"].contains(a["kind"].string ?? ""))
             #expect(a["managedBy"].isNull || ["helm", "flux"].contains(a["managedBy"].string ?? ""))
@@ -148,7 +148,7 @@ struct FixCommandTests {
         #expect(patch["kind"] == "change")
         #expect(patch["command"].strings == FixClusters.sourcePatch)
         #expect(patch["managedBy"].isNull)
-        #expect(patch["manifest"].isNull)
+        #expect(patch["input"].isNull)
         #expect(json["held"].array.isEmpty)
     }
 
@@ -161,12 +161,12 @@ struct FixCommandTests {
         let runner = await FixClusters.runner(seed)
         let (_, out, _, _) = await Self.run(["fix", "-o", "json"], runner: runner)
         let json = try JSONValue.parse(out)
-        let apply = try #require(json["actions"].array.first { !$0["manifest"].isNull }, "\(out)")
-        #expect(apply["command"].strings == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"])
-        #expect(apply["manifest"]["kind"] == "DeploymentRuntimeConfig")
-        #expect(apply["manifest"]["metadata"]["name"] == "provider-aws-s3-runtime")
+        let apply = try #require(json["actions"].array.first { !$0["input"].isNull }, "\(out)")
+        #expect(apply["command"].strings == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "-"])
+        #expect(apply["input"]["kind"] == "DeploymentRuntimeConfig")
+        #expect(apply["input"]["metadata"]["name"] == "provider-aws-s3-runtime")
         for h in json["held"].array {
-            #expect(Set(h.object.keys) == ["check", "subject", "reason", "instead", "managedBy"])
+            #expect(Set(h.object.keys) == ["check", "subject", "reason", "advice", "instead", "insteadArgv", "managedBy"])
         }
     }
 
@@ -206,7 +206,7 @@ struct FixCommandTests {
         try #require(calls.count == 2 * Self.gatherCalls + 2, "\(calls)")
         #expect(Array(calls[Self.gatherCalls..<(Self.gatherCalls + 2)]) == [FixClusters.restart, FixClusters.status])
         #expect(runner.mutatingCalls == [FixClusters.restart])
-        #expect(err.contains("a1 restart deployment crossplane-system/\(SeedCluster.s3Revision)"), "\(err)")
+        #expect(out.contains("a1 restart deployment crossplane-system/\(SeedCluster.s3Revision)"), "per-action results go to stdout with the report: \(out)")
         #expect(out.contains("re-verified: before 1 failed"), "\(out)")
         #expect(out.contains("podid.pods-current provider/provider-aws-s3 now passes"), "\(out)")
     }
@@ -237,7 +237,7 @@ struct FixCommandTests {
         "a fixed warning that is still a warning after the re-verify: exit 1")
     func reverifyStillWarns() async throws {
         let runner = await FixClusters.runner(FixClusters.staleAnnotation())
-        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-"]
+        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid"]
         runner.stub(annotate, stdout: "serviceaccount/\(SeedCluster.podIdentitySA) annotated\n")
         runner.stub(FixClusters.restart, stdout: "deployment.apps/\(SeedCluster.s3Revision) restarted\n")
         runner.stub(FixClusters.status, stdout: "deployment \"\(SeedCluster.s3Revision)\" successfully rolled out\n")
@@ -249,7 +249,7 @@ struct FixCommandTests {
     @Test("a failing action: stop, report applied / FAILED / not applied, exit 1, no re-verify")
     func stopOnFailure() async throws {
         let runner = await FixClusters.runner(FixClusters.staleAnnotation())
-        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-"]
+        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid"]
         runner.stub(annotate, stderr: #"Error from server (Forbidden): serviceaccounts "provider-aws-pod-identity" is forbidden: User "alice" cannot patch resource "serviceaccounts" in API group "" in the namespace "crossplane-system""# + "\n", exit: 1)
         let (code, out, err, _) = await Self.run(["fix", "--restart", "--yes"], runner: runner)
         #expect(code == 1)
@@ -259,15 +259,15 @@ struct FixCommandTests {
         #expect(out.contains("FAILED:      a1"), "\(out)")
         #expect(out.contains("not applied: a2"), "\(out)")
         #expect(out.contains(#"grant verb "patch" on serviceaccounts"#), "\(out)")
-        #expect(err.contains("crossplane-system"))
+        #expect(out.contains("crossplane-system"))
     }
 
     @Test("fix --dry-run: every change with --dry-run=server, no rollout status, no re-verify, nothing stored")
     func dryRun() async throws {
         let runner = await FixClusters.runner(FixClusters.staleAnnotation())
-        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-", "--dry-run=server"]
+        let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid", "--dry-run=server"]
         runner.stub(annotate, stdout: "serviceaccount/\(SeedCluster.podIdentitySA) annotated (server dry run)\n")
-        runner.stubPrefix(["kubectl", "patch", FixClusters.deployment, "-n", FixClusters.ns], stdout: "deployment.apps/\(SeedCluster.s3Revision) patched (server dry run)\n")
+        runner.stubPrefix(["kubectl", "patch", "deployment", SeedCluster.s3Revision, "-n", FixClusters.ns], stdout: "deployment.apps/\(SeedCluster.s3Revision) patched (server dry run)\n")
         runner.stubPrefix(["kubectl", "rollout", "restart", FixClusters.deployment, "-n", FixClusters.ns], stdout: "deployment.apps/\(SeedCluster.s3Revision) restarted (server dry run)\n")
         let (code, out, err, _) = await Self.run(["fix", "--restart", "--dry-run"], runner: runner)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")

@@ -18,17 +18,18 @@ struct RendererTests {
         > provider/provider-aws-s3  method pod-identity (EKS Pod Identity association for crossplane-system/provider-aws-pod-identity); ServiceAccount crossplane-system/provider-aws-pod-identity
           [FAIL] podid.association     no EKS Pod Identity association for crossplane-system/provider-aws-pod-identity in cluster prod-eks
               fix: create the association
-            -> aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn <ROLE_ARN> --region us-east-2
+              set ROLE_ARN first: the ARN of the IAM role the ServiceAccount should get
+            -> aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn "${ROLE_ARN}" --region us-east-2
           [SKIP] podid.trust-policy    blocked by podid.association (fail)
           [WARN] podid.irsa-shadowing  ServiceAccount crossplane-system/provider-aws-pod-identity still has eks.amazonaws.com/role-arn
               fix: remove the stale annotation
             -> kubectl -n crossplane-system annotate serviceaccount provider-aws-pod-identity eks.amazonaws.com/role-arn-
 
-        > provider/upbound-provider-family-aws  method none (family provider); no ServiceAccount found
-          [OK]   crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
+        [OK]   provider/upbound-provider-family-aws  1 passed; method none
 
         Summary: 2 passed, 1 warning, 1 failed, 1 skipped, 1 error
         run 'kubectl xpid fix' to see the plan
+        (subjects whose checks all pass are shown on one line; --show-all lists every check)
 
         """
 
@@ -45,17 +46,18 @@ struct RendererTests {
         ► provider/provider-aws-s3  method pod-identity (EKS Pod Identity association for crossplane-system/provider-aws-pod-identity); ServiceAccount crossplane-system/provider-aws-pod-identity
           ✗ podid.association     no EKS Pod Identity association for crossplane-system/provider-aws-pod-identity in cluster prod-eks
               fix: create the association
-            → aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn <ROLE_ARN> --region us-east-2
+              set ROLE_ARN first: the ARN of the IAM role the ServiceAccount should get
+            → aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn "${ROLE_ARN}" --region us-east-2
           – podid.trust-policy    blocked by podid.association (fail)
           ⚠ podid.irsa-shadowing  ServiceAccount crossplane-system/provider-aws-pod-identity still has eks.amazonaws.com/role-arn
               fix: remove the stale annotation
             → kubectl -n crossplane-system annotate serviceaccount provider-aws-pod-identity eks.amazonaws.com/role-arn-
 
-        ► provider/upbound-provider-family-aws  method none (family provider); no ServiceAccount found
-          ✔ crossplane.package-health  Installed and Healthy (revision upbound-provider-family-aws-7d1a4b5c6e2f)
+        ✔ provider/upbound-provider-family-aws  1 passed; method none
 
         Summary: 2 passed, 1 warning, 1 failed, 1 skipped, 1 error
         run 'kubectl xpid fix' to see the plan
+        (subjects whose checks all pass are shown on one line; --show-all lists every check)
 
         """
 
@@ -86,7 +88,7 @@ struct RendererTests {
         report.findings = [Finding(check: "cluster.cloud", status: .pass, subject: "cluster", message: "ok", remediation: Remediation("never shown", commands: [Command(argv: ["never", "run"])]))]
         let text = TextRenderer.render(report, style: TextStyle(unicode: true, color: false))
         #expect(!text.contains("never"))
-        #expect(text.hasSuffix("Summary: 1 passed, 0 warnings, 0 failed, 0 skipped, 0 errors\n"))
+        #expect(text.contains("\nSummary: 1 passed, 0 warnings, 0 failed, 0 skipped, 0 errors\n"))
     }
 
     struct StyleCase: Sendable, CustomTestStringConvertible {
@@ -144,10 +146,28 @@ struct RendererTests {
               "fixable" : false,
               "message" : "cannot list pods in namespace crossplane-system",
               "remediation" : {
+                "argv" : [
+                  [
+                    "kubectl",
+                    "create",
+                    "role",
+                    "xpid-read-pods",
+                    "-n",
+                    "crossplane-system",
+                    "--verb=get,list",
+                    "--resource=pods"
+                  ]
+                ],
                 "commands" : [
                   "kubectl create role xpid-read-pods -n crossplane-system --verb=get,list --resource=pods"
                 ],
-                "summary" : "grant list on pods"
+                "stdin" : [
+                  null
+                ],
+                "summary" : "grant list on pods",
+                "variables" : {
+
+                }
               },
               "status" : "error",
               "subject" : "cluster"
@@ -160,10 +180,33 @@ struct RendererTests {
               "fixable" : false,
               "message" : "no EKS Pod Identity association for crossplane-system/provider-aws-pod-identity in cluster prod-eks",
               "remediation" : {
-                "commands" : [
-                  "aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn <ROLE_ARN> --region us-east-2"
+                "argv" : [
+                  [
+                    "aws",
+                    "eks",
+                    "create-pod-identity-association",
+                    "--cluster-name",
+                    "prod-eks",
+                    "--namespace",
+                    "crossplane-system",
+                    "--service-account",
+                    "provider-aws-pod-identity",
+                    "--role-arn",
+                    "${ROLE_ARN}",
+                    "--region",
+                    "us-east-2"
+                  ]
                 ],
-                "summary" : "create the association"
+                "commands" : [
+                  "aws eks create-pod-identity-association --cluster-name prod-eks --namespace crossplane-system --service-account provider-aws-pod-identity --role-arn \\"${ROLE_ARN}\\" --region us-east-2"
+                ],
+                "stdin" : [
+                  null
+                ],
+                "summary" : "create the association",
+                "variables" : {
+                  "ROLE_ARN" : "the ARN of the IAM role the ServiceAccount should get"
+                }
               },
               "status" : "fail",
               "subject" : "provider/provider-aws-s3"
@@ -187,10 +230,27 @@ struct RendererTests {
               "fixable" : true,
               "message" : "ServiceAccount crossplane-system/provider-aws-pod-identity still has eks.amazonaws.com/role-arn",
               "remediation" : {
+                "argv" : [
+                  [
+                    "kubectl",
+                    "-n",
+                    "crossplane-system",
+                    "annotate",
+                    "serviceaccount",
+                    "provider-aws-pod-identity",
+                    "eks.amazonaws.com/role-arn-"
+                  ]
+                ],
                 "commands" : [
                   "kubectl -n crossplane-system annotate serviceaccount provider-aws-pod-identity eks.amazonaws.com/role-arn-"
                 ],
-                "summary" : "remove the stale annotation"
+                "stdin" : [
+                  null
+                ],
+                "summary" : "remove the stale annotation",
+                "variables" : {
+
+                }
               },
               "status" : "warn",
               "subject" : "provider/provider-aws-s3"
@@ -271,7 +331,7 @@ struct RendererTests {
     @Test("text and JSON never disagree: every finding's message and status appear in both")
     func textAndJSONAgree() throws {
         let report = FixedReport.make()
-        let text = TextRenderer.render(report, style: TextStyle(unicode: false, color: false))
+        let text = TextRenderer.render(report, style: TextStyle(unicode: false, color: false), showAll: true)
         let json = try JSONValue.parse(JSONRenderer.render(report))
         let findings = json["findings"].array
         #expect(findings.count == report.findings.count)
@@ -280,7 +340,7 @@ struct RendererTests {
             #expect(j["message"].string == f.message)
             #expect(j["status"].string == f.status.rawValue)
             for command in f.remediation?.commands ?? [] where f.status != .pass && f.status != .skip {
-                #expect(text.contains("-> \(command)"))
+                #expect(text.contains("-> \(command.line)"))
             }
         }
     }

@@ -115,7 +115,7 @@ struct RunTests {
     @Test("healthy seed cluster as text: exit 0, ASCII without a UTF-8 locale, summary line")
     func healthyText() async {
         let runner = SeedCluster().runner()
-        let (code, out, err) = await runCLI(["verify"], runner: runner)
+        let (code, out, err) = await runCLI(["verify", "--show-all"], runner: runner)
         #expect(code == 0)
         #expect(err.isEmpty, "no progress output when stderr is not a TTY")
         #expect(out.hasPrefix("kubectl xpid verify - context \(SeedCluster.contextARN) (aws, prod-eks, us-east-2)\n"))

@@ -177,7 +177,7 @@ struct FixPlannerTests {
 
     static let core = "crossplane-core/crossplane"
     static let helmCommand =
-        #"helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set 'serviceAccount.customAnnotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole'"#
+        #"helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set-string 'serviceAccount.customAnnotations.eks\.amazonaws\.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole'"#
 
     @Test("Helm-managed core ServiceAccount without --force: no change, the Helm command instead")
     func helmManagedHeld() throws {
@@ -197,7 +197,7 @@ struct FixPlannerTests {
         let s = try Self.example("crossplane.core-registry-identity", "ECR package, core without identity")
         let plan = Self.plan(s, FixOptions(roleArn: Examples.coreRole, force: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.subject == Self.core }, "\(Self.describe(plan))")
-        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)"])
+        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)", "--field-manager=kubectl-xpid"])
         #expect(action.managedBy == .helm(release: "crossplane", namespace: "crossplane-system"))
         #expect(action.notes.contains { $0.contains("Helm release crossplane will revert this") }, "\(action.notes)")
         #expect(!plan.held.contains { $0.check == "crossplane.core-registry-identity" })
@@ -242,7 +242,7 @@ struct FixPlannerTests {
 
         let plan = Self.plan(s, FixOptions(roleArn: Examples.coreRole, overwrite: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.subject == Self.core })
-        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)", "--overwrite"])
+        #expect(action.command.argv == ["kubectl", "annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(Examples.coreRole)", "--overwrite", "--field-manager=kubectl-xpid"])
         #expect(action.managedBy == nil)
         #expect(plan.held.map(\.check) == ["restart"], "only the restart (no --restart) is held: \(Self.describe(plan))")
     }
@@ -271,12 +271,12 @@ struct FixPlannerTests {
         let s = try Self.example("irsa.sa-annotation", "annotation on the Deployment instead of the SA")
         let plan = Self.plan(s, FixOptions(force: true))
         let action = try #require(plan.actions.first { $0.kind == .change && $0.check == "irsa.sa-annotation" })
-        #expect(action.command.argv.last == "eks.amazonaws.com/role-arn=\(Examples.coreRole)")
+        #expect(action.command.argv.contains("eks.amazonaws.com/role-arn=\(Examples.coreRole)"))
     }
 
     @Test("no restart action without restart: a held fix says how", arguments: [
-        ("podid.pods-current", "association created after the pods", "provider/provider-aws-s3", "kubectl -n crossplane-system rollout restart deployment/provider-aws-s3-92206523fff4"),
-        ("irsa.pods-current", "pod created before the annotation", "crossplane-core/crossplane", "kubectl -n crossplane-system rollout restart deployment/crossplane"),
+        ("podid.pods-current", "association created after the pods", "provider/provider-aws-s3", "kubectl rollout restart deployment/provider-aws-s3-92206523fff4 -n crossplane-system --field-manager=kubectl-xpid"),
+        ("irsa.pods-current", "pod created before the annotation", "crossplane-core/crossplane", "kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid"),
     ])
     func noRestartWithoutFlag(_ check: String, _ name: String, _ subject: String, _ command: String) throws {
         let s = try Self.example(check, name)
@@ -312,7 +312,7 @@ struct FixPlannerTests {
         }
         let create = try #require(plan.actions.first { $0.command.input != nil }, "\(Self.describe(plan))")
         #expect(create.kind == .change)
-        #expect(create.command.argv == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "FILE"])
+        #expect(create.command.argv == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "-"])
         #expect(create.command.input?["kind"] == "DeploymentRuntimeConfig")
         #expect(create.command.input?["metadata"]["name"] == "provider-aws-s3-runtime")
         if pinName {
@@ -324,6 +324,7 @@ struct FixPlannerTests {
         #expect(point.command.argv == [
             "kubectl", "patch", "providers.pkg.crossplane.io", "provider-aws-s3", "--type", "merge", "-p",
             #"{"spec":{"runtimeConfigRef":{"apiVersion":"pkg.crossplane.io/v1beta1","kind":"DeploymentRuntimeConfig","name":"provider-aws-s3-runtime"}}}"#,
+            "--field-manager=kubectl-xpid",
         ])
         #expect(point.notes.contains { $0.contains("new package revision") })
         #expect(plan.actions.firstIndex { $0.command.input != nil }! < plan.actions.firstIndex { $0.command.argv.contains("providers.pkg.crossplane.io") }!, "the DRC exists before the Provider points at it")
@@ -353,15 +354,17 @@ struct FixPlannerTests {
             let i = try #require(p.command.argv.firstIndex(of: "--type"), "\(p.command.argv)")
             #expect(["merge", "json"].contains(p.command.argv[i + 1]), "\(p.command.argv)")
             #expect(p.command.argv.contains("-p"))
-            let body = try #require(p.command.argv.last)
+            let body = try #require(p.command.argv.firstIndex(of: "-p").map { p.command.argv[$0 + 1] })
+            #expect(p.command.argv.last == "--field-manager=kubectl-xpid")
             #expect((try? JSONValue.parse(body)) != nil, "patch body is not JSON: \(body)")
         }
         let pc = try #require(patches.first { $0.check == "crossplane.providerconfig-source" })
-        #expect(pc.command.argv == ["kubectl", "patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#])
+        #expect(pc.command.argv == ["kubectl", "patch", "providerconfigs.aws.m.upbound.io", "default", "-n", "default", "--type", "merge", "-p", #"{"spec":{"credentials":{"source":"PodIdentity"}}}"#, "--field-manager=kubectl-xpid"])
         let drc = try #require(patches.first { $0.command.argv.contains("deploymentruntimeconfigs.pkg.crossplane.io") })
         #expect(drc.command.argv == [
             "kubectl", "patch", "deploymentruntimeconfigs.pkg.crossplane.io", "irsa-runtimeconfig", "--type", "merge", "-p",
             #"{"spec":{"serviceAccountTemplate":{"metadata":{"annotations":{"eks.amazonaws.com/role-arn":"arn:aws:iam::123456789012:role/crossplane-provider-aws"}}}}}"#,
+            "--field-manager=kubectl-xpid",
         ])
     }
 
@@ -443,7 +446,7 @@ struct FixPlannerTests {
         let h = try #require(plan.held.first { $0.check == "podid.irsa-shadowing" })
         #expect(h.managedBy == .helm(release: nil, namespace: nil))
         let forced = Self.plan(s, FixOptions(restart: true, force: true))
-        #expect(forced.actions.first { $0.kind == .change }?.command.argv == ["kubectl", "annotate", "serviceaccount", Examples.podIdentitySA, "-n", "crossplane-system", "eks.amazonaws.com/role-arn-"])
+        #expect(forced.actions.first { $0.kind == .change }?.command.argv == ["kubectl", "annotate", "serviceaccount", Examples.podIdentitySA, "-n", "crossplane-system", "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid"])
     }
 
     @Test(

@@ -47,7 +47,7 @@ struct FixRoleDiscoveryTests {
         options.discoveredRoles["crossplane-core/crossplane"] = ["arn:aws:iam::123456789012:role/CrossplaneECRRole"]
         let plan = FixPlanner.plan(context, findings: findings, options: options)
         let annotate = try #require(plan.actions.first { $0.kind == .change })
-        #expect(annotate.command.argv.last == "eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole")
+        #expect(annotate.command.argv.contains("eks.amazonaws.com/role-arn=arn:aws:iam::123456789012:role/CrossplaneECRRole"))
 
         options.discoveredRoles["crossplane-core/crossplane"] = ["arn:aws:iam::123456789012:role/A", "arn:aws:iam::123456789012:role/B"]
         let ambiguous = FixPlanner.plan(context, findings: findings, options: options)

@@ -40,11 +40,11 @@ struct KubectlErrorTests {
             r.stubJSON(seed.configViewArgv, seed.configView)
             r.stub(seed.apiResourcesArgv, stderr: "error: Get \"https://example/api\": context deadline exceeded\n", exit: 1)
         },
-        KubectlFailureCase(name: "config view prints no JSON", expected: "malformed", messageContains: "no JSON") { seed, r in
+        KubectlFailureCase(name: "config view prints no JSON", expected: "malformed", messageContains: "not JSON") { seed, r in
             r.stub(seed.configViewArgv, stdout: "apiVersion: v1\nkind: Config\n")
             r.stub(seed.apiResourcesArgv, stdout: seed.apiResources.joined(separator: "\n"))
         },
-        KubectlFailureCase(name: "get prints no JSON", expected: "malformed", messageContains: "not JSON") { seed, r in
+        KubectlFailureCase(name: "get prints no JSON", expected: "malformed", messageContains: "not a JSON List") { seed, r in
             seed.stubKubectl(on: r)
             r.stub(seed.clusterWideArgv, stdout: "<html>502 Bad Gateway</html>")
         },

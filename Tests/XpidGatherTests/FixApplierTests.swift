@@ -114,7 +114,7 @@ struct FixApplierTests {
     func executable() async throws {
         let plan = FixPlans.annotateCore()
         let runner = FakeCommandRunner()
-        let argv = ["/opt/bin/kubectl"] + Self.k.dropFirst() + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)"]
+        let argv = ["/opt/bin/kubectl"] + Self.k.dropFirst() + ["annotate", "serviceaccount", "crossplane", "-n", "crossplane-system", "eks.amazonaws.com/role-arn=\(FixPlans.coreRole)", "--field-manager=kubectl-xpid"]
         runner.stub(argv, stdout: "serviceaccount/crossplane annotated\n")
         let results = await Self.applier(runner, executable: "/opt/bin/kubectl").apply(plan)
         #expect(runner.calls == [argv])
