@@ -229,9 +229,10 @@ def test_crossplane_not_installed(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10")
     c.crds = []
     run = run_verify(c, aws, tmp_path, "-o", "json")
-    assert run.proc.returncode == 0, run.proc.stderr
-    assert run.report["subjects"] == []
-    assert run.status("cluster.cloud") == "pass"
+    # A run that verified nothing must not pass a CI gate: exit 2, saying why.
+    assert run.proc.returncode == 2, run.proc.stderr
+    assert "Crossplane is not installed" in run.proc.stderr
+    assert run.proc.stdout == ""
 
 
 def test_unreachable_cluster_exits_2(aws, tmp_path):

@@ -76,6 +76,39 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
     case irsa = "EKS IRSA"
     case podIdentity = "EKS Pod Identity"
     case crossplane = "Registries and packages (Crossplane)"
+
+    /// The cloud whose clusters the mechanism exists on; its checks are `skip` on any other cloud.
+    public var platform: Cloud? {
+        switch self {
+        case .irsa, .podIdentity: return .aws
+        case .cluster, .crossplane: return nil
+        }
+    }
+}
+
+/// A kind of Kubernetes object a check reads, and where. When that read was forbidden or failed,
+/// the check reports `error` naming it (never a guess from the objects that were not read).
+public struct KubeRead: Sendable, Hashable {
+    public enum Scope: Sendable, Hashable {
+        case cluster, crossplaneNamespace, kubeSystem
+    }
+
+    public var resource: String
+    public var group: String
+    public var scope: Scope
+
+    public init(_ resource: String, group: String = "", _ scope: Scope) {
+        self.resource = resource
+        self.group = group
+        self.scope = scope
+    }
+
+    public static let pods = KubeRead("pods", .crossplaneNamespace)
+    public static let serviceAccounts = KubeRead("serviceaccounts", .crossplaneNamespace)
+    public static let nodes = KubeRead("nodes", .cluster)
+    public static let runtimeConfigs = KubeRead("deploymentruntimeconfigs", group: "pkg.crossplane.io", .cluster)
+    public static let imageConfigs = KubeRead("imageconfigs", group: "pkg.crossplane.io", .cluster)
+    public static let agentDaemonSet = KubeRead("daemonsets", group: "apps", .kubeSystem)
 }
 
 /// What a check is, for people and for tests: the catalogue, `explain`, the README table and
@@ -93,13 +126,16 @@ public struct CheckDescription: Sendable {
     public var cloud: Bool
     /// Earlier links of the chain: when one of them fails or errors for a subject, this check is skipped.
     public var dependsOn: [String]
+    /// The Kubernetes objects the check reads beyond the subject's own workload.
+    public var reads: [KubeRead]
     public var passing: [CheckExample]
     public var failing: [CheckExample]
 
     public init(
         id: String, title: String, summary: String, rationale: String, remediation: String, mechanism: Mechanism,
-        scope: CheckScope, cloud: Bool = false, dependsOn: [String] = [], passing: [CheckExample], failing: [CheckExample]
+        scope: CheckScope, cloud: Bool = false, dependsOn: [String] = [], reads: [KubeRead] = [], passing: [CheckExample], failing: [CheckExample]
     ) {
+        self.reads = reads
         self.id = id
         self.title = title
         self.summary = summary
@@ -162,10 +198,13 @@ extension Check {
 public struct EvaluationContext: Sendable {
     public let snapshot: Snapshot
     public let subjects: [Subject]
+    /// Derived once, so no check scans every subject or object for each subject.
+    public let index: SubjectIndex
 
     public init(_ snapshot: Snapshot) {
         self.snapshot = snapshot
         self.subjects = SubjectResolver.subjects(in: snapshot)
+        self.index = SubjectIndex(subjects, snapshot)
     }
 
     public var cloudDisabledReason: String? { snapshot.options.cloudDisabledReason }

@@ -61,6 +61,13 @@ public struct CheckEngine: Sendable {
         _ check: any Check, _ d: CheckDescription, target: CheckTarget, subjectID: String, _ context: EvaluationContext,
         _ outcome: [String: [String: FindingStatus]], _ blocked: inout [String: [String: String]]
     ) -> [CheckResult] {
+        // A mechanism of another cloud says nothing about this cluster; an unknown cloud is not proof either way.
+        if let platform = d.mechanism.platform, context.snapshot.cluster.cloud != platform {
+            let cloud = context.snapshot.cluster.cloud
+            return [.skip(cloud == .unknown
+                ? "cloud not identified (see cluster.cloud): \(d.mechanism.rawValue) checks run on EKS; pass --cloud aws if this is one"
+                : "not an EKS cluster (cloud is \(cloud.rawValue)\(context.snapshot.cluster.cloudEvidence.isEmpty ? "" : ", \(context.snapshot.cluster.cloudEvidence)"))")]
+        }
         for dep in d.dependsOn {
             let status = outcome[dep]?[subjectID] ?? outcome[dep]?[clusterSubjectID]
             // Only a failed link blocks: after an `error` (could not evaluate) the dependent
@@ -76,6 +83,22 @@ public struct CheckEngine: Sendable {
         }
         if d.cloud, let reason = context.cloudDisabledReason {
             return [.skip("cloud check skipped: \(reason)")]
+        }
+        if case .subject(let subject) = target, subject.deployment == nil,
+            let (failed, outcome) = context.snapshot.failedRead("deployments", group: "apps", namespace: subject.namespace)
+        {
+            return [.error("cannot verify \(subject.id): \(failed.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: failed, outcome: outcome))]
+        }
+        for read in d.reads {
+            let namespace: String?
+            switch read.scope {
+            case .cluster: namespace = nil
+            case .crossplaneNamespace: namespace = context.snapshot.crossplaneNamespace
+            case .kubeSystem: namespace = "kube-system"
+            }
+            if let (failed, outcome) = context.snapshot.failedRead(read.resource, group: read.group, namespace: namespace) {
+                return [.error("cannot verify: \(failed.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: failed, outcome: outcome))]
+            }
         }
         return check.evaluate(target, in: context)
     }

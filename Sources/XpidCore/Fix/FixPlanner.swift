@@ -11,7 +11,9 @@ public enum FixPlanner {
         var patchedConfigs: Set<String> = []
         let unservedConfigs = ProviderConfigSourceCheck.unserved(in: context)
         let open = findings.filter { failing.contains($0.status) }
-        func finding(_ check: String, _ subject: Subject) -> Finding? { open.first { $0.check == check && $0.subject == subject.id } }
+        var byKey: [String: Finding] = [:]
+        for f in open where byKey["\(f.check)|\(f.subject)"] == nil { byKey["\(f.check)|\(f.subject)"] = f }
+        func finding(_ check: String, _ subject: Subject) -> Finding? { byKey["\(check)|\(subject.id)"] }
 
         for subject in context.subjects {
             if finding("podid.stable-sa-name", subject) != nil {
@@ -50,9 +52,10 @@ public enum FixPlanner {
         // Restart what is stale now, and what the remaining changes make stale (identity settings are read
         // by the webhook at pod creation). A ProviderConfig is read at reconcile time and needs no restart;
         // a new ServiceAccount name makes Crossplane roll the Deployment itself.
+        let changedSubjects = Set(actions.filter { $0.kind == .change && $0.check != "crossplane.providerconfig-source" }.map(\.subject))
         for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil {
             let stale = finding("podid.pods-current", subject) != nil || finding("irsa.pods-current", subject) != nil
-            let changed = actions.contains { $0.subject == subject.id && $0.kind == .change && $0.check != "crossplane.providerconfig-source" }
+            let changed = changedSubjects.contains(subject.id)
             if stale || changed { restart.append(subject) }
         }
         for subject in restart {

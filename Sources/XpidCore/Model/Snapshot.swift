@@ -173,17 +173,26 @@ public struct Snapshot: Sendable, Equatable {
     public var crossplaneNamespace: String
     public var crossplaneInstalled: Bool
     public var reads: [ResourceRead: ReadOutcome]
-    public var nodes: [Node]
-    public var serviceAccounts: [ServiceAccount]
-    public var pods: [Pod]
-    public var deployments: [Deployment]
+    public var nodes: [Node] { didSet { lookups = SnapshotLookups() } }
+    public var serviceAccounts: [ServiceAccount] { didSet { lookups = SnapshotLookups() } }
+    public var pods: [Pod] { didSet { lookups = SnapshotLookups() } }
+    public var deployments: [Deployment] { didSet { lookups = SnapshotLookups() } }
     public var daemonSets: [DaemonSet]
     public var packages: [CrossplanePackage]
-    public var runtimeConfigs: [DeploymentRuntimeConfig]
+    public var runtimeConfigs: [DeploymentRuntimeConfig] { didSet { lookups = SnapshotLookups() } }
     public var imageConfigs: [ImageConfig]
     public var providerConfigs: [ProviderConfig]
-    public var aws: AWSFacts
+    public var aws: AWSFacts { didSet { lookups = SnapshotLookups() } }
     public var options: EvaluationOptions
+    /// Lookup tables, rebuilt after any change to the lists they index.
+    var lookups = SnapshotLookups()
+
+    public static func == (a: Snapshot, b: Snapshot) -> Bool {
+        a.cluster == b.cluster && a.crossplaneNamespace == b.crossplaneNamespace && a.crossplaneInstalled == b.crossplaneInstalled && a.reads == b.reads
+            && a.nodes == b.nodes && a.serviceAccounts == b.serviceAccounts && a.pods == b.pods && a.deployments == b.deployments
+            && a.daemonSets == b.daemonSets && a.packages == b.packages && a.runtimeConfigs == b.runtimeConfigs && a.imageConfigs == b.imageConfigs
+            && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.options == b.options
+    }
 
     public init(
         cluster: ClusterInfo = ClusterInfo(), crossplaneNamespace: String = "crossplane-system", crossplaneInstalled: Bool = true,
@@ -211,17 +220,25 @@ public struct Snapshot: Sendable, Equatable {
 
     /// The first read of `resource` that failed, if any: checks that need it report `error`.
     /// With a namespace, only reads of that namespace (or cluster-wide reads) count.
-    public func failedRead(_ resource: String, namespace: String? = nil) -> (ResourceRead, ReadOutcome)? {
-        reads.sorted { $0.key < $1.key }.first {
-            $0.key.resource == resource && !$0.value.isUsable && (namespace == nil || $0.key.namespace == nil || $0.key.namespace == namespace)
-        }
+    /// `group` nil matches any API group (kept for reads named by plural alone).
+    public func failedRead(_ resource: String, group: String? = nil, namespace: String? = nil) -> (ResourceRead, ReadOutcome)? {
+        reads.filter {
+            $0.key.resource == resource && (group == nil || $0.key.group == group) && !$0.value.isUsable
+                && (namespace == nil || $0.key.namespace == nil || $0.key.namespace == namespace)
+        }.min { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 
-    public func serviceAccount(namespace: String, name: String) -> ServiceAccount? {
-        serviceAccounts.first { $0.metadata.namespace == namespace && $0.metadata.name == name }
-    }
+    public func serviceAccount(namespace: String, name: String) -> ServiceAccount? { lookups.serviceAccount(self, namespace: namespace, name: name) }
 
-    public func node(named name: String) -> Node? { nodes.first { $0.metadata.name == name } }
+    public func node(named name: String) -> Node? { lookups.node(self, named: name) }
+
+    /// The Deployment of a package revision: the one carrying the revision label, else the one named after it.
+    public func deployment(namespace: String, revision: String) -> Deployment? { lookups.deployment(self, namespace: namespace, revision: revision) }
+
+    /// Pods carrying `pkg.crossplane.io/revision=<revision>`.
+    public func pods(namespace: String, revision: String) -> [Pod] { lookups.pods(self, namespace: namespace, revision: revision) }
+
+    public func runtimeConfig(named name: String) -> DeploymentRuntimeConfig? { lookups.runtimeConfig(self, named: name) }
 
     /// ECR repository ARNs of every package in use (Providers, Functions, Configurations), sorted.
     public var ecrPackageRepositories: [String] {
@@ -234,9 +251,6 @@ public struct Snapshot: Sendable, Equatable {
 
     /// Associations for a (namespace, service account), with described details where available.
     public func associations(namespace: String, serviceAccount: String) -> [PodIdentityAssociation] {
-        guard let listed = aws.associations.value else { return [] }
-        return listed.filter { $0.namespace == namespace && $0.serviceAccount == serviceAccount }.map { summary in
-            aws.describedAssociations[summary.id]?.value ?? summary
-        }
+        lookups.associations(self, namespace: namespace, serviceAccount: serviceAccount)
     }
 }

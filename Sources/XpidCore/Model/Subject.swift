@@ -100,18 +100,19 @@ public enum SubjectResolver {
             subject.method = method
             subject.methodEvidence = evidence
             result.append(subject)
+        } else if snapshot.crossplaneInstalled, let (read, outcome) = snapshot.failedRead("deployments", group: "apps", namespace: ns) {
+            // The Deployments were not read: the package manager is still a subject, whose checks say why they cannot run.
+            var subject = Subject(kind: .crossplaneCore, name: "crossplane", namespace: ns)
+            subject.methodEvidence = "unknown: \(read.displayName) \(outcome.shortText)"
+            result.append(subject)
         }
         let runtimes = snapshot.packages.filter { $0.kind != .configuration }
         for package in runtimes.sorted(by: { ($0.kind.rawValue, $0.metadata.name) < ($1.kind.rawValue, $1.metadata.name) }) {
             var subject = Subject(kind: package.kind == .provider ? .provider : .function, name: package.metadata.name, namespace: ns, package: package)
             if let revision = package.currentRevision {
                 // The Deployment carries the revision label (its name is the revision unless a DRC renames it).
-                subject.deployment = snapshot.deployments.first {
-                    $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
-                } ?? snapshot.deployments.first { $0.metadata.namespace == ns && $0.metadata.name == revision }
-                subject.pods = snapshot.pods.filter {
-                    $0.metadata.namespace == ns && $0.metadata.labels["pkg.crossplane.io/revision"] == revision
-                }
+                subject.deployment = snapshot.deployment(namespace: ns, revision: revision)
+                subject.pods = snapshot.pods(namespace: ns, revision: revision)
                 if subject.pods.isEmpty, let selector = subject.deployment?.selector, !selector.isEmpty {
                     subject.pods = snapshot.pods.filter { pod in
                         pod.metadata.namespace == ns && selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value }
@@ -138,10 +139,10 @@ public enum SubjectResolver {
     /// An ImageConfig `spec.runtime.configRef` matching the package (longest prefix) wins over `runtimeConfigRef`.
     public static func effectiveRuntimeConfig(for package: CrossplanePackage, in snapshot: Snapshot) -> (DeploymentRuntimeConfig?, String) {
         if let override = imageConfigOverride(for: package, in: snapshot), let name = override.config.runtimeConfigName {
-            let drc = snapshot.runtimeConfigs.first { $0.metadata.name == name }
+            let drc = snapshot.runtimeConfig(named: name)
             return (drc, "ImageConfig \(override.config.metadata.name) (prefix \(override.prefix)) sets runtime config \(name)")
         }
-        let drc = snapshot.runtimeConfigs.first { $0.metadata.name == package.runtimeConfigName }
+        let drc = snapshot.runtimeConfig(named: package.runtimeConfigName)
         return (drc, "runtimeConfigRef \(package.runtimeConfigName)")
     }
 

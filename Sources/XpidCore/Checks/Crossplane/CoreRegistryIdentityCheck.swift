@@ -10,6 +10,7 @@ public struct CoreRegistryIdentityCheck: Check {
         rationale: "The Crossplane pod pulls packages itself, with a cloud-aware keychain that uses its own identity; without one, installs fail with 'failed to get authorization token' or 'unauthorized'.",
         remediation: "Annotate the `crossplane` ServiceAccount (Helm `serviceAccount.customAnnotations`), then restart Crossplane.",
         mechanism: .crossplane, scope: .subject, dependsOn: ["irsa.sa-annotation"],
+        reads: [.serviceAccounts],
         passing: [CheckExample("core on IRSA, provider from ECR", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("ECR package, core without identity", subject: "crossplane-core/crossplane", expect: .fail) {

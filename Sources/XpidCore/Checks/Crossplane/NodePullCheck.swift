@@ -10,6 +10,7 @@ public struct NodePullCheck: Check {
         rationale: "The package manager's identity only covers installing the package; the runtime image is pulled by the kubelet with the node's identity, so a private registry needs node-level access too (seed 000's warning).",
         remediation: "Grant the node role ECR read (e.g. `AmazonEC2ContainerRegistryReadOnly`, or the four ECR actions on the repository).",
         mechanism: .crossplane, scope: .subject,
+        reads: [.pods],
         passing: [CheckExample("runtime pod running", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("ImagePullBackOff, node role lacks ECR read", subject: "provider/provider-aws-s3", expect: .fail) {

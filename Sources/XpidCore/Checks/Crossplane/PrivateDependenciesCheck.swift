@@ -52,7 +52,7 @@ public struct PrivateDependenciesCheck: Check {
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target, let package = subject.package, let familyName = Self.family(of: package.reference) else { return [] }
         let ref = package.reference
-        let families = context.snapshot.packages.filter { $0.kind == .provider && $0.reference.name == familyName }
+        let families = context.index.packagesByName[familyName] ?? []
         let healthy = families.filter { $0.condition("Installed")?.status == "True" && $0.condition("Healthy")?.status == "True" }
         // The family at the same version as the provider that needs it (untagged when the provider is pinned by digest).
         let privateFamily = "\((ref.registry.map { $0 + "/" } ?? ""))\(ref.repository.split(separator: "/").dropLast().joined(separator: "/"))/\(familyName)" + (ref.tag.map { ":\($0)" } ?? "")

@@ -41,7 +41,7 @@ public struct ProviderConfigSourceCheck: Check {
     /// ProviderConfigs with a workload-identity source that no AWS provider in the cluster can serve.
     /// In a cluster that runs IRSA and Pod Identity providers side by side, each method's ProviderConfig is fine.
     public static func unserved(in context: EvaluationContext) -> [ProviderConfig] {
-        let inUse = Set(context.subjects.filter { $0.isAWSProvider && !$0.isFamilyProvider }.flatMap { sources(for: $0.method) })
+        let inUse = Set(context.index.awsProviderMethods.flatMap { sources(for: $0) })
         return context.snapshot.providerConfigs.filter { pc in
             let source = pc.source ?? "Secret"
             return identitySources.contains(source) && !inUse.contains(source)

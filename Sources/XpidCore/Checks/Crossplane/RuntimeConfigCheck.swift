@@ -10,6 +10,7 @@ public struct RuntimeConfigCheck: Check {
         rationale: "Identity settings (ServiceAccount name, annotations, pod labels) live in the DeploymentRuntimeConfig. A missing one stops the runtime from being built; an ImageConfig runtime silently replaces the package's own reference.",
         remediation: "Create the named DeploymentRuntimeConfig, or fix `runtimeConfigRef`; put identity settings in the DRC the ImageConfig selects when one matches.",
         mechanism: .crossplane, scope: .subject,
+        reads: [.runtimeConfigs, .imageConfigs],
         passing: [CheckExample("referenced DRC exists", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("DRC missing", subject: "provider/provider-aws-s3", expect: .fail) {
@@ -32,7 +33,7 @@ public struct RuntimeConfigCheck: Check {
             return [.error("cannot read DeploymentRuntimeConfigs: \(read.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
         }
         let name = package.runtimeConfigName
-        let exists = context.snapshot.runtimeConfigs.contains { $0.metadata.name == name }
+        let exists = context.snapshot.runtimeConfig(named: name) != nil
         if !exists && (package.runtimeConfigRefSet || name != "default") {
             return [
                 .fail(

@@ -10,6 +10,7 @@ public struct IRSAAnnotationCheck: Check {
         rationale: "The EKS webhook reads the role only from the ServiceAccount; an annotation anywhere else injects nothing and the pod falls back to the node role.",
         remediation: "Annotate the ServiceAccount: Helm `serviceAccount.customAnnotations` for Crossplane, the DeploymentRuntimeConfig `serviceAccountTemplate.metadata.annotations` for packages.",
         mechanism: .irsa, scope: .subject,
+        reads: [.serviceAccounts],
         passing: [CheckExample("core SA annotated through Helm", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("annotation on the Deployment instead of the SA", subject: "crossplane-core/crossplane", expect: .fail) {

@@ -10,6 +10,7 @@ public struct IRSAInjectedCheck: Check {
         rationale: "These are what the AWS SDK reads for web identity; a token with the wrong audience is rejected by STS (InvalidIdentityToken).",
         remediation: "Restart the workload; if new pods still lack them, check the EKS webhook and the `eks.amazonaws.com/audience` annotation.",
         mechanism: .irsa, scope: .subject, dependsOn: ["irsa.pods-current"],
+        reads: [.pods],
         passing: [CheckExample("env and token present", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("token volume missing", subject: "provider/provider-aws-s3", expect: .fail) {

@@ -10,6 +10,7 @@ public struct IRSAPodsCurrentCheck: Check {
         rationale: "The EKS webhook only mutates pods at creation: a pod created before the annotation was added or changed has no role (or the old one) until it is recreated.",
         remediation: "`kubectl rollout restart` the workload (`kubectl xpid fix --restart` restarts exactly the stale ones).",
         mechanism: .irsa, scope: .subject, dependsOn: ["irsa.sa-annotation"],
+        reads: [.pods, .serviceAccounts],
         passing: [CheckExample("pods have the annotated role", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("pod created before the annotation", subject: "crossplane-core/crossplane", expect: .fail) {

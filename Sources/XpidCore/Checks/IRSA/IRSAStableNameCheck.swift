@@ -10,6 +10,7 @@ public struct IRSAStableNameCheck: Check {
         rationale: "Crossplane names a package's default ServiceAccount after its revision (`provider-aws-s3-92206523fff4`); a trust that names it exactly breaks at the next upgrade, silently, with AccessDenied.",
         remediation: "Use `StringLike` on `system:serviceaccount:NS:<provider name>-*`, or pin the ServiceAccount name with a DeploymentRuntimeConfig `serviceAccountTemplate.metadata.name`.",
         mechanism: .irsa, scope: .subject, dependsOn: ["irsa.trust-policy"],
+        reads: [.runtimeConfigs],
         passing: [CheckExample("wildcard on the provider name", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("trust pins the revision-hashed name", subject: "provider/provider-aws-s3", expect: .warn) {

@@ -10,6 +10,7 @@ public struct IRSATrustPolicyCheck: Check {
         rationale: "STS checks the token's issuer, subject and audience against the trust policy; a wrong namespace, a wildcard that does not match the revision-hashed name, or `sts.amazon.com` for `sts.amazonaws.com` gives AccessDenied on AssumeRoleWithWebIdentity.",
         remediation: "`aws iam update-assume-role-policy` with the corrected document the report prints.",
         mechanism: .irsa, scope: .subject, cloud: true, dependsOn: ["irsa.sa-annotation", "eks.oidc-provider"],
+        reads: [.serviceAccounts],
         passing: [
             CheckExample("StringEquals for the core SA", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
             CheckExample("provider-aws-* wildcard for provider-aws-s3", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() },
@@ -89,10 +90,8 @@ public struct IRSATrustPolicyCheck: Check {
     static func fixedTrust(
         _ role: IAMRole, for subject: Subject, pattern: String, provider: String, host: String, audience: String, in context: EvaluationContext
     ) -> (JSONValue, String) {
-        let sharers = context.subjects.filter { other in
-            guard other.id != subject.id, other.method == .irsa, let sa = other.serviceAccountName,
-                other.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] == role.arn
-            else { return false }
+        let sharers = (context.index.irsaByRole[role.arn] ?? []).filter { other in
+            guard other.id != subject.id, let sa = other.serviceAccountName else { return false }
             let otherAudience = other.serviceAccount?.metadata.annotations[IRSAFacts.audienceAnnotation] ?? IRSAFacts.defaultAudience
             return WebIdentityTrust.evaluate(role.trustPolicy, WebIdentityTrustQuery(
                 providerARN: provider, issuerHostPath: host, subject: "system:serviceaccount:\(other.namespace):\(sa)", audience: otherAudience)).allowed

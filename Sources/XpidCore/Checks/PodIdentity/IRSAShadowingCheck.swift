@@ -10,6 +10,7 @@ public struct IRSAShadowingCheck: Check {
         rationale: "The AWS SDK tries web identity before container credentials: a pod with both sets runs as the IRSA role, not the association's. New pods get only Pod Identity env, but a leftover annotation keeps older pods and readers confused.",
         remediation: "Remove the `eks.amazonaws.com/role-arn` annotation (from the DeploymentRuntimeConfig `serviceAccountTemplate` if it sets it) and any hand-set AWS_ROLE_ARN env, then restart.",
         mechanism: .podIdentity, scope: .subject,
+        reads: [.pods, .serviceAccounts],
         passing: [CheckExample("only Pod Identity env", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("pod carries both env sets", subject: "provider/provider-aws-s3", expect: .fail) {

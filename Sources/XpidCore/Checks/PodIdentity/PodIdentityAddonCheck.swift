@@ -26,7 +26,7 @@ public struct PodIdentityAddonCheck: Check {
         ])
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
-        guard context.subjects.contains(where: { $0.method == .podIdentity }) else {
+        guard context.index.hasPodIdentitySubject else {
             return [.skip("no subject uses EKS Pod Identity")]
         }
         if context.snapshot.nodes.contains(where: { $0.eksComputeType == "auto" }) && !context.snapshot.nodes.contains(where: { $0.eksComputeType == nil }) {

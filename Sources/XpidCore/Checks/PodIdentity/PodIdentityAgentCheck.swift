@@ -10,6 +10,7 @@ public struct PodIdentityAgentCheck: Check {
         rationale: "The webhook only injects env vars; credentials are served by the agent on 169.254.170.23 on the same node. Without it (or on Fargate/hybrid nodes, where it does not run) the SDK's credential calls fail.",
         remediation: "Install the `eks-pod-identity-agent` add-on; keep pod-identity subjects off Fargate and hybrid nodes.",
         mechanism: .podIdentity, scope: .subject,
+        reads: [.agentDaemonSet],
         passing: [CheckExample("agent ready on both nodes", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("agent DaemonSet missing", subject: "provider/provider-aws-s3", expect: .fail) {
@@ -77,7 +78,7 @@ public struct PodIdentityAgentCheck: Check {
                         commands: [Self.agentPods, Commands.kubectl(["-n", "kube-system", "rollout", "status", "daemonset/eks-pod-identity-agent", "--timeout=120s"])]))
             ]
         }
-        let agentPods = s.pods.filter { isAgentPod($0) && $0.isLive }
+        let agentPods = context.index.liveAgentPods
         // Without agent pod objects (kube-system pods not readable, or not listed) coverage per node
         // cannot be shown; the DaemonSet's own ready count is then the evidence.
         if s.failedRead("pods", namespace: "kube-system") == nil, !agentPods.isEmpty {
@@ -100,12 +101,6 @@ public struct PodIdentityAgentCheck: Check {
 
     static let agentPods = Commands.list("pods", namespace: "kube-system", selector: "app.kubernetes.io/name=\(PodIdentityFacts.agentDaemonSet)", extra: ["-o", "wide"])
 
-    private func isAgentPod(_ pod: Pod) -> Bool {
-        pod.metadata.namespace == "kube-system"
-            && (pod.metadata.labels["app.kubernetes.io/name"] == PodIdentityFacts.agentDaemonSet
-                || pod.metadata.labels["app"] == PodIdentityFacts.agentDaemonSet
-                || pod.metadata.ownerReferences.contains { $0.kind == "DaemonSet" && $0.name == PodIdentityFacts.agentDaemonSet })
-    }
 }
 
 extension ReadOutcome {

@@ -10,6 +10,7 @@ public struct PodsCurrentCheck: Check {
         rationale: "The EKS webhook mutates pods only at creation. A pod created before the association was made (or changed) never received the Pod Identity env vars and token; it must be restarted.",
         remediation: "`kubectl rollout restart` the subject's Deployment (`kubectl xpid fix --restart` does it for every stale workload).",
         mechanism: .podIdentity, scope: .subject, dependsOn: ["podid.association"],
+        reads: [.pods],
         passing: [CheckExample("pods newer than the association", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("association created after the pods", subject: "provider/provider-aws-s3", expect: .fail) {

@@ -30,7 +30,7 @@ public struct SharedServiceAccountCheck: Check {
         guard let claimed = subject.runtimeConfig?.serviceAccountName else {
             return [.pass("no DeploymentRuntimeConfig serviceAccountTemplate name to share")]
         }
-        let others = context.subjects.filter { $0.id != subject.id && $0.runtimeConfig?.serviceAccountName == claimed }.map(\.id).sorted()
+        let others = (context.index.byClaimedServiceAccount[claimed] ?? []).filter { $0 != subject.id }.sorted()
         if others.isEmpty {
             return [.pass("ServiceAccount \(claimed) is claimed only by \(subject.id)")]
         }

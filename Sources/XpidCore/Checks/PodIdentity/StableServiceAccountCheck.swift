@@ -10,6 +10,7 @@ public struct StableServiceAccountCheck: Check {
         rationale: "A Pod Identity association keys on namespace + ServiceAccount name. Crossplane names the default ServiceAccount after the package revision, which changes on every upgrade, so no association can follow it.",
         remediation: "Create a DeploymentRuntimeConfig with `spec.serviceAccountTemplate.metadata.name` and point the package's `runtimeConfigRef` at it.",
         mechanism: .podIdentity, scope: .subject,
+        reads: [.runtimeConfigs],
         passing: [CheckExample("SA pinned by the DRC", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("revision-hashed SA, no DRC", subject: "provider/provider-aws-s3", expect: .fail) {
