@@ -181,21 +181,41 @@ public struct Kubectl: Sendable {
         return .success(KubeconfigContext(json))
     }
 
-    /// `kubectl api-resources -o name`: which resource types the server serves (`pods`, `providers.pkg.crossplane.io`, …).
+    /// `kubectl api-resources -o wide`: the resource types the server serves, as `plural.group` (as `-o name`
+    /// prints them) with their preferred API version (`pkg.crossplane.io/v1`; "" when not shown).
     /// An unavailable aggregated API makes kubectl exit 1 while still listing the rest; that list is used.
-    public func apiResources() async -> Result<Set<String>, KubectlFailure> {
-        let r = await run(["api-resources", "-o", "name"])
+    public func apiResources() async -> Result<[String: String], KubectlFailure> {
+        let r = await run(["api-resources", "-o", "wide"])
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
         let partial = r.stderrText.contains("unable to retrieve the complete list of server APIs")
         guard r.succeeded || partial else {
             if let f = ForbiddenError.parse(r.stderrText).first { return .failure(.forbidden("API discovery is forbidden: \(f.message)")) }
             return .failure(.other("kubectl api-resources failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
         }
-        let names = Set(r.stdoutText.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty })
+        let names = Self.parseAPIResources(r.stdoutText)
         guard !names.isEmpty else {
             return .failure(.malformed("kubectl api-resources listed nothing (exit status \(r.termination)): \(r.displayCommand)"))
         }
         return .success(names)
+    }
+
+    /// Reads kubectl's table by the header's column offsets (SHORTNAMES may be empty, so splitting on
+    /// spaces would shift columns). Without a header (the `-o name` form) each line is a name.
+    public static func parseAPIResources(_ text: String) -> [String: String] {
+        let lines = text.split(separator: "\n").map(String.init).filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        guard let header = lines.first, header.hasPrefix("NAME"), let column = header.range(of: "APIVERSION") else {
+            return Dictionary(lines.map { ($0.trimmingCharacters(in: .whitespaces), "") }, uniquingKeysWith: { a, _ in a })
+        }
+        let offset = header.distance(from: header.startIndex, to: column.lowerBound)
+        var result: [String: String] = [:]
+        for line in lines.dropFirst() {
+            let chars = Array(line)
+            guard let plural = line.split(separator: " ").first.map(String.init), chars.count > offset else { continue }
+            let apiVersion = String(chars[offset...].prefix { $0 != " " })
+            let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
+            result[group.isEmpty ? plural : "\(plural).\(group)"] = apiVersion
+        }
+        return result
     }
 
     /// One `kubectl get a,b,c -o json` for several resource types. Per-type forbidden errors

@@ -47,7 +47,20 @@ enum Resource: String, CaseIterable {
         return parts.count > 1 ? String(parts[1]) : ""
     }
 
-    var isCRD: Bool { group.hasSuffix("crossplane.io") || group.hasSuffix("upbound.io") }
+    /// Kinds from CustomResourceDefinitions: absent from discovery means "not installed", not an error.
+    var isCRD: Bool { !["", "apps"].contains(group) }
+
+    /// Names for the built-in kinds that need no discovery (`deployments.v1.apps` resolves without it).
+    static let builtinNames: [Resource: String] = [.nodes: "nodes", .pods: "pods", .serviceaccounts: "serviceaccounts", .deployments: "deployments.v1.apps", .daemonsets: "daemonsets.v1.apps"]
+
+    /// `plural.version.group` (or the plain plural for the core group) from discovery's API version;
+    /// nil when the version is unknown (kubectl then resolves `plural.group` itself).
+    static func versionedName(_ r: Resource, apiVersion: String?) -> String? {
+        guard let apiVersion, !apiVersion.isEmpty else { return nil }
+        let parts = apiVersion.split(separator: "/")
+        guard parts.count == 2 else { return r.group.isEmpty ? r.plural : nil }
+        return "\(r.plural).\(parts[1]).\(parts[0])"
+    }
 
     /// Whether a `group/Kind` key of a listed item belongs to this resource type.
     func matches(kindKey: String) -> Bool {
@@ -86,22 +99,39 @@ public struct SnapshotGatherer: Sendable {
         self.options = options
     }
 
+    /// Two kubectl rounds on the critical path. Round 1, concurrently: the context, discovery, the
+    /// built-in cluster-wide kinds (nodes and Deployments need no discovery) and the Pods and
+    /// ServiceAccounts of the likely Crossplane namespace. Round 2, concurrently: the Crossplane and
+    /// provider kinds (named `plural.version.group`, which kubectl resolves without rediscovery), the
+    /// kube-system objects on EKS, and the Crossplane namespace again only when the guess was wrong.
     public func gather() async -> Result<Gathered, KubectlFailure> {
+        let guess = options.crossplaneNamespace ?? "crossplane-system"
+        let builtins: [Resource] = [.nodes, .deployments]
+        let namespaced: [Resource] = [.pods, .serviceaccounts]
         async let contextCall = kubectl.currentContext()
         async let discoveryCall = kubectl.apiResources()
+        async let builtinCall = readBatch(builtins, namespace: nil, names: Resource.builtinNames)
+        async let guessCall = readBatch(namespaced, namespace: guess, names: Resource.builtinNames)
+        let contextResult = await contextCall
+        let discoveryResult = await discoveryCall
+        let builtinResult = await builtinCall
+        let guessResult = await guessCall
         let context: KubeconfigContext
-        switch await contextCall {
+        switch contextResult {
         case .success(let c): context = c
-        case .failure(let f): _ = await discoveryCall; return .failure(f)
+        case .failure(let f): return .failure(f)
         }
         var notes: [String] = []
-        let served: Set<String>
-        switch await discoveryCall {
-        case .success(let s): served = s
+        var names = Resource.builtinNames
+        let available: Set<Resource>
+        switch discoveryResult {
+        case .success(let served):
+            available = Set(Resource.allCases.filter { served[$0.discoveryName] != nil })
+            for r in Resource.allCases { if let versioned = Resource.versionedName(r, apiVersion: served[r.discoveryName]) { names[r] = versioned } }
         case .failure(.forbidden(let m)), .failure(.other(let m)), .failure(.malformed(let m)):
             // Discovery listing failed but the server answers: ask for every type; types it does
             // not serve are dropped one by one by `readBatch`.
-            served = Set(Resource.allCases.map(\.discoveryName))
+            available = Set(Resource.allCases)
             notes.append("kubectl api-resources failed (\(m)); reading every type and skipping the ones the server does not serve")
         case .failure(let f): return .failure(f)
         }
@@ -109,61 +139,43 @@ public struct SnapshotGatherer: Sendable {
         var snapshot = Snapshot(options: EvaluationOptions(methodOverride: options.methodOverride, cloudDisabledReason: options.noCloud ? "--no-cloud" : nil, now: options.now))
         snapshot.cluster.context = context.contextName
         snapshot.cluster.server = context.server
-        let available = Set(Resource.allCases.filter { served.contains($0.discoveryName) })
         for r in Resource.allCases where r.isCRD && !available.contains(r) {
             snapshot.reads[ResourceRead(resource: r.plural, group: r.group)] = .notInstalled
         }
-
-        // Cluster-wide batch: nodes, Crossplane objects, ProviderConfigs, and Deployments (to find Crossplane).
-        let clusterWide: [Resource] = [.nodes, .deployments, .providers, .functions, .configurations, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
-            .filter { available.contains($0) }
-        switch await readBatch(clusterWide, namespace: nil) {
+        switch builtinResult {
         case .failure(let f): return .failure(f)
-        case .success(let batch): record(batch, requested: clusterWide, namespace: nil, into: &snapshot)
+        case .success(let batch): record(batch, requested: builtins, namespace: nil, into: &snapshot)
         }
-
-        snapshot.crossplaneInstalled = available.contains(.providers)
-            && snapshot.reads[ResourceRead(resource: Resource.providers.plural, group: Resource.providers.group)] != .notInstalled
-        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
         let (namespace, nsEvidence) = crossplaneNamespace(snapshot)
         snapshot.crossplaneNamespace = namespace
-        if snapshot.crossplaneInstalled { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
+        if available.contains(.providers) { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
         snapshot.deployments.removeAll { $0.metadata.namespace != namespace }
-
-        var cloud: Cloud
-        var cloudEvidence: String
-        if let forced = options.cloud, forced != .unknown {
-            (cloud, cloudEvidence) = (forced, "--cloud \(forced.rawValue)")
-        } else {
-            (cloud, cloudEvidence) = CloudDetection.detect(nodes: snapshot.nodes)
-            if cloud == .unknown, context.server.flatMap(CloudDetection.eksRegion(fromServer:)) != nil {
-                (cloud, cloudEvidence) = (.aws, "API server \(context.server ?? "") is an EKS endpoint")
-            }
-            if cloud == .unknown, let arn = [context.contextName, context.clusterName].compactMap({ $0 }).first(where: { CloudDetection.eksCluster(fromARN: $0) != nil }) {
-                (cloud, cloudEvidence) = (.aws, "kubeconfig context \(arn) is an EKS cluster ARN")
-            }
-            if cloud == .unknown, context.execArgs.contains("eks"), context.execArgs.contains("get-token") || context.execCommand?.hasSuffix("aws-iam-authenticator") == true {
-                (cloud, cloudEvidence) = (.aws, "kubeconfig authenticates with \(context.execCommand ?? "aws") eks get-token")
-            }
-        }
+        let (cloud, cloudEvidence) = detectCloud(context, snapshot.nodes)
         snapshot.cluster.cloud = cloud
         snapshot.cluster.cloudEvidence = cloudEvidence
 
-        // Namespaced batches, concurrently: the Crossplane namespace, and kube-system for the agent on EKS.
-        let xpResources: [Resource] = [.pods, .serviceaccounts].filter { available.contains($0) }
-        async let xpBatch = readBatch(xpResources, namespace: namespace)
+        // Round 2.
+        let crds: [Resource] = [.providers, .functions, .configurations, .deploymentruntimeconfigs, .imageconfigs, .awsProviderConfigs, .awsMProviderConfigs, .awsMClusterProviderConfigs]
+            .filter { available.contains($0) }
         // On EKS (or when unsure) the Pod Identity agent's DaemonSet and pods; pods only once if
         // Crossplane itself runs in kube-system.
-        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? (namespace == "kube-system" ? [.daemonsets] : [.daemonsets, .pods]).filter { available.contains($0) } : []
-        async let agentBatch = readBatch(agentResources, namespace: "kube-system")
-        switch await xpBatch {
-        case .failure(let f): _ = await agentBatch; return .failure(f)
-        case .success(let batch): record(batch, requested: xpResources, namespace: namespace, into: &snapshot)
+        let agentResources: [Resource] = cloud == .aws || cloud == .unknown ? (namespace == "kube-system" ? [.daemonsets] : [.daemonsets, .pods]) : []
+        let rereadNamespace = namespace != guess
+        async let crdCall = readBatch(crds, namespace: nil, names: names)
+        async let agentCall = readBatch(agentResources, namespace: "kube-system", names: names)
+        async let namespacedCall = rereadNamespace ? readBatch(namespaced, namespace: namespace, names: names) : guessResult
+        let crdResult = await crdCall
+        let agentResult = await agentCall
+        let namespacedResult = await namespacedCall
+        for (result, requested, ns) in [(crdResult, crds, nil), (namespacedResult, namespaced, namespace as String?), (agentResult, agentResources, "kube-system")] {
+            switch result {
+            case .failure(let f): return .failure(f)
+            case .success(let batch): record(batch, requested: requested, namespace: ns, into: &snapshot)
+            }
         }
-        switch await agentBatch {
-        case .failure(let f): return .failure(f)
-        case .success(let batch): record(batch, requested: agentResources, namespace: "kube-system", into: &snapshot)
-        }
+        snapshot.crossplaneInstalled = available.contains(.providers)
+            && snapshot.reads[ResourceRead(resource: Resource.providers.plural, group: Resource.providers.group)] != .notInstalled
+        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
         if let ns = options.namespace {
             snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
         }
@@ -175,6 +187,27 @@ public struct SnapshotGatherer: Sendable {
             snapshot.aws = .unavailable(cloud == .unknown ? "cloud not identified" : "not an EKS cluster")
         }
         return .success(Gathered(snapshot: snapshot, notes: notes))
+    }
+
+    /// The cloud, from `--cloud`, the nodes, the API server URL, an EKS ARN context or the exec plugin.
+    func detectCloud(_ context: KubeconfigContext, _ nodes: [Node]) -> (Cloud, String) {
+        var cloud: Cloud
+        var cloudEvidence: String
+        if let forced = options.cloud, forced != .unknown {
+            (cloud, cloudEvidence) = (forced, "--cloud \(forced.rawValue)")
+        } else {
+            (cloud, cloudEvidence) = CloudDetection.detect(nodes: nodes)
+            if cloud == .unknown, context.server.flatMap(CloudDetection.eksRegion(fromServer:)) != nil {
+                (cloud, cloudEvidence) = (.aws, "API server \(context.server ?? "") is an EKS endpoint")
+            }
+            if cloud == .unknown, let arn = [context.contextName, context.clusterName].compactMap({ $0 }).first(where: { CloudDetection.eksCluster(fromARN: $0) != nil }) {
+                (cloud, cloudEvidence) = (.aws, "kubeconfig context \(arn) is an EKS cluster ARN")
+            }
+            if cloud == .unknown, context.execArgs.contains("eks"), context.execArgs.contains("get-token") || context.execCommand?.hasSuffix("aws-iam-authenticator") == true {
+                (cloud, cloudEvidence) = (.aws, "kubeconfig authenticates with \(context.execCommand ?? "aws") eks get-token")
+            }
+        }
+        return (cloud, cloudEvidence)
     }
 
     /// Where the Crossplane Deployment runs, unless given with `--crossplane-namespace`.
@@ -192,19 +225,20 @@ public struct SnapshotGatherer: Sendable {
     /// "unexpected end of JSON input", or a server error whose message names no resource), the
     /// types that came back empty are read again one by one, so an unread list is never taken
     /// for an empty one. That retry happens only on failure and is bounded by the number of types.
-    func readBatch(_ requested: [Resource], namespace: String?) async -> Result<Kubectl.BatchResult, KubectlFailure> {
+    func readBatch(_ requested: [Resource], namespace: String?, names: [Resource: String]) async -> Result<Kubectl.BatchResult, KubectlFailure> {
+        func name(_ r: Resource) -> String { names[r] ?? r.discoveryName }
         var batch: Kubectl.BatchResult
         var asked = requested
         var unknown: [String] = []
         // A type the server does not serve fails the whole batch; drop it and ask again
         // (only when discovery was unavailable or changed under us; bounded by the type count).
         while true {
-            switch await kubectl.getBatch(asked.map(\.discoveryName), namespace: namespace) {
+            switch await kubectl.getBatch(asked.map(name), namespace: namespace) {
             case .failure(let f): return .failure(f)
             case .success(let b): batch = b
             }
             guard let missing = batch.unknownTypes.first,
-                let index = asked.firstIndex(where: { $0.discoveryName == missing || $0.plural == missing || missing.hasPrefix($0.plural + ".") })
+                let index = asked.firstIndex(where: { name($0) == missing || $0.discoveryName == missing || $0.plural == missing || missing.hasPrefix($0.plural + ".") })
             else { break }
             unknown.append(asked.remove(at: index).discoveryName)
             if asked.isEmpty { batch = Kubectl.BatchResult(items: [], forbidden: [], failures: []); break }
@@ -219,7 +253,7 @@ public struct SnapshotGatherer: Sendable {
         }
         batch.failures.removeAll { unattributed.contains($0) }
         for r in suspects {
-            switch await kubectl.getBatch([r.discoveryName], namespace: namespace) {
+            switch await kubectl.getBatch([name(r)], namespace: namespace) {
             case .failure(let f): batch.failures.append("\(r.discoveryName): \(f.message)")
             case .success(let single):
                 batch.items += single.items
@@ -230,7 +264,9 @@ public struct SnapshotGatherer: Sendable {
         return .success(batch)
     }
 
-    static func mentions(_ line: String, _ r: Resource) -> Bool { line.contains("\"\(r.plural)\"") || line.contains(r.discoveryName) }
+    static func mentions(_ line: String, _ r: Resource) -> Bool {
+        line.contains("\"\(r.plural)\"") || line.contains(r.discoveryName) || (!r.group.isEmpty && line.contains("\(r.plural).") && line.contains(r.group))
+    }
 
     static func kindKey(_ item: JSONValue) -> String {
         let apiVersion = item["apiVersion"].string ?? ""

@@ -80,7 +80,7 @@ struct FixCommandTests {
     }
 
     /// The gather's own calls (10 for the seed), to count what else ran.
-    static let gatherCalls = 10
+    static let gatherCalls = 11
 
     // MARK: the plan only
 

@@ -59,6 +59,8 @@ struct RunTests {
         let seed = SeedCluster()
         runner.stub(seed.configViewArgv, termination: .launchFailed("kubectl: command not found"))
         runner.stub(seed.apiResourcesArgv, termination: .launchFailed("kubectl: command not found"))
+        runner.stub(seed.builtinBatchArgv, termination: .launchFailed("kubectl: command not found"))
+        runner.stub(seed.crossplaneBatchArgv, termination: .launchFailed("kubectl: command not found"))
         let (code, out, err) = await runCLI(["verify"], runner: runner)
         #expect(code == 2)
         #expect(err.hasPrefix("error: "))
@@ -86,7 +88,7 @@ struct RunTests {
         let (code, _, _) = await runCLI(["verify", "-o", "json"], runner: runner, environment: ["XPID_KUBECTL": "/opt/kubectl"])
         #expect(code == 0)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
-        #expect(runner.calls(to: "/opt/kubectl").count == 5)
+        #expect(runner.calls(to: "/opt/kubectl").count == 6)
     }
 
     @Test("healthy seed cluster: exit 0, JSON report with schema kubectl-xpid/report/v1")
@@ -187,7 +189,7 @@ struct RunTests {
     func providersForbidden() async {
         let seed = SeedCluster()
         let runner = seed.runner()
-        runner.stub(seed.clusterWideArgv, stdout: KubeJSON.listText(seed.nodes + seed.deployments),
+        runner.stub(seed.crdBatchArgv, stdout: KubeJSON.listText(seed.runtimeConfigs + seed.providerConfigs),
             stderr: #"Error from server (Forbidden): providers.pkg.crossplane.io is forbidden: User "alice" cannot list resource "providers" in API group "pkg.crossplane.io" at the cluster scope"#, exit: 1)
         let (code, out, err) = await runCLI(["verify", "-o", "json"], runner: runner)
         #expect(code == 2)

@@ -15,33 +15,34 @@ struct GatherContractTests {
         #expect(runner.unexpected.isEmpty, "unstubbed commands: \(runner.unexpected)")
 
         let calls = runner.calls
-        try #require(calls.count == 10, "calls: \(calls)")
-        // Phase 1 (concurrent): context and discovery.
-        #expect(Set(calls[0..<2]) == [
+        try #require(calls.count == 11, "calls: \(calls)")
+        // kubectl round 1 (concurrent): context, discovery, the built-in kinds, the likely Crossplane namespace.
+        #expect(Set(calls[0..<4]) == [
             ["kubectl", "config", "view", "--minify", "-o", "json"],
-            ["kubectl", "api-resources", "-o", "name"],
-        ])
-        // Phase 2: one cluster-wide batch.
-        #expect(calls[2] == [
-            "kubectl", "get",
-            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,configurations.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io,providerconfigs.aws.m.upbound.io,clusterproviderconfigs.aws.m.upbound.io",
-            "--all-namespaces", "-o", "json",
-        ])
-        // Phase 3 (concurrent): the Crossplane namespace and kube-system.
-        #expect(Set(calls[3..<5]) == [
+            ["kubectl", "api-resources", "-o", "wide"],
+            ["kubectl", "get", "nodes,deployments.v1.apps", "--all-namespaces", "-o", "json"],
             ["kubectl", "get", "pods,serviceaccounts", "-n", "crossplane-system", "-o", "json"],
-            ["kubectl", "get", "daemonsets.apps,pods", "-n", "kube-system", "-o", "json"],
         ])
-        // Phase 4 (concurrent): cluster, add-on, association list.
-        #expect(Set(calls[5..<8]) == [
+        // kubectl round 2 (concurrent): the custom resources by plural.version.group, and kube-system on EKS.
+        #expect(Set(calls[4..<6]) == [
+            [
+                "kubectl", "get",
+                "providers.v1.pkg.crossplane.io,functions.v1.pkg.crossplane.io,configurations.v1.pkg.crossplane.io,deploymentruntimeconfigs.v1beta1.pkg.crossplane.io,imageconfigs.v1beta1.pkg.crossplane.io,providerconfigs.v1beta1.aws.upbound.io,providerconfigs.v1beta1.aws.m.upbound.io,clusterproviderconfigs.v1beta1.aws.m.upbound.io",
+                "--all-namespaces", "-o", "json",
+            ],
+            ["kubectl", "get", "daemonsets.v1.apps,pods", "-n", "kube-system", "-o", "json"],
+        ])
+        let calls5 = Array(calls.dropFirst())
+        // aws round 1 (concurrent): cluster, add-on, association list.
+        #expect(Set(calls5[5..<8]) == [
             ["aws", "eks", "describe-cluster", "--name", "prod-eks", "--region", "us-east-2", "--output", "json"],
             ["aws", "eks", "describe-addon", "--cluster-name", "prod-eks", "--addon-name", "eks-pod-identity-agent", "--region", "us-east-2", "--output", "json"],
             ["aws", "eks", "list-pod-identity-associations", "--cluster-name", "prod-eks", "--region", "us-east-2", "--output", "json"],
         ])
         // Phase 5: describe only the association of a subject's ServiceAccount (not team-a/app).
-        #expect(calls[8] == ["aws", "eks", "describe-pod-identity-association", "--cluster-name", "prod-eks", "--association-id", "a-abcdefghij0123456", "--region", "us-east-2", "--output", "json"])
+        #expect(calls5[8] == ["aws", "eks", "describe-pod-identity-association", "--cluster-name", "prod-eks", "--association-id", "a-abcdefghij0123456", "--region", "us-east-2", "--output", "json"])
         // Phase 6: the role, once.
-        #expect(calls[9] == ["aws", "iam", "get-role", "--role-name", "crossplane-provider-aws-pod-identity", "--region", "us-east-2", "--output", "json"])
+        #expect(calls5[9] == ["aws", "iam", "get-role", "--role-name", "crossplane-provider-aws-pod-identity", "--region", "us-east-2", "--output", "json"])
 
         let s = gathered.snapshot
         #expect(s.cluster.cloud == .aws)
@@ -113,7 +114,7 @@ struct GatherContractTests {
         _ = try #require(await gather(runner, flags: flags).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         let kubectlCalls = runner.calls(to: "kubectl")
-        #expect(kubectlCalls.count == 5)
+        #expect(kubectlCalls.count == 6)
         for argv in kubectlCalls {
             #expect(Array(argv.prefix(prefix.count)) == prefix, "\(argv)")
             #expect(["config", "api-resources", "get"].contains(argv[prefix.count]), "\(argv)")
@@ -148,7 +149,7 @@ struct GatherContractTests {
         let (fifty, fiftyPackages) = try await kubectlCalls(extraProviders: 48)
         #expect(onePackages == 2)
         #expect(fiftyPackages == 50)
-        #expect(one.count == 5)
+        #expect(one.count == 6)
         #expect(fifty.count == one.count)
         #expect(Set(fifty) == Set(one))
     }
@@ -160,8 +161,8 @@ struct GatherContractTests {
         let runner = seed.runner()
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
-        let batch = try #require(runner.calls.first { $0.count > 2 && $0[1] == "get" && $0.contains("--all-namespaces") })
-        #expect(batch == ["kubectl", "get", "nodes,deployments.apps", "--all-namespaces", "-o", "json"])
+        let batches = runner.calls.filter { $0.count > 2 && $0[1] == "get" && $0.contains("--all-namespaces") }
+        #expect(batches == [["kubectl", "get", "nodes,deployments.v1.apps", "--all-namespaces", "-o", "json"]], "no custom resource batch at all")
         for argv in runner.calls { #expect(!argv.joined(separator: " ").contains("crossplane.io") && !argv.joined(separator: " ").contains("upbound.io"), "\(argv)") }
         let s = gathered.snapshot
         #expect(!s.crossplaneInstalled)
@@ -182,7 +183,7 @@ struct GatherContractTests {
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(runner.calls.contains([
             "kubectl", "get",
-            "nodes,deployments.apps,providers.pkg.crossplane.io,functions.pkg.crossplane.io,configurations.pkg.crossplane.io,deploymentruntimeconfigs.pkg.crossplane.io,imageconfigs.pkg.crossplane.io,providerconfigs.aws.upbound.io",
+            "providers.v1.pkg.crossplane.io,functions.v1.pkg.crossplane.io,configurations.v1.pkg.crossplane.io,deploymentruntimeconfigs.v1beta1.pkg.crossplane.io,imageconfigs.v1beta1.pkg.crossplane.io,providerconfigs.v1beta1.aws.upbound.io",
             "--all-namespaces", "-o", "json",
         ]))
         #expect(gathered.snapshot.providerConfigs.map(\.api) == [.awsLegacy])
@@ -237,7 +238,7 @@ struct GatherContractTests {
         let runner = SeedCluster().runner()
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.calls(to: "aws").isEmpty)
-        #expect(runner.calls.count == 5)
+        #expect(runner.calls.count == 6)
         let s = gathered.snapshot
         #expect(s.aws == .unavailable("--no-cloud"))
         #expect(s.options.cloudDisabledReason == "--no-cloud")
@@ -309,7 +310,7 @@ struct GatherContractTests {
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(!runner.calls.contains(seed.kubeSystemBatchArgv))
         #expect(runner.calls(to: "aws").isEmpty)
-        #expect(runner.calls.count == 4)
+        #expect(runner.calls.count == 5)
         #expect(gathered.snapshot.cluster.cloud == .gcp)
         #expect(gathered.snapshot.aws == .unavailable("not an EKS cluster"))
     }
@@ -346,7 +347,7 @@ struct GatherContractTests {
         let seed = SeedCluster()
         let runner = seed.runner()
         let stderr = #"Error from server (Forbidden): providers.pkg.crossplane.io is forbidden: User "alice" cannot list resource "providers" in API group "pkg.crossplane.io" at the cluster scope"#
-        runner.stub(seed.clusterWideArgv, stdout: KubeJSON.listText(seed.nodes + seed.deployments), stderr: stderr, exit: 1)
+        runner.stub(seed.crdBatchArgv, stdout: KubeJSON.listText(seed.runtimeConfigs + seed.providerConfigs), stderr: stderr, exit: 1)
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(gathered.snapshot.reads[ResourceRead(resource: "providers", group: "pkg.crossplane.io")] == .forbidden(
             verb: "list", message: #"providers.pkg.crossplane.io is forbidden: User "alice" cannot list resource "providers" in API group "pkg.crossplane.io" at the cluster scope"#))
@@ -358,13 +359,13 @@ struct GatherContractTests {
     func unknownTypeRetried() async throws {
         var seed = SeedCluster()
         let runner = seed.runner()
-        runner.stub(seed.clusterWideArgv, stderr: "error: the server doesn't have a resource type \"providers\"\n", exit: 1)
+        runner.stub(seed.crdBatchArgv, stderr: "error: the server doesn't have a resource type \"providers\"\n", exit: 1)
         seed.apiResources.removeAll { $0 == "providers.pkg.crossplane.io" }
         seed.packages = []
-        runner.stub(seed.clusterWideArgv, stdout: KubeJSON.listText(seed.clusterWideItems))
+        runner.stub(seed.crdBatchArgv, stdout: KubeJSON.listText(seed.crdItems))
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
-        #expect(runner.calls.filter { $0.contains("--all-namespaces") }.count == 2)
+        #expect(runner.calls.filter { $0.contains("--all-namespaces") }.count == 3, "the built-in batch, then the CRD batch twice")
         #expect(gathered.snapshot.reads[ResourceRead(resource: "providers", group: "pkg.crossplane.io")] == .notInstalled)
         #expect(!gathered.snapshot.crossplaneInstalled)
     }
@@ -374,9 +375,12 @@ struct GatherContractTests {
         let seed = SeedCluster()
         let runner = seed.runner()
         runner.stub(seed.apiResourcesArgv, stderr: #"Error from server (Forbidden): apis is forbidden: User "alice" cannot list resource "apis" in API group "" at the cluster scope"#, exit: 1)
+        // Without discovery the versions are unknown: the types are named plural.group.
+        let unversioned = seed.kubectlArgv(["get", SeedCluster.crdOrder.joined(separator: ","), "--all-namespaces", "-o", "json"])
+        runner.stub(unversioned, stdout: KubeJSON.listText(seed.crdItems))
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
-        #expect(runner.calls.contains(seed.clusterWideArgv))
+        #expect(runner.calls.contains(unversioned))
         #expect(gathered.notes.contains { $0.hasPrefix("kubectl api-resources failed") })
         #expect(gathered.snapshot.crossplaneInstalled)
     }
@@ -385,7 +389,7 @@ struct GatherContractTests {
     func partialDiscovery() async throws {
         let seed = SeedCluster()
         let runner = seed.runner()
-        runner.stub(seed.apiResourcesArgv, stdout: seed.apiResources.joined(separator: "\n") + "\n",
+        runner.stub(seed.apiResourcesArgv, stdout: SeedCluster.wideTable(seed.apiResources),
             stderr: "error: unable to retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to handle the request\n", exit: 1)
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(gathered.snapshot.crossplaneInstalled)

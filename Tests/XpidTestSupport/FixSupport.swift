@@ -96,7 +96,7 @@ extension SeedCluster {
     /// Every argv a gather of this cluster runs, with the answer `stub(on:)` gives it.
     public func stubbedAnswers() async -> [([String], FakeCommandRunner.Answer)] {
         let r = runner()
-        var argvs = [configViewArgv, apiResourcesArgv, clusterWideArgv, crossplaneBatchArgv, kubeSystemBatchArgv, describeClusterArgv, describeAddonArgv, listAssociationsArgv]
+        var argvs = [configViewArgv, apiResourcesArgv, builtinBatchArgv, crdBatchArgv, crossplaneBatchArgv, kubeSystemBatchArgv, describeClusterArgv, describeAddonArgv, listAssociationsArgv]
         argvs += describedAssociations.keys.sorted().map(describeAssociationArgv)
         argvs += roles.keys.sorted().map(getRoleArgv)
         var answers: [([String], FakeCommandRunner.Answer)] = []

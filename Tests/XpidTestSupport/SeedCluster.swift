@@ -18,12 +18,40 @@ public struct SeedCluster: Sendable {
     public static let contextARN = "arn:aws:eks:us-east-2:123456789012:cluster/prod-eks"
     public static let server = "https://ABCDEF0123456789.gr7.us-east-2.eks.amazonaws.com"
 
-    /// The cluster-wide types in the order the gatherer batches them.
-    public static let clusterWideOrder = [
-        "nodes", "deployments.apps", "providers.pkg.crossplane.io", "functions.pkg.crossplane.io",
+    /// The cluster-wide custom resource types in the order the gatherer batches them (round 2).
+    public static let crdOrder = [
+        "providers.pkg.crossplane.io", "functions.pkg.crossplane.io",
         "configurations.pkg.crossplane.io", "deploymentruntimeconfigs.pkg.crossplane.io", "imageconfigs.pkg.crossplane.io",
         "providerconfigs.aws.upbound.io", "providerconfigs.aws.m.upbound.io", "clusterproviderconfigs.aws.m.upbound.io",
     ]
+
+    /// The API version discovery reports for a `plural.group` (what `kubectl api-resources -o wide` shows).
+    public static func apiVersion(_ name: String) -> String {
+        let parts = name.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2 else { return "v1" }
+        let group = String(parts[1])
+        if group.hasSuffix("upbound.io") || ["deploymentruntimeconfigs", "imageconfigs"].contains(parts[0]) { return "\(group)/v1beta1" }
+        return "\(group)/v1"
+    }
+
+    /// `plural.version.group`, as the gatherer names a custom resource type.
+    public static func versioned(_ name: String) -> String {
+        let parts = name.split(separator: ".", maxSplits: 1)
+        guard parts.count == 2 else { return name }
+        let version = apiVersion(name).split(separator: "/")[1]
+        return "\(parts[0]).\(version).\(parts[1])"
+    }
+
+    /// `kubectl api-resources -o wide` output for `names` (SHORTNAMES left empty, as for most CRDs).
+    public static func wideTable(_ names: [String]) -> String {
+        var out = "NAME                                                         SHORTNAMES   APIVERSION                                   NAMESPACED   KIND\n"
+        for name in names {
+            let plural = String(name.split(separator: ".", maxSplits: 1)[0])
+            out += plural.padding(toLength: 61, withPad: " ", startingAt: 0) + String(repeating: " ", count: 13)
+                + apiVersion(name).padding(toLength: 45, withPad: " ", startingAt: 0) + "true         Thing\n"
+        }
+        return out
+    }
 
     public static let coreAPIResources = [
         "bindings", "componentstatuses", "configmaps", "endpoints", "events", "limitranges", "namespaces", "nodes",
@@ -203,11 +231,14 @@ public struct SeedCluster: Sendable {
     public func kubectlArgv(_ args: [String]) -> [String] { kubectl + args }
 
     public var configViewArgv: [String] { kubectlArgv(["config", "view", "--minify", "-o", "json"]) }
-    public var apiResourcesArgv: [String] { kubectlArgv(["api-resources", "-o", "name"]) }
-    public var clusterWideTypes: [String] { Self.clusterWideOrder.filter(apiResources.contains) }
-    public var clusterWideArgv: [String] { kubectlArgv(["get", clusterWideTypes.joined(separator: ","), "--all-namespaces", "-o", "json"]) }
+    public var apiResourcesArgv: [String] { kubectlArgv(["api-resources", "-o", "wide"]) }
+    /// Round 1: the built-in cluster-wide kinds.
+    public var builtinBatchArgv: [String] { kubectlArgv(["get", "nodes,deployments.v1.apps", "--all-namespaces", "-o", "json"]) }
+    public var crdTypes: [String] { Self.crdOrder.filter(apiResources.contains) }
+    /// Round 2: the Crossplane and provider kinds that discovery lists.
+    public var crdBatchArgv: [String] { kubectlArgv(["get", crdTypes.map(Self.versioned).joined(separator: ","), "--all-namespaces", "-o", "json"]) }
     public var crossplaneBatchArgv: [String] { kubectlArgv(["get", "pods,serviceaccounts", "-n", Self.namespace, "-o", "json"]) }
-    public var kubeSystemBatchArgv: [String] { kubectlArgv(["get", "daemonsets.apps,pods", "-n", "kube-system", "-o", "json"]) }
+    public var kubeSystemBatchArgv: [String] { kubectlArgv(["get", "daemonsets.v1.apps,pods", "-n", "kube-system", "-o", "json"]) }
 
     public func awsArgv(_ args: [String]) -> [String] { [aws] + args + (region.map { ["--region", $0] } ?? []) + ["--output", "json"] }
 
@@ -219,16 +250,19 @@ public struct SeedCluster: Sendable {
     }
     public func getRoleArgv(_ name: String) -> [String] { awsArgv(["iam", "get-role", "--role-name", name]) }
 
-    /// Objects the cluster-wide batch returns (kubectl only lists served types).
-    public var clusterWideItems: [JSONValue] { nodes + deployments + packages + runtimeConfigs + imageConfigs + providerConfigs }
+    /// Objects the built-in batch returns.
+    public var builtinItems: [JSONValue] { nodes + deployments }
+    /// Objects the custom resource batch returns (kubectl only lists served types).
+    public var crdItems: [JSONValue] { packages + runtimeConfigs + imageConfigs + providerConfigs }
 
     // MARK: stubbing
 
     /// Stubs every kubectl call of a gather.
     public func stubKubectl(on runner: FakeCommandRunner) {
         runner.stubJSON(configViewArgv, configView)
-        runner.stub(apiResourcesArgv, stdout: apiResources.joined(separator: "\n") + "\n")
-        runner.stub(clusterWideArgv, stdout: KubeJSON.listText(clusterWideItems))
+        runner.stub(apiResourcesArgv, stdout: Self.wideTable(apiResources))
+        runner.stub(builtinBatchArgv, stdout: KubeJSON.listText(builtinItems))
+        if !crdTypes.isEmpty { runner.stub(crdBatchArgv, stdout: KubeJSON.listText(crdItems)) }
         runner.stub(crossplaneBatchArgv, stdout: KubeJSON.listText(crossplanePods + serviceAccounts))
         runner.stub(kubeSystemBatchArgv, stdout: KubeJSON.listText(kubeSystemDaemonSets + kubeSystemPods))
     }
