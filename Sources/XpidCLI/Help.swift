@@ -23,10 +23,13 @@ public enum Help {
               --version   Print the version.
 
             EXIT CODES:
-              0   no finding at or above --fail-on
-              1   findings at or above --fail-on (fail by default; errors count as failures)
-              2   could not run: kubectl missing, cluster unreachable, essential read forbidden, timeout
-              64  usage error
+              0    no finding at or above --fail-on; fix --yes: every action applied and the re-verify passes
+              1    findings at or above --fail-on (fail by default; errors count as failures); fix: an action failed
+                   or a fixed check still fails after the re-verify
+              2    could not run or verified nothing: kubectl missing, cluster unreachable, not authenticated,
+                   essential read forbidden, timeout, Crossplane not installed, every selected check skipped
+              64   usage error (unknown flag, bad value, --subject matching no subject)
+              130  interrupted (SIGINT); 143 terminated (SIGTERM): running commands are stopped first
 
             See 'kubectl xpid <subcommand> --help' for the flags of a subcommand.
 
@@ -52,6 +55,6 @@ public enum Help {
     public static func usageError(_ e: UsageError) -> String {
         let usage = e.command.flatMap(CommandModel.command).map(\.usage) ?? "kubectl xpid <subcommand> [flags]"
         let helpHint = e.command.map { "kubectl xpid \($0) --help" } ?? "kubectl xpid --help"
-        return "error: \(e.message)\nUsage: \(usage)\nSee '\(helpHint)'.\n"
+        return "error: \(Printable.text(e.message))\nUsage: \(usage)\nSee '\(helpHint)'.\n"
     }
 }

@@ -117,10 +117,11 @@ public enum XpidCLI {
             console.err("error: \(problem)\n")
             return .failure(.couldNotRun)
         }
-        let deadline = DeadlineRunner(base: runner, deadline: Date().addingTimeInterval(o.timeout), limit: o.timeout)
+        let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
+        let counted: any CommandRunner = progress ? ProgressRunner(base: runner, write: console.err) : runner
+        let deadline = DeadlineRunner(base: counted, deadline: Date().addingTimeInterval(o.timeout), limit: o.timeout)
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", runner: deadline, options: o.gather)
-        let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
         if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
         let result = await gatherer.gather()
@@ -301,5 +302,38 @@ public enum PathKind: Sendable, Equatable {
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
         return isDirectory.boolValue ? .directory : .file
+    }
+}
+
+/// On a terminal, a one-line count of the commands run so far on stderr (`cloud reads: 12/30 done`),
+/// so a run with hundreds of cloud calls visibly progresses. Commands are counted as they start
+/// (the total grows as later rounds are planned) and as they finish.
+final class ProgressRunner: CommandRunner, @unchecked Sendable {
+    private let base: any CommandRunner
+    private let write: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var started = 0
+    private var finished = 0
+
+    init(base: any CommandRunner, write: @escaping @Sendable (String) -> Void) {
+        self.base = base
+        self.write = write
+    }
+
+    func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
+        let program = URL(fileURLWithPath: argv.first ?? "").lastPathComponent
+        let isCloud = ["aws", "az", "gcloud"].contains(program)
+        if isCloud { update { $0.started += 1 } }
+        let result = await base.run(argv, input: input, timeout: timeout)
+        if isCloud { update { $0.finished += 1 } }
+        return result
+    }
+
+    private func update(_ change: (ProgressRunner) -> Void) {
+        let line: String = lock.withLock {
+            change(self)
+            return "\u{1B}[2Kcloud reads: \(finished)/\(started) done\r"
+        }
+        write(line)
     }
 }

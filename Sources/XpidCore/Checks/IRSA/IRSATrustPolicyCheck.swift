@@ -84,9 +84,10 @@ public struct IRSATrustPolicyCheck: Check {
         }
     }
 
-    /// The corrected trust document. When other subjects assume the same role successfully today, their
-    /// statements stay and one statement is added for this subject; otherwise the statements for this
-    /// cluster's OIDC provider are replaced (statements for other principals are always kept).
+    /// The corrected trust document: every existing statement stays and one statement is added for this
+    /// subject. A role's trust can serve workloads this tool does not see (other namespaces, other
+    /// clusters, a `provider-aws-*` wildcard shared by several providers); narrowing or replacing a
+    /// statement would silently revoke their access.
     static func fixedTrust(
         _ role: IAMRole, for subject: Subject, pattern: String, provider: String, host: String, audience: String, in context: EvaluationContext
     ) -> (JSONValue, String) {
@@ -96,17 +97,14 @@ public struct IRSATrustPolicyCheck: Check {
             return WebIdentityTrust.evaluate(role.trustPolicy, WebIdentityTrustQuery(
                 providerARN: provider, issuerHostPath: host, subject: "system:serviceaccount:\(other.namespace):\(sa)", audience: otherAudience)).allowed
         }
-        guard !sharers.isEmpty else {
-            return (WebIdentityTrust.corrected(role.trustPolicy, providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience),
-                "statements for other principals kept")
-        }
         let added = WebIdentityTrust.corrected(["Version": "2012-10-17", "Statement": []], providerARN: provider, issuerHostPath: host, subjectPattern: pattern, audience: audience)["Statement"].array
         var statements = role.trustPolicy["Statement"].array
         if statements.isEmpty, role.trustPolicy["Statement"] != .null { statements = [role.trustPolicy["Statement"]] }
         var document = role.trustPolicy.object
         document["Version"] = role.trustPolicy["Version"].string.map(JSONValue.string) ?? "2012-10-17"
         document["Statement"] = .array(statements + added)
-        return (.object(document), "the role is shared with \(sharers.map(\.id).joined(separator: ", ")): existing statements kept, one added for \(pattern)")
+        let shared = sharers.isEmpty ? "" : "the role is shared with \(sharers.map(\.id).joined(separator: ", ")): "
+        return (.object(document), shared + "existing statements kept, one added for \(pattern)")
     }
 
     static func providerARN(_ clusterProvider: String, forRole roleArn: String) -> String {
