@@ -253,7 +253,7 @@ def test_text_report_ascii_names_object_and_fix(aws, tmp_path):
     assert run.proc.returncode == 1
     out = run.proc.stdout
     assert "[FAIL] podid.pods-current" in out
-    assert "-> kubectl -n crossplane-system rollout restart deployment/provider-aws-s3-" in out
+    assert "-> kubectl rollout restart deployment/provider-aws-s3-" in out and " -n crossplane-system --field-manager=kubectl-xpid" in out
     assert "[OK]   podid.association" in out
     assert "Summary:" in out and "1 failed" in out
 
