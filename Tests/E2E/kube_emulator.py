@@ -1,31 +1,39 @@
 #!/usr/bin/env python3
 """Kubernetes API server emulator that the real kubectl can talk to.
 
-Standard library only. Serves plain HTTP on 127.0.0.1 so E2E tests can run
+Standard library only (TLS certificates come from the openssl CLI, else the
+`cryptography` package). Serves HTTP, or HTTPS, on 127.0.0.1 so E2E tests can run
 kubectl (and tools that shell out to kubectl, like kubectl-xpid) against a
 scripted cluster.
 
 Command line:  kube_emulator.py --scenario FILE.json --port 0 --port-file PATH
+               [--tls --ca-file CA.pem] [--auth none|token|anonymous]
                (runs until SIGTERM/SIGINT; the port file is written once listening)
-Python:        KubeEmulator(scenario).start() -> port; .stop(); .url; .requests;
+Python:        KubeEmulator(scenario, tls=False, auth="none", tokens=None).start() -> port;
+               .stop(); .url; .ca_pem; .ssl_context(); .requests;
                .write_kubeconfig(path, context=, cluster_name=, user_name=,
-               namespace=, extra_user_fields=); .set_pod_identity_associations();
-               .set_forbidden(); .set_faults(); .add_objects(); .objects(kind)
+               namespace=, extra_user_fields=, token="dummy" | None for no credentials);
+               .set_pod_identity_associations(); .set_forbidden(); .set_faults();
+               .add_objects(); .objects(kind)
 Control HTTP:  GET /_emulator/requests, POST /_emulator/reset-log,
                POST /_emulator/pod-identity-associations|forbidden|faults (new list),
                POST /_emulator/objects (objects to add or replace), GET /_emulator/objects?kind=Pod.
-               Control requests are not logged.
+               Control requests are not logged and need no credentials.
 
 Scenario keys (all optional):
   objects      full objects. They are stored as given, with no admission and no
                controllers (they are the state from "before"). A kind with no
-               registered resource raises ScenarioError.
+               registered resource raises ScenarioError, and so does an object that
+               breaks its CRD's schema (CRD_SCHEMAS: required fields, types, enums),
+               which a real server would never have stored. API writes that break it
+               get the real server's 422 Invalid.
   crds         [{group, version | versions, plural, kind, namespaced (default
                false), shortNames, categories, singular}]. Each entry is also
                served as a CustomResourceDefinition object.
   forbidden    [{verb, resource, group, namespace}]. A missing field or "*"
                matches anything. Cluster-scoped requests (including -A lists)
-               only match namespace "*".
+               only match namespace "*". A server-side apply that creates the
+               object needs `create` as well as `patch`, as on a real server.
   faults       [{path_regex, method, status, body, delay_ms, times}]. The body
                "__malformed__" gives a 200 with broken JSON. A fault with only
                delay_ms just delays the request.
@@ -80,6 +88,30 @@ Other things kubectl depends on:
     metadata.name=X, then a watch. A watch here is a chunked response that
     stays open and sends no events. That is enough because the deployment
     controller below converges synchronously.
+  * A 422 Invalid is printed from the Status details, e.g. `The ProviderConfig
+    "x" is invalid: spec.credentials.source: Required value` (several causes:
+    one `* field: ...` line each).
+
+Credentials (`tls`, `auth`; measured with the same kubectl, test_kube_emulator.py asserts them):
+  * kubectl sends the kubeconfig user's credentials (token, basic auth, exec) only
+    over TLS: client-go merges the user into the client config only for an https
+    server. Over plain HTTP every request carries no credentials at all.
+  * Over HTTPS with a user that has no credentials (`user: {}`), kubectl asks for
+    basic-auth credentials before any API request: it prints `Please enter
+    Username: ` on stdout, and with stdin closed exits 1 with `error: EOF` on
+    stderr. Only the gcloud dispatcher's /version probe reaches the server.
+  * auth="token": no (or a rejected) bearer token gives 401 `kind: Status` reason
+    Unauthorized; kubectl prints `error: You must be logged in to the server (the
+    server has asked for the client to provide credentials)`.
+  * auth="anonymous": a request with no Authorization header is system:anonymous
+    and gets 403 on everything, /version, /api and /apis included (`forbidden:
+    User "system:anonymous" cannot get path "/api"`). This is a cluster whose RBAC
+    grants the anonymous user nothing (the default system:public-info-viewer
+    binding would still allow /version, /healthz). `kubectl get --raw /api` prints
+    that message; every command that needs discovery instead prints repeated
+    memcache.go `couldn't get current server API group list: unknown` lines and
+    `Error from server (Forbidden): unknown` (discovery reads the raw body and
+    never decodes the Status), exit 1.
 """
 from __future__ import annotations
 
@@ -92,9 +124,13 @@ import os
 import random
 import re
 import select
+import shutil
 import signal
 import socket
+import ssl
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -112,6 +148,8 @@ SERVER_VERSION = {
 }
 STANDARD_VERBS = ("create", "delete", "deletecollection", "get", "list", "patch", "update", "watch")
 JSON = "application/json"
+AUTH_MODES = ("none", "token", "anonymous")
+ANONYMOUS = "system:anonymous"
 AGGREGATED_DISCOVERY = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 
 # Pod identity webhook constants (values copied from what the EKS / Azure
@@ -233,12 +271,49 @@ def already_exists(rt: ResourceType, name: str) -> ApiError:
     return ApiError(409, "AlreadyExists", f'{rt.qualified} "{name}" already exists', _details(rt, name))
 
 
+def forbidden(group: str, plural: str, verb: str, ns: str | None, name: str | None, sub: str | None,
+              user: str) -> ApiError:
+    """RBAC's denial of a resource request, worded like the apiserver's."""
+    resource = f"{plural}/{sub}" if sub else plural
+    scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
+    qualified = f"{plural}.{group}" if group else plural
+    subject = f'{qualified} "{name}"' if name else qualified
+    details = {"name": name} if name else {}
+    if group:
+        details["group"] = group
+    details["kind"] = plural
+    return ApiError(403, "Forbidden", f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" in '
+                    f'API group "{group}" {scope}', details)
+
+
 def bad_request(message: str) -> ApiError:
     return ApiError(400, "BadRequest", message)
 
 
-def invalid(rt: ResourceType, name: str, message: str) -> ApiError:
-    return ApiError(422, "Invalid", f'{rt.kind} "{name}" is invalid: {message}', _details(rt, name))
+@dataclass(frozen=True)
+class FieldError:
+    """One entry of a 422 Invalid: `field` as the apiserver spells paths (`spec.items[0].name`),
+    `cause` its StatusCause type, `body` the text after `field: ` (`Required value`, ...)."""
+    field: str
+    cause: str
+    body: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.body}"
+
+
+def invalid(group: str, kind: str, name: str, errors: list) -> ApiError:
+    """422 Invalid shaped like apimachinery's errors.NewInvalid: the message names the qualified
+    kind (`ProviderConfig.aws.upbound.io`, plain `ConfigMap` for the core group) and joins several
+    field errors as `[a, b]`; details carry the Kind (not the resource) and one cause per error."""
+    qualified = f"{kind}.{group}" if group else kind
+    summary = str(errors[0]) if len(errors) == 1 else "[" + ", ".join(map(str, errors)) + "]"
+    details = {"name": name} if name else {}
+    if group:
+        details["group"] = group
+    details["kind"] = kind
+    details["causes"] = [{"reason": e.cause, "message": e.body, "field": e.field} for e in errors]
+    return ApiError(422, "Invalid", f'{qualified} "{name}" is invalid: {summary}', details)
 
 
 def unsupported_patch_type() -> ApiError:
@@ -848,6 +923,148 @@ def _aggregated_resource(t: ResourceType) -> dict:
     return entry
 
 
+# --------------------------------------------------------------------------- custom resource validation
+
+# What a real apiserver enforces from the structural schemas of the CRDs the tests use
+# (Crossplane v2.3.4 pkg.crossplane.io, provider-upjet-aws v2.6.0 ProviderConfigs), restated
+# as a small table: required fields, JSON types, enums and the date-time format. Anything a
+# schema here does not mention is accepted as is. Not modelled: pruning of unknown fields,
+# defaulting (e.g. a Provider's runtimeConfigRef defaults to {name: default}), CEL rules
+# (x-kubernetes-validations) and validation ratcheting on update.
+
+def _obj(*required: str, **properties) -> dict:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _arr(items: dict) -> dict:
+    return {"type": "array", "items": items}
+
+
+def _enum(*values: str) -> dict:
+    return {"type": "string", "enum": values}
+
+
+_STR, _BOOL, _INT = {"type": "string"}, {"type": "boolean"}, {"type": "integer"}
+_STR_MAP = {"type": "object", "additionalProperties": _STR}
+_TIME = {"type": "string", "format": "date-time"}
+# Crossplane's (and upjet's) condition type: all four are required.
+_CONDITIONS = _arr(_obj("lastTransitionTime", "reason", "status", "type", type=_STR, status=_STR, reason=_STR,
+                        message=_STR, lastTransitionTime=_TIME, observedGeneration=_INT))
+_REF = _obj("name", apiVersion=_STR, kind=_STR, name=_STR)
+_PACKAGE_SPEC = dict(package=_STR, packagePullPolicy=_STR, packagePullSecrets=_arr(_obj(name=_STR)),
+                     revisionActivationPolicy=_STR, revisionHistoryLimit=_INT, ignoreCrossplaneConstraints=_BOOL,
+                     skipDependencyResolution=_BOOL, commonLabels=_STR_MAP, commonAnnotations=_STR_MAP)
+_PACKAGE_STATUS = _obj(conditions=_CONDITIONS, currentRevision=_STR, currentIdentifier=_STR, resolvedPackage=_STR,
+                       appliedImageConfigRefs=_arr(_obj("name", "reason", name=_STR, reason=_STR)))
+_REVISION = _obj(spec=_obj("desiredState", "image", "revision", desiredState=_STR, image=_STR, revision=_INT,
+                           runtimeConfigRef=_REF, skipDependencyResolution=_BOOL, ignoreCrossplaneConstraints=_BOOL),
+                 status=_obj(conditions=_CONDITIONS,
+                             objectRefs=_arr(_obj("apiVersion", "kind", "name", apiVersion=_STR, kind=_STR, name=_STR))))
+_TEMPLATE_META = _obj(name=_STR, labels=_STR_MAP, annotations=_STR_MAP)
+# A DeploymentRuntimeConfig's deploymentTemplate.spec is a DeploymentSpec: selector and template
+# are required, and so are the pod template's containers (each with a name).
+_DEPLOYMENT_TEMPLATE = _obj(metadata=_TEMPLATE_META, spec=_obj(
+    "selector", "template", replicas=_INT, selector=_obj(matchLabels=_STR_MAP),
+    template=_obj(metadata=_obj(name=_STR, namespace=_STR, labels=_STR_MAP, annotations=_STR_MAP),
+                  spec=_obj("containers", serviceAccountName=_STR, containers=_arr(_obj(
+                      "name", name=_STR, image=_STR, args=_arr(_STR),
+                      env=_arr(_obj("name", name=_STR, value=_STR))))))))
+_SECRET_KEY = _obj("key", "name", "namespace", key=_STR, name=_STR, namespace=_STR)
+_WEB_IDENTITY = _obj(roleARN=_STR, roleSessionName=_STR, tokenConfig=_obj(
+    "source", source=_enum("Secret", "Filesystem"), fs=_obj("path", path=_STR), secretRef=_SECRET_KEY))
+_AWS_PROVIDER_CONFIG = _obj(
+    "spec",
+    spec=_obj("credentials",
+              credentials=_obj("source", source=_enum("None", "Secret", "IRSA", "WebIdentity", "PodIdentity", "Upbound"),
+                               env=_obj("name", name=_STR), fs=_obj("path", path=_STR), secretRef=_SECRET_KEY,
+                               webIdentity=_WEB_IDENTITY, upbound=_obj(webIdentity=_WEB_IDENTITY)),
+              assumeRoleChain=_arr(_obj(roleARN=_STR, externalID=_STR, transitiveTagKeys=_arr(_STR),
+                                        tags=_arr(_obj("key", "value", key=_STR, value=_STR)))),
+              endpoint=_obj("url", source=_enum("ServiceMetadata", "Custom"), hostnameImmutable=_BOOL,
+                            partitionId=_STR, services=_arr(_STR), signingMethod=_STR, signingName=_STR,
+                            signingRegion=_STR,
+                            url=_obj("type", type=_enum("Static", "Dynamic", "Auto"), static=_STR,
+                                     dynamic=_obj("host", "protocol", host=_STR, protocol=_enum("http", "https")))),
+              s3_use_path_style=_BOOL, skip_credentials_validation=_BOOL, skip_metadata_api_check=_BOOL,
+              skip_region_validation=_BOOL, skip_requesting_account_id=_BOOL),
+    status=_obj(conditions=_CONDITIONS, users=_INT))
+
+CRD_SCHEMAS = {
+    ("pkg.crossplane.io", "Provider"): _obj(spec=_obj("package", runtimeConfigRef=_REF, **_PACKAGE_SPEC),
+                                            status=_PACKAGE_STATUS),
+    ("pkg.crossplane.io", "Function"): _obj(spec=_obj("package", runtimeConfigRef=_REF, **_PACKAGE_SPEC),
+                                            status=_PACKAGE_STATUS),
+    ("pkg.crossplane.io", "Configuration"): _obj(spec=_obj("package", **_PACKAGE_SPEC), status=_PACKAGE_STATUS),
+    ("pkg.crossplane.io", "ProviderRevision"): _REVISION,
+    ("pkg.crossplane.io", "FunctionRevision"): _REVISION,
+    ("pkg.crossplane.io", "ConfigurationRevision"): _REVISION,
+    ("pkg.crossplane.io", "DeploymentRuntimeConfig"): _obj(spec=_obj(
+        deploymentTemplate=_DEPLOYMENT_TEMPLATE, serviceAccountTemplate=_obj(metadata=_TEMPLATE_META),
+        serviceTemplate=_obj(metadata=_TEMPLATE_META))),
+    ("pkg.crossplane.io", "ImageConfig"): _obj(spec=_obj(
+        "matchImages",
+        matchImages=_arr(_obj("prefix", prefix=_STR, type=_enum("Prefix"))),
+        registry=_obj(authentication=_obj("pullSecretRef", pullSecretRef=_obj(name=_STR))),
+        rewriteImage=_obj("prefix", prefix=_STR),
+        runtime=_obj(configRef=_REF),
+        verification=_obj("provider", provider=_enum("Cosign"), cosign=_obj("authorities", authorities=_arr(_obj(
+            "name", name=_STR,
+            key=_obj("hashAlgorithm", "secretRef", hashAlgorithm=_STR, secretRef=_obj("key", "name", key=_STR, name=_STR)),
+            keyless=_obj("identities", identities=_arr({"type": "object"}), insecureIgnoreSCT=_BOOL),
+            attestations=_arr(_obj("name", "predicateType", name=_STR, predicateType=_STR)))))))),
+    ("aws.upbound.io", "ProviderConfig"): _AWS_PROVIDER_CONFIG,
+    ("aws.m.upbound.io", "ProviderConfig"): _AWS_PROVIDER_CONFIG,
+    ("aws.m.upbound.io", "ClusterProviderConfig"): _AWS_PROVIDER_CONFIG,
+}
+_RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
+
+
+def _json_type(value) -> str:
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int) or (isinstance(value, float) and value.is_integer()):
+        return "integer"
+    return {float: "number", str: "string", list: "array", dict: "object"}.get(type(value), "null")
+
+
+def schema_errors(schema: dict, value, path: str) -> list:
+    """FieldErrors for `value` at `path`, worded like the apiserver's OpenAPI validation.
+    A null counts as absent: a real server prunes nulls of non-nullable fields first."""
+    wanted, actual = schema.get("type"), _json_type(value)
+    if wanted and actual != wanted and not (wanted == "number" and actual == "integer"):
+        return [FieldError(path, "FieldValueTypeInvalid",
+                           f'Invalid value: "{actual}": {path} in body must be of type {wanted}: "{actual}"')]
+    errors = []
+    if "enum" in schema and value not in schema["enum"]:
+        supported = ", ".join(json.dumps(v) for v in schema["enum"])
+        errors.append(FieldError(path, "FieldValueNotSupported",
+                                 f"Unsupported value: {json.dumps(value)}: supported values: {supported}"))
+    if schema.get("format") == "date-time" and not _RFC3339.fullmatch(value):
+        errors.append(FieldError(path, "FieldValueTypeInvalid", f'Invalid value: {json.dumps(value)}: {path} in body '
+                                 f'must be of type date-time: {json.dumps(value)}'))
+    if wanted == "object":
+        prefix = f"{path}." if path else ""
+        errors += [FieldError(prefix + name, "FieldValueRequired", "Required value")
+                   for name in schema.get("required", ()) if value.get(name) is None]
+        for name, child in value.items():
+            child_schema = schema.get("properties", {}).get(name) or schema.get("additionalProperties")
+            if child_schema and child is not None:
+                errors += schema_errors(child_schema, child, prefix + name)
+    elif wanted == "array" and "items" in schema:
+        for index, item in enumerate(value):
+            if item is not None:
+                errors += schema_errors(schema["items"], item, f"{path}[{index}]")
+    return errors
+
+
+def validate_object(rt: ResourceType, obj: dict) -> None:
+    """Raise the 422 a real server answers when `obj` breaks its CRD's schema (see CRD_SCHEMAS)."""
+    schema = CRD_SCHEMAS.get((rt.group, rt.kind))
+    errors = schema_errors(schema, _without(obj, "apiVersion", "kind", "metadata"), "") if schema else []
+    if errors:
+        raise invalid(rt.group, rt.kind, (obj.get("metadata") or {}).get("name", ""), errors)
+
+
 # --------------------------------------------------------------------------- cluster state
 
 def _meta(obj: dict) -> dict:
@@ -928,6 +1145,10 @@ class Cluster:
                 meta.setdefault("creationTimestamp", now_rfc3339())
                 if rt.tracks_generation:
                     meta.setdefault("generation", 1)
+                try:
+                    validate_object(rt, obj)
+                except ApiError as error:  # a real server would never have stored it
+                    raise ScenarioError(f"invalid scenario object: {error.message}") from None
                 self._store(rt, obj)
                 if rt.kind == "CustomResourceDefinition":
                     for crd_type in resource_types_from_crd(obj):
@@ -967,6 +1188,10 @@ class Cluster:
             rv = str(self._rv)
         return [o for o in items if labels_match(o["metadata"].get("labels") or {}) and fields_match(o)], rv
 
+    def exists(self, rt: ResourceType, ns: str | None, name: str) -> bool:
+        with self.lock:
+            return self._key(rt, ns, name) in self._objects
+
     def get(self, rt: ResourceType, ns: str | None, name: str) -> dict:
         with self.lock:
             obj = self._objects.get(self._key(rt, ns, name))
@@ -981,7 +1206,8 @@ class Cluster:
         if not meta.get("name") and meta.get("generateName"):
             meta["name"] = meta["generateName"] + _random_suffix(5)
         if not meta.get("name"):
-            raise invalid(rt, "", "metadata.name: Required value: name or generateName is required")
+            raise invalid(rt.group, rt.kind, "", [FieldError("metadata.name", "FieldValueRequired",
+                                                             "Required value: name or generateName is required")])
         if rt.namespaced:
             if meta.get("namespace", ns) != ns:
                 raise bad_request("the namespace of the provided object does not match the namespace sent "
@@ -994,6 +1220,7 @@ class Cluster:
                 raise already_exists(rt, meta["name"])
             obj = self._present(rt, obj)
             self._prepare_for_create(rt, obj, manager, operation)
+            validate_object(rt, obj)
             if dry_run:
                 return obj
             self._store(rt, obj)
@@ -1034,7 +1261,8 @@ class Cluster:
             old = self._objects.get(self._key(rt, ns, name))
             if patch_type == "application/apply-patch+yaml":
                 if not manager:
-                    raise invalid(rt, name, "fieldManager: Required value: is required for apply patch")
+                    raise invalid("meta.k8s.io", "PatchOptions", "", [FieldError(
+                        "fieldManager", "FieldValueRequired", "Required value: is required for apply patch")])
                 if old is None:  # server-side apply creates missing objects
                     body = {**patch, "metadata": {**(patch.get("metadata") or {}), "name": name}}
                     return self.create(rt, ns, body, dry_run, manager, "Apply")
@@ -1058,6 +1286,7 @@ class Cluster:
         if rt.tracks_generation and _without(new, *ignored) != _without(old, *ignored):
             meta["generation"] = old_meta.get("generation", 1) + 1
         _record_manager(new, manager, operation)
+        validate_object(rt, new)
         if dry_run:
             return new
         self._store(rt, new)
@@ -1263,6 +1492,7 @@ class Request:
     query: dict
     headers: dict  # lower-cased names
     body: bytes
+    user: str = ""  # who the request authenticated as (set by Api.handle)
 
     def json_body(self):
         if self.headers.get("content-type", "").startswith(PROTOBUF):
@@ -1299,12 +1529,16 @@ class Response:
 
 
 class Api:
-    """Maps HTTP requests onto the Cluster: discovery, faults, authorization, CRUD, tables."""
+    """Maps HTTP requests onto the Cluster: authentication, faults, authorization, discovery, CRUD, tables."""
 
-    def __init__(self, cluster: Cluster, scenario: dict):
+    def __init__(self, cluster: Cluster, scenario: dict, auth: str = "none", tokens: list | None = None):
+        if auth not in AUTH_MODES:
+            raise ValueError(f"auth must be one of {AUTH_MODES}, not {auth!r}")
         self.cluster = cluster
         self.scenario = scenario
         self.user = scenario.get("user", "test-user")
+        self.auth = auth
+        self.tokens = None if tokens is None else set(tokens)
         self.log: list = []
         self._log_lock = threading.Lock()
 
@@ -1321,7 +1555,9 @@ class Api:
             self.scenario["faults"] = copy.deepcopy(faults)
 
     def handle(self, req: Request) -> Response:
-        response = self._injected_fault(req)
+        response = self._authenticate(req)
+        if response is None:
+            response = self._injected_fault(req)
         if response is None:
             try:
                 response = self._route(req)
@@ -1333,9 +1569,31 @@ class Api:
         with self._log_lock:
             self.log.append({"method": req.method, "path": req.path, "query": req.query,
                              "contentType": req.headers.get("content-type"), "accept": req.headers.get("accept"),
-                             "body": req.logged_body(), "status": response.status,
+                             "body": req.logged_body(), "status": response.status, "user": req.user,
                              "userAgent": req.headers.get("user-agent")})
         return response
+
+    def _authenticate(self, req: Request) -> Response | None:
+        """Set `req.user`, or answer 401 like a real server whose authenticators all said no.
+
+        auth="none": every request is the scenario's user, credentials or not (the default).
+        auth="token": a bearer token is required (any non-empty one, or one of `tokens`).
+        auth="anonymous": like "token", except that a request with no Authorization header at
+        all is user system:anonymous (anonymous auth enabled), whom RBAC allows nothing, not even
+        discovery or /version; a credential that is sent and rejected is still a 401."""
+        if self.auth == "none":
+            req.user = self.user
+            return None
+        header = req.headers.get("authorization", "")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token.strip() and (self.tokens is None or token.strip() in self.tokens):
+            req.user = self.user
+            return None
+        if not header and self.auth == "anonymous":
+            req.user = ANONYMOUS
+            return None
+        req.user = ""
+        return Response.json(401, ApiError(401, "Unauthorized", "Unauthorized").status())
 
     def _injected_fault(self, req: Request) -> Response | None:
         with self._log_lock:  # `times` is consumed atomically
@@ -1368,6 +1626,8 @@ class Api:
     def _route(self, req: Request) -> Response:
         path = req.path.rstrip("/") or "/"
         registry = self.cluster.registry
+        if req.user == ANONYMOUS:  # RBAC grants system:anonymous nothing (authorization precedes routing)
+            raise self._anonymous_forbidden(req, path)
         if path == "/version":
             return Response.json(200, SERVER_VERSION)
         if path in ("/healthz", "/livez", "/readyz"):
@@ -1419,6 +1679,15 @@ class Api:
                 return Response.page_not_found()
             return Response.json(200, registry.openapi_document(group, version))
 
+    def _anonymous_forbidden(self, req: Request, path: str) -> ApiError:
+        m = re.fullmatch(r"/api/v1/(.+)|/apis/([^/]+)/[^/]+/(.+)", path)
+        parsed = m and self._parse_resource_path((m[1] or m[3]).split("/"))
+        if not parsed:  # a non-resource URL: discovery, /version, /openapi, /healthz, anything else
+            return ApiError(403, "Forbidden", f'forbidden: User "{ANONYMOUS}" cannot {req.method.lower()} path '
+                            f'"{req.path}"', {})
+        ns, plural, name, sub = parsed
+        return forbidden(m[2] or "", plural, self._verb(req, name), ns, name, sub, ANONYMOUS)
+
     @staticmethod
     def _parse_resource_path(parts: list):
         """-> (namespace, plural, name, subresource), mirroring apiserver's RequestInfoFactory."""
@@ -1445,9 +1714,9 @@ class Api:
         if verb not in rt.verbs:
             raise ApiError(405, "MethodNotAllowed", "the server does not allow this method on the requested resource",
                            {})
-        self._authorize(verb, rt, ns, name, sub)
+        self._authorize(verb, rt, ns, name, sub, req.user)
         if rt.kind in ("SelfSubjectAccessReview", "SelfSubjectReview"):
-            return Response.json(201, self._review(rt, req.json_body()))
+            return Response.json(201, self._review(rt, req.json_body(), req.user))
         if sub == "scale":
             return self._scale(req, verb, rt, ns, name)
         return self._crud(req, verb, rt, ns, name, sub or "")
@@ -1501,6 +1770,10 @@ class Api:
             if content_type not in ("application/json-patch+json", "application/merge-patch+json",
                                     "application/strategic-merge-patch+json", "application/apply-patch+yaml"):
                 raise unsupported_patch_type()
+            if content_type == "application/apply-patch+yaml" and not sub and not cluster.exists(rt, ns, name):
+                # An apply that creates the object is authorized as `create` too (the request itself
+                # passed as `patch`), like the apiserver's create-on-update authorization check.
+                self._authorize("create", rt, ns, name, sub, req.user)
             return Response.json(200, cluster.patch(rt, ns, name, content_type, req.json_body(), dry_run, manager, sub))
         # kubectl sends delete options, dryRun included, as a DeleteOptions body
         dry_run = dry_run or "All" in (req.json_body() or {}).get("dryRun", [])
@@ -1514,33 +1787,31 @@ class Api:
 
     # -- authorization
 
-    def is_forbidden(self, verb: str, group: str, resource: str, ns: str | None) -> bool:
+    def is_forbidden(self, verb: str, group: str, resource: str, ns: str | None, user: str = "") -> bool:
         def matches(rule_value, actual):
             return rule_value in (None, "*") or rule_value == actual
+        if user == ANONYMOUS:
+            return True
         # Cluster-scoped requests (including lists across all namespaces) only match namespace "*".
         return any(matches(rule.get("verb"), verb) and matches(rule.get("resource"), resource)
                    and matches(rule.get("group"), group)
                    and (rule.get("namespace") in (None, "*") or (ns and rule.get("namespace") == ns))
                    for rule in self.scenario.get("forbidden") or [])
 
-    def _authorize(self, verb: str, rt: ResourceType, ns, name, sub) -> None:
+    def _authorize(self, verb: str, rt: ResourceType, ns, name, sub, user: str) -> None:
         resource = f"{rt.plural}/{sub}" if sub else rt.plural
-        if not self.is_forbidden(verb, rt.group, resource, ns):
-            return
-        scope = f'in the namespace "{ns}"' if ns else "at the cluster scope"
-        reason = (f'User "{self.user}" cannot {verb} resource "{resource}" in API group "{rt.group}" {scope}')
-        subject = f'{rt.qualified} "{name}"' if name else rt.qualified
-        raise ApiError(403, "Forbidden", f"{subject} is forbidden: {reason}", _details(rt, name))
+        if self.is_forbidden(verb, rt.group, resource, ns, user):
+            raise forbidden(rt.group, rt.plural, verb, ns, name, sub, user)
 
-    def _review(self, rt: ResourceType, body: dict) -> dict:
+    def _review(self, rt: ResourceType, body: dict, user: str) -> dict:
         body = body or {}
         if rt.kind == "SelfSubjectReview":
-            status = {"userInfo": {"username": self.user, "groups": ["system:authenticated"]}}
+            status = {"userInfo": {"username": user, "groups": ["system:authenticated"]}}
         else:
             attrs = body.get("spec", {}).get("resourceAttributes")
             resource = attrs and "/".join(filter(None, [attrs.get("resource"), attrs.get("subresource")]))
             denied = bool(attrs) and self.is_forbidden(attrs.get("verb"), attrs.get("group", ""), resource,
-                                                       attrs.get("namespace") or None)
+                                                       attrs.get("namespace") or None, user)
             status = {"allowed": not denied}
         return {"kind": rt.kind, "apiVersion": rt.api_version, "metadata": {"creationTimestamp": None},
                 "spec": body.get("spec", {}), "status": status}
@@ -1557,6 +1828,88 @@ def _scale_of(obj: dict) -> dict:
                        "selector": ",".join(f"{k}={v}" for k, v in selector.items())}}
 
 
+# --------------------------------------------------------------------------- TLS
+
+_OPENSSL_CONFIG = """\
+[req]
+distinguished_name = dn
+prompt = no
+[dn]
+CN = kube-emulator
+[ca]
+basicConstraints = critical,CA:TRUE
+keyUsage = critical,keyCertSign,cRLSign
+subjectKeyIdentifier = hash
+[server]
+basicConstraints = critical,CA:FALSE
+keyUsage = critical,digitalSignature,keyEncipherment
+extendedKeyUsage = serverAuth
+subjectAltName = IP:127.0.0.1,DNS:localhost
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+"""
+
+
+def make_tls_files(directory: str) -> tuple:
+    """Write a throwaway CA and a server certificate for 127.0.0.1/localhost signed by it (P-256,
+    valid two days) into `directory`; return the paths (ca.crt, server.crt, server.key).
+
+    Uses the `openssl` CLI when it is on PATH, else the `cryptography` package (a moto
+    dependency, so present wherever the AWS stand-in runs)."""
+    ca_cert, ca_key, cert, key, csr, config = (os.path.join(directory, n) for n in (
+        "ca.crt", "ca.key", "server.crt", "server.key", "server.csr", "openssl.cnf"))
+    openssl = shutil.which("openssl")
+    if openssl:
+        with open(config, "w", encoding="utf-8") as handle:
+            handle.write(_OPENSSL_CONFIG)
+        new_key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+        for argv in (
+                ["req", "-x509", "-config", config, "-extensions", "ca", *new_key, "-keyout", ca_key, "-out", ca_cert,
+                 "-days", "2", "-subj", "/CN=kube-emulator-ca"],
+                ["req", "-new", "-config", config, *new_key, "-keyout", key, "-out", csr, "-subj", "/CN=kube-apiserver"],
+                ["x509", "-req", "-in", csr, "-CA", ca_cert, "-CAkey", ca_key, "-set_serial", str(random.getrandbits(63)),
+                 "-days", "2", "-extfile", config, "-extensions", "server", "-out", cert]):
+            subprocess.run([openssl, *argv], check=True, capture_output=True, env={**os.environ, "OPENSSL_CONF": config})
+        return ca_cert, cert, key
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    except ImportError:
+        raise RuntimeError("serving TLS needs the openssl CLI or the Python cryptography package") from None
+    import ipaddress
+    from datetime import timedelta
+    now = datetime.now(timezone.utc)
+
+    def issue(subject: str, public_key, issuer: str, signing_key, ca: bool):
+        builder = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+                   .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)])).public_key(public_key)
+                   .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(minutes=5))
+                   .not_valid_after(now + timedelta(days=2))
+                   .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+                   .add_extension(x509.KeyUsage(digital_signature=not ca, key_encipherment=not ca, key_cert_sign=ca,
+                                                crl_sign=ca, content_commitment=False, data_encipherment=False,
+                                                key_agreement=False, encipher_only=False, decipher_only=False),
+                                  critical=True))
+        if not ca:
+            builder = builder.add_extension(x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]), critical=False)
+            builder = builder.add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        return builder.sign(signing_key, hashes.SHA256())
+
+    authority_key, server_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    authority = issue("kube-emulator-ca", authority_key.public_key(), "kube-emulator-ca", authority_key, True)
+    server = issue("kube-apiserver", server_key.public_key(), "kube-emulator-ca", authority_key, False)
+    for path, data in ((ca_cert, authority.public_bytes(serialization.Encoding.PEM)),
+                       (cert, server.public_bytes(serialization.Encoding.PEM)),
+                       (key, server_key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                                      serialization.NoEncryption()))):
+        with open(path, "wb") as handle:
+            handle.write(data)
+    return ca_cert, cert, key
+
+
 # --------------------------------------------------------------------------- HTTP plumbing
 
 class _Server(ThreadingHTTPServer):
@@ -1564,7 +1917,8 @@ class _Server(ThreadingHTTPServer):
     emulator: "KubeEmulator"
 
     def handle_error(self, request, client_address) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):  # clients hanging up (timeouts) are routine
+        # Clients hanging up (timeouts) and refusing the certificate are routine.
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
             super().handle_error(request, client_address)
 
 
@@ -1620,6 +1974,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _client_gone(self) -> bool:
         try:
             readable, _, _ = select.select([self.connection], [], [], 0)
+            if isinstance(self.connection, ssl.SSLSocket):  # no MSG_PEEK; a watch client only ever closes
+                return bool(readable)
             return bool(readable) and not self.connection.recv(1, socket.MSG_PEEK)
         except OSError:
             return True
@@ -1633,12 +1989,22 @@ class KubeEmulator:
     >>> with KubeEmulator({"objects": [...]}) as emu:
     ...     emu.write_kubeconfig("/tmp/kubeconfig")
     ...     subprocess.run(["kubectl", "--kubeconfig", "/tmp/kubeconfig", "get", "pods", "-A"])
+
+    `tls=True` serves HTTPS with a certificate from a CA generated at the first start
+    (`ca_pem`; `write_kubeconfig` embeds it as certificate-authority-data). `auth` is "none"
+    (default: no credentials needed), "token" (a bearer token is required: 401 without one) or
+    "anonymous" (no credentials = system:anonymous, forbidden everything); see Api._authenticate.
+    `tokens` limits the accepted bearer tokens (default: any).
     """
 
-    def __init__(self, scenario: dict, port: int = 0):
+    def __init__(self, scenario: dict, port: int = 0, *, tls: bool = False, auth: str = "none",
+                 tokens: list | None = None):
         self.scenario = copy.deepcopy(scenario)  # runtime changes (set_*) must not leak into the caller's dict
         self.cluster = Cluster(self.scenario)
-        self.api = Api(self.cluster, self.scenario)
+        self.api = Api(self.cluster, self.scenario, auth, tokens)
+        self.tls = tls
+        self._ca_pem: str | None = None
+        self._ssl_context: ssl.SSLContext | None = None
         self.stopping = threading.Event()
         self._address = ("127.0.0.1", port)
         self._server: _Server | None = None
@@ -1646,9 +2012,27 @@ class KubeEmulator:
 
     # lifecycle
 
+    def _tls_context(self) -> ssl.SSLContext:
+        if self._ssl_context is None:
+            directory = tempfile.mkdtemp(prefix="kube-emulator-tls-")
+            try:
+                ca_cert, cert, key = make_tls_files(directory)
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+                context.load_cert_chain(cert, key)
+                context.set_alpn_protocols(["http/1.1"])
+                with open(ca_cert, encoding="ascii") as handle:
+                    self._ca_pem = handle.read()
+            finally:
+                shutil.rmtree(directory, ignore_errors=True)
+            self._ssl_context = context
+        return self._ssl_context
+
     def start(self) -> int:
         self.stopping.clear()
         self._server = _Server(self._address, _Handler)
+        if self.tls:  # the handshake happens in the connection's thread, on its first read
+            self._server.socket = self._tls_context().wrap_socket(self._server.socket, server_side=True,
+                                                                  do_handshake_on_connect=False)
         self._server.emulator = self
         self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
                                         name="kube-emulator", daemon=True)
@@ -1677,13 +2061,26 @@ class KubeEmulator:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    @property
+    def ca_pem(self) -> str | None:
+        """PEM of the CA that signed the serving certificate (None without TLS)."""
+        if not self.tls:
+            return None
+        self._tls_context()
+        return self._ca_pem
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """A client context trusting this server's CA (for urllib/http.client), None without TLS."""
+        return ssl.create_default_context(cadata=self.ca_pem) if self.tls else None
 
     # inspection and runtime changes
 
     @property
     def requests(self) -> list:
-        """The request log: [{method, path, query, contentType, accept, body, status, userAgent}]."""
+        """The request log: [{method, path, query, contentType, accept, body, status, user, userAgent}]
+        (`user`: who the request authenticated as, "" for a 401)."""
         return self.api.logged_requests()
 
     def reset_requests(self) -> None:
@@ -1731,24 +2128,33 @@ class KubeEmulator:
 
     def write_kubeconfig(self, path: str, context: str = "test", cluster_name: str = "test-cluster",
                          user_name: str = "test-user", namespace: str | None = None,
-                         extra_user_fields: dict | None = None) -> str:
-        """Write a kubeconfig whose current context points at this server (see module `write_kubeconfig`)."""
+                         extra_user_fields: dict | None = None, token: str | None = "dummy") -> str:
+        """Write a kubeconfig whose current context points at this server (see module `write_kubeconfig`);
+        with TLS it carries the CA as certificate-authority-data."""
         return write_kubeconfig(path, self.url, context=context, cluster_name=cluster_name, user_name=user_name,
-                                namespace=namespace, extra_user_fields=extra_user_fields)
+                                namespace=namespace, extra_user_fields=extra_user_fields, token=token,
+                                ca_pem=self.ca_pem)
 
 
 def write_kubeconfig(path: str, server: str, *, context: str = "test", cluster_name: str = "test-cluster",
                      user_name: str = "test-user", namespace: str | None = None,
-                     extra_user_fields: dict | None = None) -> str:
-    """Write a YAML kubeconfig for `server` with a dummy bearer token (no exec plugin binary needed)."""
+                     extra_user_fields: dict | None = None, token: str | None = "dummy",
+                     ca_pem: str | None = None) -> str:
+    """Write a YAML kubeconfig for `server`. The user has a bearer token (`token`; no exec plugin
+    binary needed) plus `extra_user_fields`; `token=None` and no extra fields is a user with no
+    credentials at all (`user: {}`). `ca_pem` becomes the cluster's certificate-authority-data."""
     q = json.dumps  # JSON strings are valid YAML double-quoted scalars, even for ARNs with ':' and '/'
-    user_fields = {"token": "dummy", **(extra_user_fields or {})}
+    user_fields = {**({"token": token} if token is not None else {}), **(extra_user_fields or {})}
     lines = ["apiVersion: v1", "kind: Config", "clusters:", f"- name: {q(cluster_name)}", "  cluster:",
-             f"    server: {q(server)}", "contexts:", f"- name: {q(context)}", "  context:",
-             f"    cluster: {q(cluster_name)}", f"    user: {q(user_name)}"]
+             f"    server: {q(server)}"]
+    if ca_pem:
+        lines.append(f"    certificate-authority-data: {q(base64.b64encode(ca_pem.encode()).decode())}")
+    lines += ["contexts:", f"- name: {q(context)}", "  context:",
+              f"    cluster: {q(cluster_name)}", f"    user: {q(user_name)}"]
     if namespace:
         lines.append(f"    namespace: {q(namespace)}")
-    lines += [f"current-context: {q(context)}", "users:", f"- name: {q(user_name)}", "  user:"]
+    lines += [f"current-context: {q(context)}", "users:", f"- name: {q(user_name)}",
+              "  user:" if user_fields else "  user: {}"]
     lines += [f"    {key}: {q(value)}" for key, value in user_fields.items()]  # flow style for nested values
     with open(path, "w", encoding="utf-8") as handle:
         handle.write("\n".join(lines) + "\n")
@@ -1760,11 +2166,19 @@ def main(argv: list | None = None) -> int:
     parser.add_argument("--scenario", required=True, help="scenario JSON file")
     parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (0 = any free port)")
     parser.add_argument("--port-file", help="write the chosen port here once listening")
+    parser.add_argument("--tls", action="store_true", help="serve HTTPS with a certificate from a generated CA")
+    parser.add_argument("--ca-file", help="with --tls: write the CA certificate (PEM) here before the port file")
+    parser.add_argument("--auth", choices=AUTH_MODES, default="none",
+                        help="none: no credentials needed; token: bearer token required (401); "
+                             "anonymous: no credentials = system:anonymous, forbidden everything")
     args = parser.parse_args(argv)
     with open(args.scenario, encoding="utf-8") as handle:
         scenario = json.load(handle)
-    emulator = KubeEmulator(scenario, port=args.port)
+    emulator = KubeEmulator(scenario, port=args.port, tls=args.tls, auth=args.auth)
     port = emulator.start()
+    if args.tls and args.ca_file:
+        with open(args.ca_file, "w", encoding="ascii") as handle:
+            handle.write(emulator.ca_pem)
     if args.port_file:  # written atomically so a poller never reads a partial number
         tmp = f"{args.port_file}.tmp"
         with open(tmp, "w", encoding="utf-8") as handle:

@@ -45,6 +45,11 @@ AWS_FAMILY_CRDS = [
 ]
 
 
+def _transitioned(conditions: list, when: str) -> list:
+    """Crossplane conditions as the CRD requires them: with a lastTransitionTime."""
+    return [{**c, "lastTransitionTime": c.get("lastTransitionTime", when)} for c in conditions]
+
+
 def digest12(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
@@ -299,7 +304,9 @@ class Cluster:
         `pull_error` ("ImagePullBackOff" or "ErrImagePull"): the kubelet could not pull the runtime
         image, so the pods wait `Pending` and the package is unhealthy.
         `installed=False`: the package manager could not fetch the package (pass `conditions` with the
-        message), so there is no revision and no runtime at all."""
+        message), so there is no revision and no runtime at all.
+        Conditions get `lastTransitionTime` = `created` unless they carry one (the CRD requires
+        type, status, reason and lastTransitionTime)."""
         revision = f"{name}-{digest12(package)}"
         label = "pkg.crossplane.io/provider" if kind == "Provider" else "pkg.crossplane.io/function"
         labels = {"pkg.crossplane.io/revision": revision, label: name}
@@ -310,10 +317,10 @@ class Cluster:
             spec["skipDependencyResolution"] = True
         api = "pkg.crossplane.io/v1"
         if not installed:
+            conditions = conditions or [{"type": "Installed", "status": "False", "reason": "UnpackingPackage"},
+                                        {"type": "Healthy", "status": "False", "reason": "UnhealthyPackageRevision"}]
             self.objects.append({"apiVersion": api, "kind": kind, "metadata": {"name": name, "generation": 1},
-                                 "spec": spec, "status": {"conditions": conditions or [
-                                     {"type": "Installed", "status": "False", "reason": "UnpackingPackage"},
-                                     {"type": "Healthy", "status": "False", "reason": "UnhealthyPackageRevision"}]}})
+                                 "spec": spec, "status": {"conditions": _transitioned(conditions, created)}})
             return self
         drc = next((o for o in self.objects if o["kind"] == "DeploymentRuntimeConfig"
                     and o["metadata"]["name"] == (runtime_config or "default")), None)
@@ -332,7 +339,8 @@ class Cluster:
                                                    "unavailable with message: Deployment does not have minimum availability."})},
             ]
         self.objects.append({"apiVersion": api, "kind": kind, "metadata": {"name": name, "generation": 1},
-                             "spec": spec, "status": {"currentRevision": revision, "conditions": conditions}})
+                             "spec": spec, "status": {"currentRevision": revision,
+                                                      "conditions": _transitioned(conditions, created)}})
         existing = next((o for o in self.objects if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == sa), None)
         if existing is None:
             existing = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": sa, "namespace": NS}}
@@ -401,9 +409,11 @@ class Cluster:
         return next(o["status"]["currentRevision"] for o in self.objects
                     if o["kind"] in ("Provider", "Function") and o["metadata"]["name"] == name)
 
-    def provider_config(self, source: str | None, *, api: str = "aws.m.upbound.io", kind: str = "ProviderConfig",
+    def provider_config(self, source: str, *, api: str = "aws.m.upbound.io", kind: str = "ProviderConfig",
                         name: str = "default", namespace: str | None = "default", chain: list | None = None) -> "Cluster":
-        spec: dict = {"credentials": {"source": source}} if source else {"credentials": {}}
+        """An upjet AWS ProviderConfig; `source` is required by the CRD (None, Secret, IRSA,
+        WebIdentity, PodIdentity or Upbound)."""
+        spec: dict = {"credentials": {"source": source}}
         if chain:
             spec["assumeRoleChain"] = [{"roleARN": r} for r in chain]
         meta: dict = {"name": name}

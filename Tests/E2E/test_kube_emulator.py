@@ -4,10 +4,13 @@ Run: python3 -m pytest Tests/E2E/test_kube_emulator.py -q
 """
 from __future__ import annotations
 
+import base64
 import copy
+import http.client
 import json
 import re
 import signal
+import ssl
 import subprocess
 import sys
 import time
@@ -82,7 +85,8 @@ def scenario(**overrides) -> dict:
             {"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider",
              "metadata": {"name": "provider-aws", "creationTimestamp": "2024-05-01T09:59:00Z"},
              "spec": {"package": "xpkg.upbound.io/upbound/provider-aws-s3:v1.1.0"},
-             "status": {"conditions": [{"type": "Healthy", "status": "True"}]}},
+             "status": {"conditions": [{"type": "Healthy", "status": "True", "reason": "HealthyPackageRevision",
+                                        "lastTransitionTime": "2024-05-01T10:00:00Z"}]}},
             {"apiVersion": "aws.upbound.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "default"},
              "spec": {"credentials": {"source": "IRSA"}}},
         ],
@@ -104,7 +108,7 @@ def call(k: Kube, method: str, path: str, body=None, headers=None) -> tuple:
     data = json.dumps(body).encode() if body is not None else None
     req = urllib.request.Request(k.emulator.url + path, data=data, method=method, headers=headers or {})
     try:
-        with urllib.request.urlopen(req) as resp:
+        with urllib.request.urlopen(req, context=k.emulator.ssl_context()) as resp:
             return resp.status, resp.headers.get("Content-Type"), resp.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.headers.get("Content-Type"), error.read().decode()
@@ -495,14 +499,174 @@ def test_server_side_apply_creates_and_records_field_manager(kube):
     stored = k.kubectl_json("get", "deploymentruntimeconfig", "irsa", "--show-managed-fields")
     assert stored["spec"] == config["spec"]
     assert [(m["manager"], m["operation"]) for m in stored["metadata"]["managedFields"]] == [("xpid", "Apply")]
-    config["spec"]["deploymentTemplate"] = {"spec": {"replicas": 2}}
+    # a deploymentTemplate.spec is a DeploymentSpec: selector and template (with containers) are required
+    config["spec"]["deploymentTemplate"] = {"spec": {"replicas": 2, "selector": {},
+                                                     "template": {"spec": {"containers": []}}}}
     k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config), check=True)
     updated = k.kubectl_json("get", "deploymentruntimeconfig", "irsa")
-    assert updated["spec"]["deploymentTemplate"] == {"spec": {"replicas": 2}}
+    assert updated["spec"]["deploymentTemplate"] == config["spec"]["deploymentTemplate"]
     assert updated["metadata"]["generation"] == 2
     apply = [r for r in k.requests() if r["method"] == "PATCH"]
     assert [r["contentType"] for r in apply] == ["application/apply-patch+yaml"] * 2
     assert apply[0]["query"]["fieldManager"] == "xpid"
+
+
+def test_server_side_apply_that_creates_also_needs_create(kube):
+    """A real apiserver authorizes an apply that would create the object as `create` too."""
+    k = kube(scenario(forbidden=[{"verb": "create", "resource": "deploymentruntimeconfigs",
+                                  "group": "pkg.crossplane.io"}]))
+    config = {"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig",
+              "metadata": {"name": "irsa"}, "spec": {"serviceAccountTemplate": {"metadata": {"name": "irsa"}}}}
+    refused = k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().endswith(
+        'deploymentruntimeconfigs.pkg.crossplane.io "irsa" is forbidden: User "alice" cannot create resource '
+        '"deploymentruntimeconfigs" in API group "pkg.crossplane.io" at the cluster scope'), refused.stderr
+    assert [(r["method"], r["status"]) for r in k.requests()] == [("PATCH", 403)]
+    assert not [o for o in k.emulator.objects("DeploymentRuntimeConfig") if o["metadata"]["name"] == "irsa"]
+    # the same apply to an object that exists is a plain `patch`
+    k.emulator.add_objects([config])
+    config["spec"]["serviceAccountTemplate"]["metadata"]["annotations"] = {"eks.amazonaws.com/role-arn": ROLE_ARN}
+    k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config), check=True)
+    stored = k.kubectl_json("get", "deploymentruntimeconfig", "irsa")
+    assert stored["spec"]["serviceAccountTemplate"]["metadata"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": ROLE_ARN}
+    # and `create` alone is not enough to apply: the request itself is a patch
+    k.emulator.set_forbidden([{"verb": "patch", "resource": "deploymentruntimeconfigs", "group": "pkg.crossplane.io"}])
+    config["metadata"]["name"] = "other"
+    denied = k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(config))
+    assert denied.returncode == 1 and 'cannot patch resource "deploymentruntimeconfigs"' in denied.stderr
+
+
+# --------------------------------------------------------------------------- custom resource validation
+
+ALL_CRDS = CRDS + [
+    {"group": "pkg.crossplane.io", "version": "v1", "plural": "functions", "kind": "Function"},
+    {"group": "pkg.crossplane.io", "version": "v1", "plural": "configurations", "kind": "Configuration"},
+    {"group": "pkg.crossplane.io", "version": "v1beta1", "plural": "imageconfigs", "kind": "ImageConfig"},
+    {"group": "aws.m.upbound.io", "version": "v1beta1", "plural": "providerconfigs", "kind": "ProviderConfig",
+     "namespaced": True},
+    {"group": "aws.m.upbound.io", "version": "v1beta1", "plural": "clusterproviderconfigs",
+     "kind": "ClusterProviderConfig"},
+]
+CONDITION = {"type": "Healthy", "status": "True", "reason": "HealthyPackageRevision",
+             "lastTransitionTime": "2024-05-01T10:00:00Z"}
+SOURCES = '"None", "Secret", "IRSA", "WebIdentity", "PodIdentity", "Upbound"'
+INVALID_OBJECTS = [
+    ({"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "metadata": {"name": "p"}, "spec": {}},
+     'Provider.pkg.crossplane.io "p" is invalid: spec.package: Required value'),
+    ({"apiVersion": "pkg.crossplane.io/v1", "kind": "Function", "metadata": {"name": "f"},
+      "spec": {"package": 7, "runtimeConfigRef": {}}},
+     'Function.pkg.crossplane.io "f" is invalid: [spec.package: Invalid value: "integer": spec.package in body must '
+     'be of type string: "integer", spec.runtimeConfigRef.name: Required value]'),
+    ({"apiVersion": "pkg.crossplane.io/v1", "kind": "Configuration", "metadata": {"name": "c"},
+      "spec": {"package": "xpkg.upbound.io/c:v1"},
+      "status": {"conditions": [{"type": "Healthy", "status": "True"}]}},
+     'Configuration.pkg.crossplane.io "c" is invalid: [status.conditions[0].lastTransitionTime: Required value, '
+     'status.conditions[0].reason: Required value]'),
+    ({"apiVersion": "pkg.crossplane.io/v1", "kind": "Provider", "metadata": {"name": "p"},
+      "spec": {"package": "xpkg.upbound.io/p:v1", "skipDependencyResolution": "yes"},
+      "status": {"conditions": [{**CONDITION, "lastTransitionTime": "yesterday"}]}},
+     'Provider.pkg.crossplane.io "p" is invalid: [spec.skipDependencyResolution: Invalid value: "string": '
+     'spec.skipDependencyResolution in body must be of type boolean: "string", '
+     'status.conditions[0].lastTransitionTime: Invalid value: "yesterday": status.conditions[0].lastTransitionTime '
+     'in body must be of type date-time: "yesterday"]'),
+    ({"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": {"name": "d"},
+      "spec": {"deploymentTemplate": {"spec": {"template": {"spec": {"serviceAccountName": "x"}}}}}},
+     'DeploymentRuntimeConfig.pkg.crossplane.io "d" is invalid: [spec.deploymentTemplate.spec.selector: Required '
+     'value, spec.deploymentTemplate.spec.template.spec.containers: Required value]'),
+    ({"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "ImageConfig", "metadata": {"name": "i"},
+      "spec": {"matchImages": [{"prefix": "xpkg.upbound.io/", "type": "Glob"}]}},
+     'ImageConfig.pkg.crossplane.io "i" is invalid: spec.matchImages[0].type: Unsupported value: "Glob": '
+     'supported values: "Prefix"'),
+    ({"apiVersion": "aws.upbound.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "other"},
+      "spec": {"credentials": {}}},
+     'ProviderConfig.aws.upbound.io "other" is invalid: spec.credentials.source: Required value'),
+    ({"apiVersion": "aws.m.upbound.io/v1beta1", "kind": "ProviderConfig",
+      "metadata": {"name": "default", "namespace": "default"}, "spec": {"credentials": {"source": "Irsa"}}},
+     f'ProviderConfig.aws.m.upbound.io "default" is invalid: spec.credentials.source: Unsupported value: "Irsa": '
+     f'supported values: {SOURCES}'),
+    ({"apiVersion": "aws.m.upbound.io/v1beta1", "kind": "ClusterProviderConfig", "metadata": {"name": "default"}},
+     'ClusterProviderConfig.aws.m.upbound.io "default" is invalid: spec: Required value'),
+    ({"apiVersion": "aws.m.upbound.io/v1beta1", "kind": "ClusterProviderConfig", "metadata": {"name": "default"},
+      "spec": {"credentials": {"source": "Secret", "secretRef": {"name": "aws", "key": "creds"}}}},
+     'ClusterProviderConfig.aws.m.upbound.io "default" is invalid: spec.credentials.secretRef.namespace: '
+     'Required value'),
+]
+
+
+@pytest.mark.parametrize("obj, message", INVALID_OBJECTS, ids=[o["kind"] + "-" + str(i)
+                                                              for i, (o, _) in enumerate(INVALID_OBJECTS)])
+def test_invalid_custom_resources_are_refused_when_seeded_and_created(kube, obj, message):
+    with pytest.raises(ScenarioError, match=re.escape(f"invalid scenario object: {message}")):
+        KubeEmulator(scenario(crds=ALL_CRDS, objects=[obj]))
+    k = kube(scenario(crds=ALL_CRDS))
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        k.emulator.add_objects([obj])
+    assert call(k, "POST", "/_emulator/objects", [obj])[0] == 400
+    created = k.kubectl("create", "-f", "-", stdin=json.dumps(obj))
+    if "spec" not in message:  # only status is wrong: a create drops status (a subresource), so it passes
+        assert created.returncode == 0 and "status" not in k.kubectl_json("get", "configuration", "c")
+        return
+    assert created.returncode == 1
+    assert [r["status"] for r in k.requests() if r["method"] == "POST"] == [422]
+    assert "is invalid" in created.stderr
+    assert not [o for o in k.emulator.objects(obj["kind"]) if o["metadata"]["name"] == obj["metadata"]["name"]
+                and o["apiVersion"] == obj["apiVersion"]]
+
+
+def test_invalid_status_body_and_what_kubectl_prints(kube):
+    k = kube(scenario())
+    bad = {"apiVersion": "aws.upbound.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "bad"},
+           "spec": {"credentials": {}}}
+    status, content_type, body = call(k, "POST", "/apis/aws.upbound.io/v1beta1/providerconfigs", bad,
+                                      {"Content-Type": "application/json"})
+    assert (status, content_type) == (422, "application/json")
+    assert json.loads(body) == {
+        "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+        "message": 'ProviderConfig.aws.upbound.io "bad" is invalid: spec.credentials.source: Required value',
+        "reason": "Invalid",
+        "details": {"name": "bad", "group": "aws.upbound.io", "kind": "ProviderConfig",
+                    "causes": [{"reason": "FieldValueRequired", "message": "Required value",
+                                "field": "spec.credentials.source"}]},
+        "code": 422}
+    # kubectl words a 422 from its details (the Kind) and causes, as it does for a real server's
+    created = k.kubectl("create", "-f", "-", stdin=json.dumps(bad))
+    assert created.stderr == 'The ProviderConfig "bad" is invalid: spec.credentials.source: Required value\n'
+    function = dict(INVALID_OBJECTS[1][0])
+    applied = kube(scenario(crds=ALL_CRDS)).kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-",
+                                                    stdin=json.dumps(function))
+    assert applied.stderr == ('The Function "f" is invalid: \n* spec.package: Invalid value: "integer": spec.package '
+                              'in body must be of type string: "integer"\n* spec.runtimeConfigRef.name: Required value\n')
+
+
+def test_invalid_writes_are_refused_and_change_nothing(kube):
+    k = kube(scenario())
+    before = k.kubectl_json("get", "providerconfig", "default")
+    merge = k.kubectl("patch", "providerconfig", "default", "--type", "merge",
+                      "-p", '{"spec":{"credentials":{"source":"Irsa"}}}')
+    assert merge.returncode == 1 and 'spec.credentials.source: Unsupported value: "Irsa"' in merge.stderr
+    removed = k.kubectl("patch", "providerconfig", "default", "--type", "json",
+                        "-p", '[{"op":"remove","path":"/spec/credentials/source"}]')
+    assert removed.returncode == 1 and "spec.credentials.source: Required value" in removed.stderr
+    dry_run = k.kubectl("patch", "providerconfig", "default", "--type", "merge", "--dry-run=server",
+                        "-p", '{"spec":{"credentials":{"source":"Irsa"}}}')
+    assert dry_run.returncode == 1  # validation runs on dry runs too
+    replaced = {**before, "spec": {"credentials": {"source": None}}}
+    assert k.kubectl("replace", "-f", "-", stdin=json.dumps(replaced)).returncode == 1
+    status = k.kubectl("patch", "provider", "provider-aws", "--subresource=status", "--type", "merge",
+                       "-p", '{"status":{"conditions":[{"type":"Healthy","status":"False"}]}}')
+    assert status.returncode == 1 and "status.conditions[0].reason: Required value" in status.stderr
+    drc = {"apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": {"name": "d"},
+           "spec": {"deploymentTemplate": {"spec": {"replicas": 2}}}}
+    applied = k.kubectl("apply", "--server-side", "--field-manager", "xpid", "-f", "-", stdin=json.dumps(drc))
+    assert applied.returncode == 1 and "spec.deploymentTemplate.spec.selector: Required value" in applied.stderr
+    assert [r["status"] for r in k.requests() if r["method"] in ("PATCH", "PUT")] == [422] * 6
+    after = k.kubectl_json("get", "providerconfig", "default")
+    assert after["spec"] == before["spec"] and after["metadata"]["resourceVersion"] == \
+        before["metadata"]["resourceVersion"]
+    assert k.emulator.objects("DeploymentRuntimeConfig") == []
+    assert k.kubectl_json("get", "provider", "provider-aws")["status"] == scenario()["objects"][4]["status"]
 
 
 def test_client_side_apply_of_deployment_rolls_pods(kube):
@@ -543,10 +707,12 @@ def test_dry_run_never_stores(kube):
 
 def test_status_subresource(kube):
     k = kube(scenario())
+    unhealthy = {"type": "Healthy", "status": "False", "reason": "UnhealthyPackageRevision",
+                 "lastTransitionTime": "2024-05-02T08:00:00Z"}
     k.kubectl("patch", "provider", "provider-aws", "--subresource=status", "--type", "merge",
-              "-p", '{"status":{"conditions":[{"type":"Healthy","status":"False"}]}}', check=True)
+              "-p", json.dumps({"status": {"conditions": [unhealthy]}}), check=True)
     provider = k.kubectl_json("get", "provider", "provider-aws")
-    assert provider["status"]["conditions"] == [{"type": "Healthy", "status": "False"}]
+    assert provider["status"]["conditions"] == [unhealthy]
     assert provider["metadata"]["generation"] == 1
     assert k.requests()[-2]["path"] == "/apis/pkg.crossplane.io/v1/providers/provider-aws/status"
 
@@ -697,6 +863,105 @@ def test_create_deployment_from_manifest(kube):
     assert "nodeName" not in created[0]["spec"]  # no Node objects in this scenario
 
 
+# --------------------------------------------------------------------------- HTTPS and authentication
+
+def test_https_with_ca_data_in_the_kubeconfig(kube):
+    k = kube(scenario(), tls=True)
+    assert k.emulator.url.startswith("https://127.0.0.1:")
+    cluster = k.kubectl_json("config", "view", "--raw")["clusters"][0]["cluster"]
+    assert base64.b64decode(cluster["certificate-authority-data"]).decode() == k.emulator.ca_pem
+    assert k.kubectl("get", "providers", "-o", "name", check=True).stdout == "provider.pkg.crossplane.io/provider-aws\n"
+    assert call(k, "GET", "/version")[0] == 200  # trusting the CA (Kube.emulator.ssl_context())
+    with pytest.raises(urllib.error.URLError, match="CERTIFICATE_VERIFY_FAILED"):
+        urllib.request.urlopen(k.emulator.url + "/version", context=ssl.create_default_context())
+    with pytest.raises((ConnectionError, http.client.HTTPException)):  # plain HTTP to the TLS port
+        connection = http.client.HTTPConnection("127.0.0.1", k.emulator.port, timeout=5)
+        connection.request("GET", "/version")
+        connection.getresponse().read()
+
+
+def test_https_user_without_credentials_is_prompted_for_a_username(kube):
+    """Real kubectl over HTTPS with a kubeconfig user that has no credentials asks for basic-auth
+    credentials on stdout before any API request, and fails with `error: EOF` on a closed stdin.
+    (Over plain HTTP it never prompts: it sends the requests without credentials.)"""
+    for auth in ("token", "anonymous"):
+        k = kube(scenario(), tls=True, auth=auth, token=None)
+        assert k.kubectl_json("config", "view", "--raw")["users"][0]["user"] == {}
+        k.emulator.reset_requests()
+        result = k.kubectl("get", "pods", "-A")
+        assert (result.returncode, result.stdout, result.stderr) == (1, "Please enter Username: ", "error: EOF\n")
+        # nothing from kubectl itself; at most the gcloud dispatcher's version probe (no credentials either)
+        assert [(r["path"], r["userAgent"].split("/")[0]) for r in k.emulator.requests] in (
+            [], [("/version", "kubectl-dispatcher")])
+
+
+def test_tls_without_the_openssl_cli(kube, monkeypatch):
+    """The certificates come from the `cryptography` package when there is no openssl on PATH."""
+    pytest.importorskip("cryptography", reason="the fallback needs the cryptography package (a moto dependency)")
+    import kube_emulator
+    monkeypatch.setattr(kube_emulator.shutil, "which", lambda _name: None)
+    k = kube(scenario(), tls=True, auth="token")
+    assert k.kubectl("get", "providers", "-o", "name", check=True).stdout == "provider.pkg.crossplane.io/provider-aws\n"
+
+
+def test_token_mode_requires_a_bearer_token(kube):
+    k = kube(scenario(), tls=True, auth="token")
+    assert k.kubectl("get", "providers", "-o", "name", check=True).stdout == "provider.pkg.crossplane.io/provider-aws\n"
+    assert {r["user"] for r in k.emulator.requests} == {"alice"}
+    status, content_type, body = call(k, "GET", "/api/v1/pods")
+    assert (status, content_type) == (401, "application/json")
+    assert json.loads(body) == {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
+                                "message": "Unauthorized", "reason": "Unauthorized", "code": 401}
+    assert call(k, "GET", "/version", headers={"Authorization": "Bearer anything"})[0] == 200
+
+    # kubectl sends the kubeconfig user's credentials over TLS only (see the module docstring)
+    rejected = kube(scenario(), tls=True, auth="token", tokens=["good"], token="expired")
+    result = rejected.kubectl("get", "pods", "-A")
+    assert result.returncode == 1
+    assert result.stderr.splitlines()[-1] == \
+        "error: You must be logged in to the server (the server has asked for the client to provide credentials)"
+    assert {r["status"] for r in rejected.emulator.requests} == {401}
+    accepted = kube(scenario(), tls=True, auth="token", tokens=["good"], token="good")
+    accepted.kubectl("get", "pods", "-A", check=True)
+    over_http = kube(scenario(), auth="token", token="good")
+    assert over_http.kubectl("get", "pods", "-A").returncode == 1
+    assert {r["status"] for r in over_http.emulator.requests} == {401}
+
+
+def test_anonymous_mode_forbids_everything_to_system_anonymous(kube):
+    """A server with anonymous auth on and no RBAC for system:anonymous. Real kubectl: `get --raw`
+    prints the Status message; discovery (any `get`, `version`) decodes no Status body from a 403
+    and prints `Error from server (Forbidden): unknown` after repeated memcache.go
+    `couldn't get current server API group list: unknown` lines."""
+    # Plain HTTP: kubectl sends no credentials at all there, whatever the kubeconfig says (over
+    # HTTPS a user without credentials gets the username prompt instead, see above).
+    k = kube(scenario(), auth="anonymous", token=None)
+    raw = k.kubectl("get", "--raw", "/api")
+    assert (raw.returncode, raw.stderr) == (
+        1, 'Error from server (Forbidden): forbidden: User "system:anonymous" cannot get path "/api"\n')
+    listing = k.kubectl("get", "pods", "-A", "-o", "json")
+    assert listing.returncode == 1 and listing.stdout == ""
+    assert listing.stderr.splitlines()[-1] == "Error from server (Forbidden): unknown"
+    assert re.search(r"(?i)couldn't get current server API group list\W+(err=\W)?unknown", listing.stderr)
+    assert {(r["status"], r["user"]) for r in k.emulator.requests} == {(403, "system:anonymous")}
+    assert not [r for r in k.emulator.requests if r["path"] == "/api/v1/pods"]
+    for path, message in (
+            ("/version", 'forbidden: User "system:anonymous" cannot get path "/version"'),
+            ("/apis", 'forbidden: User "system:anonymous" cannot get path "/apis"'),
+            ("/api/v1/pods", 'pods is forbidden: User "system:anonymous" cannot list resource "pods" in API group "" '
+                             'at the cluster scope')):
+        status, _, body = call(k, "GET", path)
+        assert status == 403 and json.loads(body)["message"] == message and json.loads(body)["reason"] == "Forbidden"
+    assert json.loads(call(k, "GET", "/apis")[2])["details"] == {}
+    # with a bearer token the same server answers as the scenario's user; other credentials are a 401
+    assert call(k, "GET", "/api/v1/pods", headers={"Authorization": "Bearer t"})[0] == 200
+    assert call(k, "GET", "/api/v1/pods", headers={"Authorization": "Basic dTpw"})[0] == 401
+    with_token = kube(scenario(), tls=True, auth="anonymous")
+    assert with_token.kubectl("get", "providers", "-o", "name", check=True).stdout == \
+        "provider.pkg.crossplane.io/provider-aws\n"
+    assert {r["user"] for r in with_token.emulator.requests} == {"alice"}
+
+
 # --------------------------------------------------------------------------- faults, control API, plumbing
 
 def test_faults(kube):
@@ -780,25 +1045,33 @@ def test_keep_alive_connection_serves_several_requests(kube):
     connection.close()
 
 
-def test_runs_as_a_script(tmp_path):
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https-token"])
+def test_runs_as_a_script(tmp_path, tls):
     scenario_file = tmp_path / "scenario.json"
     scenario_file.write_text(json.dumps(scenario()))
-    port_file = tmp_path / "port"
+    port_file, ca_file = tmp_path / "port", tmp_path / "ca.crt"
     module = Path(__file__).with_name("kube_emulator.py")
+    serve = ["--tls", "--auth", "token", "--ca-file", str(ca_file)] if tls else []
     process = subprocess.Popen([sys.executable, str(module), "--scenario", str(scenario_file), "--port", "0",
-                                "--port-file", str(port_file)], stderr=subprocess.PIPE, text=True)
+                                "--port-file", str(port_file), *serve], stderr=subprocess.PIPE, text=True)
     try:
         deadline = time.monotonic() + 10
         while not port_file.exists() and time.monotonic() < deadline:
             time.sleep(0.05)
         port = int(port_file.read_text())
-        write_kubeconfig(str(tmp_path / "kubeconfig"), f"http://127.0.0.1:{port}")
+        url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+        ca_pem = ca_file.read_text() if tls else None  # written before the port file
+        write_kubeconfig(str(tmp_path / "kubeconfig"), url, ca_pem=ca_pem)
         env = {"HOME": str(tmp_path), "KUBECACHEDIR": str(tmp_path / "cache"), "PATH": "/usr/bin:/bin"}
         result = subprocess.run([KUBECTL, "--kubeconfig", str(tmp_path / "kubeconfig"), "get", "providers",
                                  "-o", "name"], capture_output=True, text=True, env=env, timeout=30)
         assert result.stdout == "provider.pkg.crossplane.io/provider-aws\n", result.stderr
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/_emulator/requests") as response:
+        context = ssl.create_default_context(cadata=ca_pem) if tls else None
+        with urllib.request.urlopen(f"{url}/_emulator/requests", context=context) as response:  # no token needed
             assert any(r["path"] == "/apis/pkg.crossplane.io/v1/providers" for r in json.load(response))
+        if tls:
+            with pytest.raises(urllib.error.HTTPError, match="401"):
+                urllib.request.urlopen(f"{url}/api", context=context)
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
