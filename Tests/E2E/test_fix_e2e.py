@@ -161,9 +161,9 @@ def test_helm_managed_core_is_not_changed_without_force(session):
     out = s.run("fix", "--restart", "--yes", "--role-arn", ROLE)
     assert s.writes() == []
     assert "managed by Helm release crossplane" in out.stdout
-    assert ("helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set "
+    assert ("helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set-string "
             "'serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn=" + ROLE + "'") in out.stdout
-    assert "kubectl -n crossplane-system rollout restart deployment/crossplane" in out.stdout
+    assert "kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid" in out.stdout
 
     forced = s.run("fix", "--restart", "--yes", "--force", "--role-arn", ROLE)
     assert any(w["path"].endswith("/serviceaccounts/crossplane") for w in s.writes()), forced.stdout + forced.stderr
@@ -214,8 +214,9 @@ def test_stable_name_plan_creates_a_dedicated_runtime_config(session):
     plan = json.loads(out.stdout)
     changes = [a for a in plan["actions"] if a["kind"] == "change"]
     assert [a["check"] for a in changes] == ["podid.stable-sa-name", "podid.stable-sa-name"]
-    assert changes[0]["manifest"]["kind"] == "DeploymentRuntimeConfig"
-    assert changes[0]["manifest"]["spec"]["serviceAccountTemplate"]["metadata"]["name"] == "provider-aws-s3"
+    assert changes[0]["command"] == ["kubectl", "apply", "--server-side", "--field-manager=kubectl-xpid", "-f", "-"]
+    assert changes[0]["input"]["kind"] == "DeploymentRuntimeConfig"
+    assert changes[0]["input"]["spec"]["serviceAccountTemplate"]["metadata"]["name"] == "provider-aws-s3"
     assert changes[1]["command"][:4] == ["kubectl", "patch", "providers.pkg.crossplane.io", "provider-aws-s3"]
     assert "--type" in changes[1]["command"] and "merge" in changes[1]["command"]
     assert any("new package revision" in n for n in changes[1]["notes"])
@@ -243,5 +244,5 @@ def test_role_is_discovered_from_trust_policies_when_not_given(session):
     s = session(c)
     plan = json.loads(s.run("fix", "-o", "json").stdout)
     annotate = [a for a in plan["actions"] if a["kind"] == "change"]
-    assert annotate and annotate[0]["command"][-1] == "eks.amazonaws.com/role-arn=" + ROLE, plan
+    assert annotate and "eks.amazonaws.com/role-arn=" + ROLE in annotate[0]["command"], plan
     assert s.writes() == []

@@ -245,11 +245,14 @@ def test_core_service_account_without_role_annotation(aws, tmp_path):
     finding = run.finding("crossplane.core-registry-identity", CORE)
     assert "provider/provider-aws-s3" in finding["message"] and f"{ACCOUNT}.dkr.ecr.us-east-2.amazonaws.com" in finding["message"]
     assert finding["fixable"] is True
+    # The role is not known: a shell variable the user sets (never a <PLACEHOLDER>, which a shell reads as a redirection).
     assert run.commands("crossplane.core-registry-identity", CORE) == [
-        "helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set "
-        f"'serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn=arn:aws:iam::{ACCOUNT}:role/<ROLE_NAME>'",
-        "kubectl -n crossplane-system rollout restart deployment/crossplane",
+        "helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set-string "
+        "'serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn='\"${ROLE_ARN}\"",
+        "kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid",
     ]
+    remediation = run.finding("crossplane.core-registry-identity", CORE)["remediation"]
+    assert f"account {ACCOUNT}" in remediation["variables"]["ROLE_ARN"]
     assert run.status("crossplane.registry-permissions", CORE) == "skip"
     assert "blocked by crossplane.core-registry-identity" in run.finding("crossplane.registry-permissions", CORE)["message"]
     assert run.status("eks.oidc-provider") == "skip"  # nothing uses IRSA
@@ -266,9 +269,9 @@ def test_core_annotation_dropped_by_helm_upgrade_while_the_pod_still_has_the_rol
     assert run.failing() == {("irsa.sa-annotation", CORE)}, run.explain()
     assert run.subject(CORE)["method"] == "irsa" and "AWS_ROLE_ARN" in run.subject(CORE)["methodEvidence"]
     commands = run.commands("irsa.sa-annotation", CORE)
-    assert commands[0].startswith("helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set "
+    assert commands[0].startswith("helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set-string "
                                   "'serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn=")
-    assert commands[1] == "kubectl -n crossplane-system rollout restart deployment/crossplane"
+    assert commands[1] == "kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid"
     for check in ["irsa.pods-current", "irsa.injected", "irsa.trust-policy"]:
         assert "blocked by irsa.sa-annotation" in run.finding(check, CORE)["message"]
 
@@ -283,9 +286,9 @@ def test_role_annotation_not_on_the_service_account(aws, tmp_path_factory, place
     assert f"is set on {named}, not on ServiceAccount crossplane-system/crossplane" in finding["message"]
     assert finding["evidence"] == {"misplacedOn": named, "roleArn": CORE_ROLE}
     assert run.commands("irsa.sa-annotation", CORE) == [
-        "helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set "
+        "helm upgrade crossplane crossplane-stable/crossplane --namespace crossplane-system --reuse-values --set-string "
         f"'serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn={CORE_ROLE}'",
-        "kubectl -n crossplane-system rollout restart deployment/crossplane",
+        "kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid",
     ]
     assert run.status("irsa.trust-policy", CORE) == "skip"
 
@@ -303,7 +306,7 @@ def test_core_annotated_but_not_restarted(aws, tmp_path):
     assert run.failing() == {("irsa.pods-current", CORE)}, run.explain()
     finding = run.finding("irsa.pods-current", CORE)
     assert "(no AWS_ROLE_ARN) predate the ServiceAccount's" in finding["message"] and finding["fixable"] is True
-    assert run.commands("irsa.pods-current", CORE) == ["kubectl -n crossplane-system rollout restart deployment/crossplane"]
+    assert run.commands("irsa.pods-current", CORE) == ["kubectl rollout restart deployment/crossplane -n crossplane-system --field-manager=kubectl-xpid"]
     assert "blocked by irsa.pods-current" in run.finding("irsa.injected", CORE)["message"]
     # The role, its trust and its permissions are right: the restart is all that is missing.
     for check in ["irsa.trust-policy", "crossplane.core-registry-identity", "crossplane.registry-permissions"]:
@@ -326,8 +329,8 @@ def test_provider_role_annotation_on_the_runtime_config_deployment_template(aws,
             f"crossplane-system/{revision}") in run.finding("irsa.sa-annotation", S3)["message"]
     assert run.commands("irsa.sa-annotation", S3) == [
         "kubectl patch deploymentruntimeconfigs.pkg.crossplane.io irsa-runtimeconfig --type merge -p "
-        f"'{{\"spec\":{{\"serviceAccountTemplate\":{{\"metadata\":{{\"annotations\":{{\"eks.amazonaws.com/role-arn\":\"{role}\"}}}}}}}}}}'",
-        f"kubectl -n crossplane-system rollout restart deployment/{revision}",
+        f"'{{\"spec\":{{\"serviceAccountTemplate\":{{\"metadata\":{{\"annotations\":{{\"eks.amazonaws.com/role-arn\":\"{role}\"}}}}}}}}}}' --field-manager=kubectl-xpid",
+        f"kubectl rollout restart deployment/{revision} -n crossplane-system --field-manager=kubectl-xpid",
     ]
 
 
@@ -341,7 +344,9 @@ def test_trust_names_the_wrong_namespace(aws, tmp_path):
     assert command.startswith("aws iam update-assume-role-policy --role-name CrossplaneECRRole --policy-document '")
     document = policy_document(command)
     provider = run.seeded["oidcProviderArn"].split(":oidc-provider/", 1)[1]
-    [statement] = document["Statement"]
+    # The existing statement stays (the role may serve workloads the tool does not see); one is added.
+    original, statement = document["Statement"]
+    assert original["Condition"]["StringEquals"][f"{provider}:sub"] == "system:serviceaccount:default:crossplane"
     assert statement["Principal"] == {"Federated": run.seeded["oidcProviderArn"]}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
     assert statement["Condition"]["StringEquals"] == {f"{provider}:sub": "system:serviceaccount:crossplane-system:crossplane",
@@ -356,7 +361,8 @@ def test_trust_audience_misspelt(aws, tmp_path):
     assert "sts.amazon.com" in run.finding("irsa.trust-policy", CORE)["message"]
     document = policy_document(run.commands("irsa.trust-policy", CORE)[0])
     assert trust_allows(document, f"system:serviceaccount:{NS}:crossplane")
-    assert list(document["Statement"][0]["Condition"]["StringEquals"].values()).count("sts.amazonaws.com") == 1
+    assert list(document["Statement"][-1]["Condition"]["StringEquals"].values()).count("sts.amazonaws.com") == 1
+    assert len(document["Statement"]) == 2, "the misspelt statement is kept, a correct one is added"
 
 
 def test_no_iam_oidc_provider_for_the_issuer(aws, tmp_path):
@@ -482,9 +488,9 @@ def test_seed_001_family_dependency_from_the_public_registry_fails(aws, tmp_path
            "xpkg.upbound.io/upbound/provider-family-aws:v2.2.0" in finding["message"]
     assert "unauthorized: authentication required" in finding["message"].lower()
     assert run.commands("crossplane.private-dependencies", S3) == [
-        "echo '{\"apiVersion\":\"pkg.crossplane.io/v1\",\"kind\":\"Provider\",\"metadata\":{\"name\":\"provider-family-aws\"},"
-        f"\"spec\":{{\"package\":\"{registry}/upbound/provider-family-aws:v2.2.0\"}}}}' | kubectl apply -f -",
-        "kubectl patch providers.pkg.crossplane.io provider-aws-s3 --type merge -p '{\"spec\":{\"skipDependencyResolution\":true}}'",
+        "printf '%s\\n' '{\"apiVersion\":\"pkg.crossplane.io/v1\",\"kind\":\"Provider\",\"metadata\":{\"name\":\"provider-family-aws\"},"
+        f"\"spec\":{{\"package\":\"{registry}/upbound/provider-family-aws:v2.2.0\"}}}}' | kubectl apply --server-side --field-manager=kubectl-xpid -f -",
+        "kubectl patch providers.pkg.crossplane.io provider-aws-s3 --type merge -p '{\"spec\":{\"skipDependencyResolution\":true}}' --field-manager=kubectl-xpid",
         "kubectl delete providers.pkg.crossplane.io upbound-provider-family-aws",
     ]
     health = run.finding("crossplane.package-health", family)
