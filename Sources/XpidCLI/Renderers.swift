@@ -80,7 +80,7 @@ public enum TextRenderer {
                 if collapsed == 0 { out += "\n" }
                 collapsed += 1
                 let method = subject.map { "; method \($0.method)" } ?? ""
-                out += "\(style.glyph(.pass)) \(style.bold(Printable.text(id)))  \(passed) passed\(skipped > 0 ? ", \(skipped) skipped" : "")\(method)\n"
+                out += "\(style.glyph(passed > 0 ? .pass : .skip)) \(style.bold(Printable.text(id)))  \(passed) passed\(skipped > 0 ? ", \(skipped) skipped" : "")\(method)\n"
                 continue
             }
             let header: String
