@@ -128,6 +128,11 @@ public struct Kubectl: Sendable {
             if err.contains("system:anonymous") {
                 return .unauthorized("not authenticated: the server sees the request as system:anonymous (the kubeconfig user's credentials are missing or were not accepted): \(message)")
             }
+            // Every authenticated user may read discovery (system:discovery); a 403 there means the
+            // request was anonymous (kubectl then prints only "Error from server (Forbidden): unknown").
+            if err.contains("server API group list"), err.contains("Forbidden") || err.contains("forbidden") {
+                return .unauthorized("not authenticated: the API server refuses API discovery (/api), which it grants every authenticated user, so the request was anonymous (system:anonymous): check the kubeconfig user's credentials")
+            }
             if err.contains("Unauthorized") || err.contains("You must be logged in") || err.contains("getting credentials") || err.contains("provide credentials") {
                 return .unauthorized("not authenticated to the cluster: \(message)")
             }
