@@ -42,16 +42,16 @@ public enum PlanRenderer {
     public static func json(_ plan: FixPlan) -> String {
         let actions: [JSONValue] = plan.actions.map { a in
             var object: [String: JSONValue] = [
-                "id": .string(a.id), "check": .string(a.check), "subject": .string(a.subject), "description": .string(a.description),
+                "id": .string(a.id), "check": .string(a.check), "subject": .string(a.subject), "description": .string(Printable.text(a.description)),
                 "command": .array(a.command.argv.map(JSONValue.string)), "input": a.command.input ?? .null, "kind": .string(a.kind.rawValue),
                 "managedBy": a.managedBy.map { .string($0.kind) } ?? .null,
-                "notes": .array(a.notes.map(JSONValue.string)),
+                "notes": .array(a.notes.map { .string(Printable.text($0)) }),
             ]
             return .object(object)
         }
         let held: [JSONValue] = plan.held.map { h in
             [
-                "check": .string(h.check), "subject": .string(h.subject), "reason": .string(h.reason), "advice": .array(h.advice.map(JSONValue.string)),
+                "check": .string(h.check), "subject": .string(h.subject), "reason": .string(Printable.text(h.reason)), "advice": .array(h.advice.map { .string(Printable.text($0)) }),
                 "instead": .array(h.instead.map { .string($0.line) }), "insteadArgv": .array(h.instead.map { .array($0.argv.map(JSONValue.string)) }),
                 "managedBy": h.managedBy.map { .string($0.kind) } ?? .null,
             ]
@@ -61,21 +61,21 @@ public enum PlanRenderer {
 
     public static func progress(_ action: FixAction, _ outcome: ActionOutcome, dryRun: Bool, style: TextStyle) -> String {
         switch outcome {
-        case .applied(let said): return "\(style.glyph(.pass)) \(action.id) \(dryRun ? "(dry run) " : "")\(action.description): \(said)\n"
-        case .failed(let why): return "\(style.glyph(.fail)) \(action.id) \(action.description): \(why)\n"
+        case .applied(let said): return "\(style.glyph(.pass)) \(action.id) \(dryRun ? "(dry run) " : "")\(Printable.text(action.description)): \(Printable.text(said))\n"
+        case .failed(let why): return "\(style.glyph(.fail)) \(action.id) \(Printable.text(action.description)): \(Printable.text(why))\n"
         case .interrupted: return ""
         case .notRun: return ""
         }
     }
 
     public static func stopped(_ results: [(FixAction, ActionOutcome)], dryRun: Bool = false, style: TextStyle, why: String = "stopped at the first failure") -> String {
-        var out = "\n\(why)\(dryRun ? " (dry run: nothing was stored)" : ""):\n"
+        var out = "\n\(Printable.text(why))\(dryRun ? " (dry run: nothing was stored)" : ""):\n"
         for (a, outcome) in results {
             switch outcome {
-            case .applied: out += dryRun ? "  accepted:    \(a.id) \(a.description)\n" : "  applied:     \(a.id) \(a.description)\n"
-            case .failed(let why): out += "  FAILED:      \(a.id) \(a.description)\n               \(why)\n"
-            case .interrupted: out += "  in flight:   \(a.id) \(a.description) (may or may not have taken effect; re-run 'kubectl xpid verify')\n"
-            case .notRun: out += "  not applied: \(a.id) \(a.description)\n"
+            case .applied: out += dryRun ? "  accepted:    \(a.id) \(Printable.text(a.description))\n" : "  applied:     \(a.id) \(Printable.text(a.description))\n"
+            case .failed(let why): out += "  FAILED:      \(a.id) \(Printable.text(a.description))\n               \(Printable.text(why))\n"
+            case .interrupted: out += "  in flight:   \(a.id) \(Printable.text(a.description)) (may or may not have taken effect; re-run 'kubectl xpid verify')\n"
+            case .notRun: out += "  not applied: \(a.id) \(Printable.text(a.description))\n"
             }
         }
         return out
@@ -87,7 +87,7 @@ public enum PlanRenderer {
         var out = "\nre-verified: before \(b.fail) failed, \(b.warn) warnings, \(b.error) errors; after \(a.fail) failed, \(a.warn) warnings, \(a.error) errors\n"
         let fixed = before.findings.filter { f in (f.status == .fail || f.status == .warn) && after.findings.contains { $0.check == f.check && $0.subject == f.subject && $0.status == .pass } }
         for f in fixed { out += "  \(style.glyph(.pass)) \(f.check) \(f.subject) now passes\n" }
-        for f in stillFailing { out += "  \(style.glyph(f.status)) \(f.check) \(f.subject) still \(f.status.rawValue): \(f.message)\n" }
+        for f in stillFailing { out += "  \(style.glyph(f.status)) \(f.check) \(f.subject) still \(f.status.rawValue): \(Printable.text(f.message))\n" }
         let remaining = after.findings.filter { ($0.status == .fail || $0.status == .error) && !stillFailing.contains($0) }
         if !remaining.isEmpty { out += "  \(remaining.count) other finding(s) still fail (cloud-side or not fixable here): run 'kubectl xpid verify'\n" }
         return out

@@ -128,7 +128,7 @@ public struct SnapshotGatherer: Sendable {
         case .success(let served):
             available = Set(Resource.allCases.filter { served[$0.discoveryName] != nil })
             for r in Resource.allCases { if let versioned = Resource.versionedName(r, apiVersion: served[r.discoveryName]) { names[r] = versioned } }
-        case .failure(.forbidden(let m)), .failure(.other(let m)), .failure(.malformed(let m)):
+        case .failure(.forbidden(let m)), .failure(.other(let m)):
             // Discovery listing failed but the server answers: ask for every type; types it does
             // not serve are dropped one by one by `readBatch`.
             available = Set(Resource.allCases)

@@ -85,14 +85,14 @@ extension Report: Encodable {
         let subjects: [JSONValue] = self.subjects.map {
             [
                 "id": .string($0.id), "kind": .string($0.kind), "name": .string($0.name), "namespace": .string($0.namespace),
-                "serviceAccount": $0.serviceAccount.map(JSONValue.string) ?? .null, "method": .string($0.method), "methodEvidence": .string($0.methodEvidence),
+                "serviceAccount": $0.serviceAccount.map(JSONValue.string) ?? .null, "method": .string($0.method), "methodEvidence": .string(Printable.text($0.methodEvidence)),
             ]
         }
         try c.encode(subjects, forKey: .subjects)
         let findings: [JSONValue] = self.findings.map { f in
             [
-                "check": .string(f.check), "status": .string(f.status.rawValue), "subject": .string(f.subject), "message": .string(f.message),
-                "evidence": .object(f.evidence.mapValues(JSONValue.string)),
+                "check": .string(f.check), "status": .string(f.status.rawValue), "subject": .string(f.subject), "message": .string(Printable.text(f.message)),
+                "evidence": .object(f.evidence.mapValues { .string(Printable.text($0)) }),
                 "remediation": f.remediation.map(\.json) ?? .null,
                 "fixable": .bool(f.fixable),
             ]
@@ -107,9 +107,9 @@ extension Remediation {
     /// `${NAME}` in its argv).
     public var json: JSONValue {
         var variables: [String: JSONValue] = [:]
-        for c in commands { for (name, meaning) in c.variables { variables[name] = .string(meaning) } }
+        for c in commands { for (name, meaning) in c.variables { variables[name] = .string(Printable.text(meaning)) } }
         return [
-            "summary": .string(summary),
+            "summary": .string(Printable.text(summary)),
             "commands": .array(commands.map { .string($0.line) }),
             "argv": .array(commands.map { .array($0.argv.map(JSONValue.string)) }),
             "stdin": .array(commands.map { $0.input.map { .string($0.compactText()) } ?? .null }),

@@ -43,7 +43,7 @@ public struct IRSAAnnotationCheck: Check {
             }
             return [
                 .fail(
-                    "ServiceAccount \(subject.namespace)/\(saName) has \(IRSAFacts.roleAnnotation)=\(value), which is not a role ARN (arn:aws:iam::<12-digit account>:role/<name>)",
+                    "ServiceAccount \(subject.namespace)/\(saName) has an invalid \(IRSAFacts.roleAnnotation) value \(value): not a role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME of letters, digits and _+=,.@-); it is never copied",
                     evidence: ["annotation": value],
                     remediation: Remediation("set the full role ARN", commands: Commands.setRoleAnnotation(subject, role: .variable("ROLE_ARN", meaning: "the full ARN of the role to assume, arn:aws:iam::ACCOUNT_ID:role/NAME"), overwrite: true)),
                     fixable: true)
