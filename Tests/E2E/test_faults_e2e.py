@@ -36,15 +36,6 @@ KLOG_PREFIX = re.compile(r"(^|\n)\s*[IWEF]\d{4} \d\d:\d\d:\d\d")
 EKS_CHECK = re.compile(r"^(eks|podid|irsa)\.")
 
 
-@pytest.fixture(scope="module")
-def aws():
-    require_binary()
-    standin = AWSStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
-
-
 @dataclass
 class Session:
     emulator: KubeEmulator

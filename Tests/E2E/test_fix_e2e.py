@@ -26,15 +26,6 @@ HELM_LABELS = {"app.kubernetes.io/managed-by": "Helm"}
 HELM_ANNOTATIONS = {"meta.helm.sh/release-name": "crossplane", "meta.helm.sh/release-namespace": NS}
 
 
-@pytest.fixture(scope="module")
-def aws():
-    require_binary()
-    standin = AWSStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
-
-
 @dataclass
 class Session:
     """One emulator + AWS seed; runs kubectl-xpid commands against it."""

@@ -246,15 +246,6 @@ CLUSTERS = {
 
 # ---- running the tool --------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def aws():
-    require_binary()
-    standin = AWSStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
-
-
 @pytest.fixture(scope="module", autouse=True)
 def percent_decoded_paths():
     """kubectl percent-encodes a hostile namespace in the URL path (`cp%7C…`); a real API server

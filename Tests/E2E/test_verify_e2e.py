@@ -23,15 +23,6 @@ from scenarios import AFTER_PODS, NS, POD_IDENTITY_TRUST, Cluster  # noqa: E402
 S3 = "provider/provider-aws-s3"
 
 
-@pytest.fixture(scope="module")
-def aws():
-    require_binary()
-    standin = AWSStandIn()
-    standin.start()
-    yield standin
-    standin.stop()
-
-
 @dataclass
 class Run:
     proc: subprocess.CompletedProcess

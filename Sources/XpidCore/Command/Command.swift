@@ -111,15 +111,18 @@ public enum ShellQuote {
     static func isControl(_ u: Unicode.Scalar) -> Bool { u.value < 0x20 || u.value == 0x7F || (0x80...0x9F).contains(u.value) }
 
     /// `$'…'` (POSIX.1-2024, bash, zsh, ksh) keeps a word holding control characters on one line.
-    private static func ansiC(_ s: String) -> String {
-        var out = "$'"
+    private static func ansiC(_ s: String) -> String { "$'" + escaped(s, shellQuote: true) + "'" }
+
+    /// Control characters as C escapes (`\n`, `\x1b`); with `shellQuote`, `\` and `'` too, for `$'…'`.
+    static func escaped(_ s: String, shellQuote: Bool) -> String {
+        var out = ""
         for u in s.unicodeScalars {
             switch u {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
             case "\n": out += "\\n"
             case "\t": out += "\\t"
             case "\r": out += "\\r"
+            case "\\" where shellQuote: out += "\\\\"
+            case "'" where shellQuote: out += "\\'"
             default:
                 if isControl(u) {
                     for byte in String(u).utf8 { out += String(format: "\\x%02x", byte) }
@@ -128,7 +131,7 @@ public enum ShellQuote {
                 }
             }
         }
-        return out + "'"
+        return out
     }
 }
 
@@ -136,17 +139,6 @@ public enum ShellQuote {
 /// (newlines, escape sequences) are shown escaped instead of being interpreted.
 public enum Printable {
     public static func text(_ s: String) -> String {
-        guard s.unicodeScalars.contains(where: ShellQuote.isControl) else { return s }
-        var out = ""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            case "\r": out += "\\r"
-            default:
-                if ShellQuote.isControl(u) { out += String(format: "\\u{%X}", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out
+        s.unicodeScalars.contains(where: ShellQuote.isControl) ? ShellQuote.escaped(s, shellQuote: false) : s
     }
 }
