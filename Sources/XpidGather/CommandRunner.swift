@@ -32,6 +32,12 @@ public struct CommandResult: Sendable, Equatable {
     }
 
     public var succeeded: Bool { termination == .exited(0) }
+
+    /// The first byte of stdout that is not white space (nil: nothing but white space). Read from the
+    /// bytes: turning megabytes of JSON into a String only to trim it costs more than parsing it.
+    public var firstOutputByte: UInt8? {
+        stdout.first { !(0x09...0x0D).contains($0) && $0 != 0x20 }
+    }
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
 

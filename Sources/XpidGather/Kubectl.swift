@@ -122,7 +122,7 @@ public struct Kubectl: Sendable {
             }
             // The server answered part of the request (a JSON list beside per-type errors, or discovery
             // minus an unavailable aggregated API): the caller sorts out what was read.
-            if r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix("{") || err.contains("unable to retrieve the complete list of server APIs") {
+            if r.firstOutputByte == UInt8(ascii: "{") || err.contains("unable to retrieve the complete list of server APIs") {
                 return nil
             }
             if err.contains("system:anonymous") {
@@ -234,7 +234,7 @@ public struct Kubectl: Sendable {
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
         let forbidden = ForbiddenError.parse(r.stderrText)
         let items: [JSONValue]
-        if r.stdoutText.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+        if r.firstOutputByte == nil {
             // kubectl -o json prints a List even when nothing matched: empty output that "succeeded" is a broken read.
             if r.succeeded {
                 return .failure(.malformed("kubectl printed nothing and exited 0 (an empty list is still a JSON List): \(r.displayCommand)"))

@@ -287,26 +287,40 @@ public struct SnapshotGatherer: Sendable {
                 s.reads[read] = .ok
             }
         }
+        // Collected locally and assigned once per list: each assignment drops the snapshot's lookup
+        // tables, and appending to the snapshot item by item would copy a list per item.
+        var nodes: [Node] = [], pods: [Pod] = [], serviceAccounts: [ServiceAccount] = [], deployments: [Deployment] = []
+        var daemonSets: [DaemonSet] = [], packages: [CrossplanePackage] = [], runtimeConfigs: [DeploymentRuntimeConfig] = []
+        var imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = []
         for item in batch.items {
             let apiVersion = item["apiVersion"].string ?? ""
             let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
             switch (group, item["kind"].string ?? "") {
-            case ("", "Node"): s.nodes.append(Node(item))
-            case ("", "Pod"): s.pods.append(Pod(item))
-            case ("", "ServiceAccount"): s.serviceAccounts.append(ServiceAccount(item))
-            case ("apps", "Deployment"): s.deployments.append(Deployment(item))
-            case ("apps", "DaemonSet"): s.daemonSets.append(DaemonSet(item))
-            case ("pkg.crossplane.io", "Provider"): s.packages.append(CrossplanePackage(kind: .provider, item))
-            case ("pkg.crossplane.io", "Function"): s.packages.append(CrossplanePackage(kind: .function, item))
-            case ("pkg.crossplane.io", "Configuration"): s.packages.append(CrossplanePackage(kind: .configuration, item))
-            case ("pkg.crossplane.io", "DeploymentRuntimeConfig"): s.runtimeConfigs.append(DeploymentRuntimeConfig(item))
-            case ("pkg.crossplane.io", "ImageConfig"): s.imageConfigs.append(ImageConfig(item))
-            case ("aws.upbound.io", "ProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsLegacy, item))
-            case ("aws.m.upbound.io", "ProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsNamespaced, item))
-            case ("aws.m.upbound.io", "ClusterProviderConfig"): s.providerConfigs.append(ProviderConfig(api: .awsCluster, item))
+            case ("", "Node"): nodes.append(Node(item))
+            case ("", "Pod"): pods.append(Pod(item))
+            case ("", "ServiceAccount"): serviceAccounts.append(ServiceAccount(item))
+            case ("apps", "Deployment"): deployments.append(Deployment(item))
+            case ("apps", "DaemonSet"): daemonSets.append(DaemonSet(item))
+            case ("pkg.crossplane.io", "Provider"): packages.append(CrossplanePackage(kind: .provider, item))
+            case ("pkg.crossplane.io", "Function"): packages.append(CrossplanePackage(kind: .function, item))
+            case ("pkg.crossplane.io", "Configuration"): packages.append(CrossplanePackage(kind: .configuration, item))
+            case ("pkg.crossplane.io", "DeploymentRuntimeConfig"): runtimeConfigs.append(DeploymentRuntimeConfig(item))
+            case ("pkg.crossplane.io", "ImageConfig"): imageConfigs.append(ImageConfig(item))
+            case ("aws.upbound.io", "ProviderConfig"): providerConfigs.append(ProviderConfig(api: .awsLegacy, item))
+            case ("aws.m.upbound.io", "ProviderConfig"): providerConfigs.append(ProviderConfig(api: .awsNamespaced, item))
+            case ("aws.m.upbound.io", "ClusterProviderConfig"): providerConfigs.append(ProviderConfig(api: .awsCluster, item))
             default: break
             }
         }
+        if !nodes.isEmpty { s.nodes += nodes }
+        if !pods.isEmpty { s.pods += pods }
+        if !serviceAccounts.isEmpty { s.serviceAccounts += serviceAccounts }
+        if !deployments.isEmpty { s.deployments += deployments }
+        if !daemonSets.isEmpty { s.daemonSets += daemonSets }
+        if !packages.isEmpty { s.packages += packages }
+        if !runtimeConfigs.isEmpty { s.runtimeConfigs += runtimeConfigs }
+        if !imageConfigs.isEmpty { s.imageConfigs += imageConfigs }
+        if !providerConfigs.isEmpty { s.providerConfigs += providerConfigs }
     }
 
     /// EKS cluster name and region: flags first, then the context name (an EKS ARN), the kubeconfig

@@ -112,7 +112,7 @@ extension JSONValue {
     /// Parses JSON text. Errors carry a short, printable reason (never the whole document).
     public static func parse(_ data: Data) throws -> JSONValue {
         do {
-            return try JSONDecoder().decode(JSONValue.self, from: data)
+            return try JSONParser.parse(data)
         } catch {
             let preview = String(decoding: data.prefix(80), as: UTF8.self)
                 .replacingOccurrences(of: "\n", with: " ")
