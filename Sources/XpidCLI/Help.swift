@@ -54,7 +54,7 @@ public enum Help {
 
     public static func usageError(_ e: UsageError) -> String {
         let usage = e.command.flatMap(CommandModel.command).map(\.usage) ?? "kubectl xpid <subcommand> [flags]"
-        let helpHint = e.command.map { "kubectl xpid \($0) --help" } ?? "kubectl xpid --help"
+        let helpHint = Commands.xpid((e.command.map { [Command.Word.literal($0)] } ?? []) + ["--help"]).line
         return "error: \(Printable.text(e.message))\nUsage: \(usage)\nSee '\(helpHint)'.\n"
     }
 }

@@ -41,13 +41,12 @@ public enum PlanRenderer {
 
     public static func json(_ plan: FixPlan) -> String {
         let actions: [JSONValue] = plan.actions.map { a in
-            var object: [String: JSONValue] = [
+            [
                 "id": .string(a.id), "check": .string(a.check), "subject": .string(a.subject), "description": .string(Printable.text(a.description)),
                 "command": .array(a.command.argv.map(JSONValue.string)), "input": a.command.input ?? .null, "kind": .string(a.kind.rawValue),
                 "managedBy": a.managedBy.map { .string($0.kind) } ?? .null,
                 "notes": .array(a.notes.map { .string(Printable.text($0)) }),
             ]
-            return .object(object)
         }
         let held: [JSONValue] = plan.held.map { h in
             [

@@ -25,7 +25,7 @@ public struct AWSCLI: Sendable {
         let command = Command(argv: r.argv)
         switch r.termination {
         case .launchFailed(let m):
-            return .failure(CloudError(kind: .cliMissing, message: "aws CLI not found (\(m))", command: command))
+            return .failure(CloudError(kind: .cliMissing, message: "the aws CLI could not be started (\(m)): aws CLI not found or not executable", command: command))
         case .timedOut(let t):
             return .failure(CloudError(kind: .timeout, message: "timed out (\(Termination.limitText(t)))", command: command))
         case .signaled(let s):

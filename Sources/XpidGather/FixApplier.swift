@@ -79,6 +79,6 @@ public struct FixApplier: Sendable {
             return "forbidden: the current user may not \(f.verb) \(resource)\(scope); grant verb \"\(f.verb)\" on \(resource) (apiGroups [\"\(f.group)\"]) — \(f.message)"
         }
         if let fatal = Kubectl.fatalFailure(r) { return fatal.message }
-        return Kubectl.firstMeaningfulLine(r.stderrText) ?? "kubectl failed (\(r.termination))"
+        return Kubectl.firstMeaningfulLine(r.stderrText) ?? "the command failed (\(r.termination))"
     }
 }

@@ -107,11 +107,11 @@ public struct Kubectl: Sendable {
     public static func fatalFailure(_ r: CommandResult) -> KubectlFailure? {
         switch r.termination {
         case .launchFailed(let m):
-            return .missing("kubectl not found or not runnable (\(m)); install kubectl or pass --kubectl PATH")
+            return .missing("the kubectl program could not be started (\(m)): kubectl not found or not executable; install kubectl or pass --kubectl PATH")
         case .timedOut(let t):
-            return .timedOut("kubectl timed out (\(Termination.limitText(t))): \(r.displayCommand)")
+            return .timedOut("timed out (\(Termination.limitText(t))): \(r.displayCommand)")
         case .signaled(let s):
-            return .other("kubectl was stopped by signal \(s): \(r.displayCommand)")
+            return .other("stopped by signal \(s): \(r.displayCommand)")
         case .exited(0):
             return nil
         case .exited:
@@ -147,7 +147,7 @@ public struct Kubectl: Sendable {
                 return .noContext("no usable kubeconfig context: \(message)")
             }
             if err.contains("Client.Timeout") || err.contains("context deadline exceeded") {
-                return .timedOut("kubectl request timed out: \(message)")
+                return .timedOut("request timed out (kubectl's --request-timeout, or the server did not answer): \(message)")
             }
             return nil
         }
@@ -178,10 +178,10 @@ public struct Kubectl: Sendable {
         let r = await run(["config", "view", "--minify", "-o", "json"])
         if let fatal = Self.fatalFailure(r) { return .failure(fatal) }
         guard r.succeeded else {
-            return .failure(.noContext("kubectl config view failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
+            return .failure(.noContext("could not read the kubeconfig (kubectl config view): \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
         }
         guard let json = try? JSONValue.parse(r.stdout), case .object = json else {
-            return .failure(.malformed("kubectl printed \(r.stdout.isEmpty ? "nothing" : "output that is not JSON") for: \(r.displayCommand)"))
+            return .failure(.malformed("\(r.stdout.isEmpty ? "no output" : "output that is not JSON") from \(r.displayCommand)"))
         }
         return .success(KubeconfigContext(json))
     }
@@ -195,11 +195,11 @@ public struct Kubectl: Sendable {
         let partial = r.stderrText.contains("unable to retrieve the complete list of server APIs")
         guard r.succeeded || partial else {
             if let f = ForbiddenError.parse(r.stderrText).first { return .failure(.forbidden("API discovery is forbidden: \(f.message)")) }
-            return .failure(.other("kubectl api-resources failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
+            return .failure(.other("API discovery (kubectl api-resources) failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)")"))
         }
         let names = Self.parseAPIResources(r.stdoutText)
         guard !names.isEmpty else {
-            return .failure(.malformed("kubectl api-resources listed nothing (exit status \(r.termination)): \(r.displayCommand)"))
+            return .failure(.malformed("no resource types listed (exit status \(r.termination)) by \(r.displayCommand)"))
         }
         return .success(names)
     }
@@ -237,12 +237,12 @@ public struct Kubectl: Sendable {
         if r.firstOutputByte == nil {
             // kubectl -o json prints a List even when nothing matched: empty output that "succeeded" is a broken read.
             if r.succeeded {
-                return .failure(.malformed("kubectl printed nothing and exited 0 (an empty list is still a JSON List): \(r.displayCommand)"))
+                return .failure(.malformed("no output from \(r.displayCommand), which exited 0 (an empty list is still a JSON List)"))
             }
             items = []
         } else {
             guard let json = try? JSONValue.parse(r.stdout), json["kind"].string == "List" || json["items"] != .null else {
-                return .failure(.malformed("kubectl printed output that is not a JSON List for: \(r.displayCommand)"))
+                return .failure(.malformed("output that is not a JSON List from \(r.displayCommand)"))
             }
             items = json["items"].array
         }
@@ -254,7 +254,7 @@ public struct Kubectl: Sendable {
                 if let unknown = Self.unknownResourceType(r.stderrText) {
                     return .success(BatchResult(items: [], forbidden: [], failures: [], unknownTypes: [unknown]))
                 }
-                return .failure(.other("kubectl get failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)") (\(r.displayCommand))"))
+                return .failure(.other("read failed: \(Self.firstMeaningfulLine(r.stderrText) ?? "exit status \(r.termination)") (\(r.displayCommand))"))
             }
         }
         return .success(BatchResult(items: items, forbidden: forbidden, failures: failures))

@@ -132,7 +132,7 @@ public struct SnapshotGatherer: Sendable {
             // Discovery listing failed but the server answers: ask for every type; types it does
             // not serve are dropped one by one by `readBatch`.
             available = Set(Resource.allCases)
-            notes.append("kubectl api-resources failed (\(m)); reading every type and skipping the ones the server does not serve")
+            notes.append("API discovery (kubectl api-resources) failed (\(m)); reading every type and skipping the ones the server does not serve")
         case .failure(let f): return .failure(f)
         }
 

@@ -24,3 +24,19 @@ def xpid_env(aws, home: Path, kubeconfig) -> dict:
     env.update(aws.env(inherit=False))
     env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "kube-cache"), "KUBECONFIG": str(kubeconfig), "LANG": "C.UTF-8"})
     return env
+
+
+def start_cluster(cluster, aws, home: Path, context: str | None = None):
+    """Seeds the AWS stand-in with `cluster`'s cloud side and starts an emulator with its Kubernetes
+    side; returns (emulator, environment, kubeconfig). The caller stops the emulator."""
+    from aws_standin import seed
+    from kube_emulator import KubeEmulator
+
+    aws.reset()
+    seed(aws, cluster.aws_spec())
+    emulator = KubeEmulator(cluster.kube_scenario())
+    emulator.start()
+    home.mkdir(exist_ok=True)
+    name = context or cluster.context
+    config = Path(emulator.write_kubeconfig(str(home / "kubeconfig"), context=name, cluster_name=name, user_name=name))
+    return emulator, xpid_env(aws, home, config), config

@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from aws_standin import AWSStandIn, seed  # noqa: E402
-from harness import BIN, require_binary, xpid_env  # noqa: E402
+from harness import BIN, start_cluster, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, Cluster  # noqa: E402
 
@@ -63,15 +62,9 @@ def session(aws, tmp_path):
     sessions: list = []
 
     def start(cluster: Cluster, *, context: str | None = None) -> Session:
-        aws.reset()
-        seed(aws, cluster.aws_spec())
-        emulator = KubeEmulator(cluster.kube_scenario())
-        emulator.start()
         home = tmp_path / f"home{len(sessions)}"
-        home.mkdir()
-        ctx = context or cluster.context
-        config = Path(emulator.write_kubeconfig(str(home / "kubeconfig"), context=ctx, cluster_name=ctx, user_name=ctx))
-        s = Session(emulator, xpid_env(aws, home, config), home, config)
+        emulator, env, config = start_cluster(cluster, aws, home, context)
+        s = Session(emulator, env, home, config)
         sessions.append(s)
         return s
 

@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from aws_standin import AWSStandIn, seed  # noqa: E402
-from harness import BIN, require_binary, xpid_env  # noqa: E402
+from harness import BIN, start_cluster  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, Cluster  # noqa: E402
 
@@ -49,14 +48,7 @@ def session(aws, tmp_path):
     sessions = []
 
     def start(cluster: Cluster) -> Session:
-        aws.reset()
-        seed(aws, cluster.aws_spec())
-        emulator = KubeEmulator(cluster.kube_scenario())
-        emulator.start()
-        home = tmp_path / f"home{len(sessions)}"
-        home.mkdir()
-        config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context, user_name=cluster.context)
-        env = xpid_env(aws, home, config)
+        emulator, env, _ = start_cluster(cluster, aws, tmp_path / f"home{len(sessions)}")
         s = Session(emulator, env)
         sessions.append(s)
         return s

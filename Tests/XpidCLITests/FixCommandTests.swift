@@ -251,7 +251,7 @@ struct FixCommandTests {
         let runner = await FixClusters.runner(FixClusters.staleAnnotation())
         let annotate = ["kubectl", "annotate", "serviceaccount", SeedCluster.podIdentitySA, "-n", FixClusters.ns, "eks.amazonaws.com/role-arn-", "--field-manager=kubectl-xpid"]
         runner.stub(annotate, stderr: #"Error from server (Forbidden): serviceaccounts "provider-aws-pod-identity" is forbidden: User "alice" cannot patch resource "serviceaccounts" in API group "" in the namespace "crossplane-system""# + "\n", exit: 1)
-        let (code, out, err, _) = await Self.run(["fix", "--restart", "--yes"], runner: runner)
+        let (code, out, _, _) = await Self.run(["fix", "--restart", "--yes"], runner: runner)
         #expect(code == 1)
         #expect(runner.mutatingCalls == [annotate], "the restart after the failed change never runs")
         #expect(runner.calls.count == Self.gatherCalls + 1, "no re-verify after a failure")

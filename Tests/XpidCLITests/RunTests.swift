@@ -114,6 +114,19 @@ struct RunTests {
         #expect(runner.calls(to: "aws").count == 5)
     }
 
+    @Test("on a terminal, stderr counts the cloud reads as they finish; stdout is the report")
+    func cloudProgressOnTTY() async {
+        let runner = SeedCluster().runner()
+        let (code, out, err) = await runCLI(["verify"], runner: runner, tty: true)
+        #expect(code == 0)
+        let awsCalls = runner.calls(to: "aws").count
+        #expect(awsCalls > 0)
+        #expect(err.contains("cloud reads: \(awsCalls)/\(awsCalls) done"), "\(err)")
+        #expect(!out.contains("cloud reads"))
+        let quiet = await runCLI(["verify"], runner: SeedCluster().runner(), tty: false)
+        #expect(!quiet.2.contains("cloud reads"), "no progress when stderr is not a terminal")
+    }
+
     @Test("healthy seed cluster as text: exit 0, ASCII without a UTF-8 locale, summary line")
     func healthyText() async {
         let runner = SeedCluster().runner()

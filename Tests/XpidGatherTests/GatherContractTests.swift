@@ -381,7 +381,7 @@ struct GatherContractTests {
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(runner.calls.contains(unversioned))
-        #expect(gathered.notes.contains { $0.hasPrefix("kubectl api-resources failed") })
+        #expect(gathered.notes.contains { $0.hasPrefix("API discovery (kubectl api-resources) failed") })
         #expect(gathered.snapshot.crossplaneInstalled)
     }
 
