@@ -505,16 +505,20 @@ def test_report_commands_are_their_argv_and_stdin_under_bash(captured, tmp_path)
                 assert n in r["variables"], f"{where}: ${{{n}}} in {argv} is not in variables {r['variables']}"
                 assert '"${%s}"' % n in command, f"{where}: {command!r} does not quote ${{{n}}} as \"${{{n}}}\""
             assert set(VARIABLE_REF.findall(command)) <= names, f"{where}: {command!r} uses a variable its argv does not"
-            result = box.run(command, {n: VARIABLE_VALUE for n in names})
-            issues = clean(result)
-            if not issues:
-                got = received(result["calls"][0])
-                want = (tuple(substituted(argv, names)), canonical(stdin))
-                if got != want:
-                    issues.append(f"ran {got}, argv says {want}")
+            issues = run_expecting(box, command, {n: VARIABLE_VALUE for n in names}, (tuple(substituted(argv, names)), canonical(stdin)))
             if issues:
                 problems.append((where, command, issues))
     assert not problems, "\n".join(f"{w}: {c!r}: {p}" for w, c, p in problems)
+
+
+def run_expecting(box, command: str, env: dict, want: tuple) -> list:
+    """Runs one printed command in the sandbox: what went wrong (something else ran, a canary
+    appeared, …), including a recorded call other than `want` (argv, stdin)."""
+    result = box.run(command, env)
+    issues = clean(result)
+    if not issues and received(result["calls"][0]) != want:
+        issues.append(f"ran {received(result['calls'][0])}, expected {want}")
+    return issues
 
 
 @pytest.mark.parametrize("captured", CLUSTER_NAMES, indirect=True)
@@ -560,10 +564,7 @@ def test_plan_text_and_json_agree_under_bash(captured, tmp_path):
             problems.append((variant, "text plan vs JSON plan", f"only in text: {got - want}; only in JSON: {want - got}"))
         for h in plan["held"]:
             for line, argv in zip(h["instead"], h["insteadArgv"]):
-                result = box.run(line, env)
-                issues = clean(result)
-                if not issues and received(result["calls"][0]) != (tuple(substituted(argv, names)), None):
-                    issues.append(f"ran {received(result['calls'][0])}, insteadArgv says {argv}")
+                issues = run_expecting(box, line, env, (tuple(substituted(argv, names)), None))
                 if issues:
                     problems.append((variant, line, issues))
     assert not problems, "\n".join(f"{v} {line!r}: {p}" for v, line, p in problems)
