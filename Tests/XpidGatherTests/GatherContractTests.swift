@@ -218,6 +218,12 @@ struct GatherContractTests {
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(gathered.snapshot.crossplaneNamespace == "upbound-system")
+        // Round 1 guessed crossplane-system; round 2 read the right namespace, and the guess left no trace.
+        #expect(runner.calls.contains(seed.crossplaneBatchArgv))
+        #expect(runner.calls.contains(["kubectl", "get", "pods,serviceaccounts", "-n", "upbound-system", "-o", "json"]))
+        #expect(gathered.snapshot.pods.allSatisfy { $0.metadata.namespace != "crossplane-system" })
+        #expect(gathered.snapshot.reads[ResourceRead(resource: "pods", namespace: "crossplane-system")] == nil)
+        #expect(gathered.snapshot.reads[ResourceRead(resource: "pods", namespace: "upbound-system")] == .ok)
     }
 
     @Test("-n narrows namespaced ProviderConfigs only")
