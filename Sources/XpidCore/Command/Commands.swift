@@ -53,11 +53,11 @@ public enum Commands {
         kubectl(["rollout", "status", .literal("deployment/\(deployment)"), "-n", .literal(namespace), .literal("--timeout=\(timeout)")])
     }
 
-    /// `kubectl annotate` of one key (`value` nil removes it).
-    public static func annotate(_ resource: String, _ name: String, namespace: String?, key: String, value: String?, overwrite: Bool = false) -> Command {
+    /// `kubectl annotate` of one key (`value` nil removes it; a variable value stays one word).
+    public static func annotate(_ resource: String, _ name: String, namespace: String?, key: String, value: Command.Word?, overwrite: Bool = false) -> Command {
         var words: [Command.Word] = ["annotate", .literal(resource), .literal(name)]
         if let namespace { words += ["-n", .literal(namespace)] }
-        words.append(.literal(value.map { "\(key)=\($0)" } ?? "\(key)-"))
+        words.append(value.map { $0.prefixed("\(key)=") } ?? .literal("\(key)-"))
         if overwrite { words.append("--overwrite") }
         return kubectl(words + [fieldManager], effect: .change)
     }
@@ -112,9 +112,7 @@ public enum Commands {
     public static func setRoleAnnotation(_ subject: Subject, role: Command.Word, overwrite: Bool = false) -> [Command] {
         let sa = subject.serviceAccountName ?? subject.name
         let key = IRSAFacts.roleAnnotation
-        func annotateSA() -> Command {
-            kubectl(["annotate", "serviceaccount", .literal(sa), "-n", .literal(subject.namespace), role.prefixed("\(key)=")] + (overwrite ? ["--overwrite"] : []) + [fieldManager], effect: .change)
-        }
+        func annotateSA() -> Command { annotate("serviceaccount", sa, namespace: subject.namespace, key: key, value: role, overwrite: overwrite) }
         switch subject.kind {
         case .crossplaneCore:
             if let helm = helmRelease(subject) {

@@ -191,14 +191,14 @@ public enum FixPlanner {
                     reason: "ServiceAccount \(ns)/\(sa) is managed by \(owner.label); a direct annotation would be reverted (pass --force to change it anyway)",
                     advice: advice, instead: instead, managedBy: owner))
             }
-            let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: role, overwrite: current != nil)
+            let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: .literal(role), overwrite: current != nil)
             return .planned([FixAction(
                 kind: .change, check: check, subject: subject.id, description: "annotate ServiceAccount \(ns)/\(sa) with \(IRSAFacts.roleAnnotation)=\(role)",
                 command: annotate, target: "ServiceAccount \(ns)/\(sa)", managedBy: owner, notes: owner.map { ["\($0.label) will revert this on its next sync: make it permanent in its values"] } ?? [],
                 transform: setSA)])
         case .provider, .function:
             if let drc = subject.runtimeConfig, drc.podServiceAccountName == sa {
-                let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: role, overwrite: current != nil)
+                let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: .literal(role), overwrite: current != nil)
                 return .planned([FixAction(
                     kind: .change, check: check, subject: subject.id, description: "annotate pre-created ServiceAccount \(ns)/\(sa)", command: annotate,
                     target: "ServiceAccount \(ns)/\(sa)", transform: setSA)])

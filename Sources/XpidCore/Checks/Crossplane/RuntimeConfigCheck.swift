@@ -29,9 +29,6 @@ public struct RuntimeConfigCheck: Check {
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target, let package = subject.package else { return [] }
-        if let (read, outcome) = context.snapshot.failedRead("deploymentruntimeconfigs") {
-            return [.error("cannot read DeploymentRuntimeConfigs: \(read.displayName) \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
-        }
         let name = package.runtimeConfigName
         let exists = context.snapshot.runtimeConfig(named: name) != nil
         if !exists && (package.runtimeConfigRefSet || name != "default") {

@@ -58,9 +58,6 @@ public struct PodIdentityAgentCheck: Check {
                         commands: [Commands.list("nodes", extra: ["-L", "eks.amazonaws.com/compute-type"])]))
             ]
         }
-        if let (read, outcome) = s.failedRead("daemonsets", namespace: "kube-system") {
-            return [.error("cannot check the agent: \(read.displayName) \(outcome.shortText)")]
-        }
         guard let agent = s.podIdentityAgent else {
             return [
                 .fail(
