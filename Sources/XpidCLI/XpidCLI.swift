@@ -295,16 +295,6 @@ enum Preflight {
     }
 }
 
-public enum PathKind: Sendable, Equatable {
-    case missing, file, directory
-
-    public static func inspect(_ path: String) -> PathKind {
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
-        return isDirectory.boolValue ? .directory : .file
-    }
-}
-
 /// On a terminal, a one-line count of the commands run so far on stderr (`cloud reads: 12/30 done`),
 /// so a run with hundreds of cloud calls visibly progresses. Commands are counted as they start
 /// (the total grows as later rounds are planned) and as they finish.
@@ -322,7 +312,7 @@ final class ProgressRunner: CommandRunner, @unchecked Sendable {
 
     func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
         let program = URL(fileURLWithPath: argv.first ?? "").lastPathComponent
-        let isCloud = ["aws", "az", "gcloud"].contains(program)
+        let isCloud = Command.cloudPrograms.contains(program)
         if isCloud { update { $0.started += 1 } }
         let result = await base.run(argv, input: input, timeout: timeout)
         if isCloud { update { $0.finished += 1 } }

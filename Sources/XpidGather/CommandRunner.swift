@@ -176,15 +176,26 @@ public struct ProcessRunner: CommandRunner {
     /// Why `program` cannot be run, in words: missing, a directory, or not executable.
     static func whyNotRunnable(_ program: String) -> String {
         guard program.contains("/") else { return "\(program): command not found" }
-        var isDirectory: ObjCBool = false
-        if !FileManager.default.fileExists(atPath: program, isDirectory: &isDirectory) { return "\(program): no such file" }
-        if isDirectory.boolValue { return "\(program) is a directory, not an executable" }
-        return "\(program) is not executable (chmod +x it)"
+        switch PathKind.inspect(program) {
+        case .missing: return "\(program): no such file"
+        case .directory: return "\(program) is a directory, not an executable"
+        case .file: return "\(program) is not executable (chmod +x it)"
+        }
     }
 
     static func isProgram(_ path: String) -> Bool {
+        PathKind.inspect(path) == .file && FileManager.default.isExecutableFile(atPath: path)
+    }
+}
+
+/// What is at a path; a directory is never a program or a kubeconfig, although it has the execute bit.
+public enum PathKind: Sendable, Equatable {
+    case missing, file, directory
+
+    public static func inspect(_ path: String) -> PathKind {
         var isDirectory: ObjCBool = false
-        return FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) && !isDirectory.boolValue && FileManager.default.isExecutableFile(atPath: path)
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { return .missing }
+        return isDirectory.boolValue ? .directory : .file
     }
 }
 

@@ -58,8 +58,10 @@ public struct Command: Sendable, Hashable {
 
     public var program: String { words.first?.text ?? "" }
 
-    /// A cloud CLI (aws, eksctl, az, gcloud): such changes are printed, never run.
-    public var isCloud: Bool { ["aws", "eksctl", "az", "gcloud"].contains(program) }
+    /// The cloud CLIs: changes they make are printed, never run.
+    public static let cloudPrograms: Set<String> = ["aws", "eksctl", "az", "gcloud"]
+
+    public var isCloud: Bool { Self.cloudPrograms.contains(program) }
 
     /// The argv, with `${NAME}` standing for each variable.
     public var argv: [String] { words.map(\.text) }
