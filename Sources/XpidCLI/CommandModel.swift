@@ -59,13 +59,16 @@ public enum CommandModel {
     static let cloudFlags: [FlagSpec] = [
         FlagSpec("cloud", value: "CLOUD", choices: ["aws", "azure", "gcp", "auto"], "The cloud (default auto: from Node providerID/labels)."),
         FlagSpec("no-cloud", "Cluster-side checks only; cloud checks are skipped."),
-        FlagSpec("cluster-name", value: "NAME", "EKS cluster name (default: discovered from the kubeconfig context or exec args)."),
+        FlagSpec("cluster-name", value: "NAME", "EKS/AKS cluster name (default: discovered from the kubeconfig context, exec args or node labels)."),
         FlagSpec("region", value: "REGION", "AWS region (default: discovered from the context, exec args or server URL)."),
+        FlagSpec("resource-group", value: "GROUP", "AKS cluster's resource group (default: from the nodes' resource group, else az aks list)."),
+        FlagSpec("subscription", value: "ID", "Azure subscription (default: from the node providerID, else az's current one)."),
     ]
 
     static let toolFlags: [FlagSpec] = [
         FlagSpec("kubectl", value: "PATH", files: true, "kubectl to run (env XPID_KUBECTL; default kubectl on PATH)."),
         FlagSpec("aws", value: "PATH", files: true, "aws CLI to run (env XPID_AWS; default aws on PATH)."),
+        FlagSpec("az", value: "PATH", files: true, "az CLI to run (env XPID_AZ; default az on PATH)."),
     ]
 
     static func outputFlags(json schema: String) -> [FlagSpec] { [
@@ -80,7 +83,7 @@ public enum CommandModel {
     static let showAll = FlagSpec("show-all", "List every check of every subject (by default a subject whose checks all pass is one line).")
 
     public static let verify = CommandSpec(
-        name: "verify", abstract: "Verify workload identity for Crossplane on EKS: IRSA and Pod Identity (read-only); prints the report.",
+        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (IRSA, Pod Identity) and AKS (Azure Workload Identity), read-only; prints the report.",
         usage: "kubectl xpid verify [flags]",
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1") + [showAll, help], positionalChoices: [])
 
@@ -91,6 +94,8 @@ public enum CommandModel {
         FlagSpec("force", "Also change objects managed by Helm or Flux (they will revert it; the plan prints the permanent fix)."),
         FlagSpec("overwrite", "Replace an existing, different annotation value (never done silently)."),
         FlagSpec("role-arn", value: "ARN", "IAM role to annotate ServiceAccounts with when the plan cannot discover it."),
+        FlagSpec("client-id", value: "GUID", "Azure managed identity client ID to annotate when the plan cannot discover it."),
+        FlagSpec("tenant-id", value: "GUID", "Azure tenant ID to annotate when the plan cannot discover it."),
     ]
 
     public static let fix = CommandSpec(

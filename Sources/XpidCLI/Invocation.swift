@@ -26,6 +26,7 @@ public struct VerifyOptions: Sendable, Equatable {
     public var timeout: Double = 300
     public var kubectl: String?
     public var aws: String?
+    public var az: String?
 
     public init() {}
 }

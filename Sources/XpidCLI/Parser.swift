@@ -150,6 +150,12 @@ public enum Parser {
                     return .failure(UsageError(message: "invalid value \"\(v)\" for --role-arn: expected arn:aws:iam::<12-digit account>:role/<name>", command: "fix"))
                 }
                 o.fix.roleArn = v
+            case "client-id", "tenant-id":
+                let v = t.value ?? ""
+                guard AzureWIFacts.isGUID(v) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --\(t.spec.long): expected a GUID (az identity show --query \(t.spec.long == "client-id" ? "clientId" : "tenantId"))", command: "fix"))
+                }
+                if t.spec.long == "client-id" { o.fix.clientID = v } else { o.fix.tenantID = v }
             default: break
             }
         }
@@ -171,6 +177,7 @@ public enum Parser {
         var o = VerifyOptions()
         o.kubectl = environment["XPID_KUBECTL"].flatMap { $0.isEmpty ? nil : $0 }
         o.aws = environment["XPID_AWS"].flatMap { $0.isEmpty ? nil : $0 }
+        o.az = environment["XPID_AZ"].flatMap { $0.isEmpty ? nil : $0 }
         if let v = environment["NO_COLOR"], !v.isEmpty { o.noColor = true }
         let known = Set(Catalog.descriptions.map(\.id))
         for t in parsed.flags {
@@ -200,6 +207,11 @@ public enum Parser {
             case "region": o.gather.region = v
             case "kubectl": o.kubectl = v
             case "aws": o.aws = v
+            case "az": o.az = v
+            case "resource-group": o.gather.resourceGroup = v
+            case "subscription":
+                guard AzureWIFacts.isGUID(v) else { return .failure(UsageError(message: "invalid value \"\(v)\" for --subscription: expected a subscription ID (a GUID)", command: command)) }
+                o.gather.subscription = v
             case "output":
                 guard let f = OutputFormat(rawValue: v), f != .markdown else { return .failure(UsageError(message: "invalid value \"\(v)\" for --output: choose text, json", command: command)) }
                 o.output = f

@@ -68,7 +68,7 @@ struct CompletionTests {
         Case(args: ["completion", ""], output: "bash\nzsh\nfish\n:4\n"),
         Case(args: ["checks", "-o", "m"], output: "markdown\n:4\n"),
         Case(args: [], output: "verify\nfix\nchecks\nexplain\nversion\ncompletion\n:4\n"),
-        Case(args: ["fix", "--re"], output: "--request-timeout\n--region\n--restart\n:4\n"),
+        Case(args: ["fix", "--re"], output: "--request-timeout\n--region\n--resource-group\n--restart\n:4\n"),
     ])
     func complete(_ c: Case) {
         #expect(Completion.complete(c.args) == c.output)

@@ -19,7 +19,7 @@ struct ErrorDecoderTests {
         DecoderCase(message: "GET https://myreg.azurecr.io/oauth2/token: unauthorized: authentication required", signature: "unauthorized: authentication required", relatedCheck: "crossplane.core-registry-identity"),
         DecoderCase(message: "failed to fetch oauth token: unexpected status code 401 Unauthorized", signature: "failed to fetch oauth token", relatedCheck: nil),
         DecoderCase(message: "GET https://europe-west1-docker.pkg.dev/v2/p/r/x/manifests/v1: DENIED: Permission \"artifactregistry.repositories.downloadArtifacts\" denied; PERMISSION_DENIED", signature: "PERMISSION_DENIED", relatedCheck: nil),
-        DecoderCase(message: "AADSTS70021: No matching federated identity record found for presented assertion.", signature: "AADSTS70021", relatedCheck: nil),
+        DecoderCase(message: "AADSTS70021: No matching federated identity record found for presented assertion.", signature: "AADSTS70021", relatedCheck: "azure.federated-credential"),
         DecoderCase(message: "failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds", signature: "no EC2 IMDS role found", relatedCheck: "podid.injected"),
     ]
 

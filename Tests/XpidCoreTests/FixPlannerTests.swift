@@ -19,12 +19,17 @@ struct FixCase: Sendable, CustomTestStringConvertible {
     static let fixableChecks: Set<String> = [
         "podid.pods-current", "irsa.pods-current", "podid.stable-sa-name", "crossplane.providerconfig-source",
         "podid.irsa-shadowing", "irsa.sa-annotation", "crossplane.core-registry-identity",
+        "azure.sa-annotation", "azure.pod-label", "azure.pods-current", "azure.stable-sa-name", "azure.providerconfig",
     ]
 
     /// Failing catalogue examples of fixable checks that cannot be fixed in the cluster, with why.
     static let notFixableInCluster: [String: String] = [
         "crossplane.providerconfig-source: no ProviderConfig at all":
             "nothing to patch: a ProviderConfig must be created, and its kind/group/name is the user's choice (the remediation prints a manifest)",
+        "crossplane.core-registry-identity: pull secret shadows workload identity":
+            "removing a pull secret is the user's call (it may be needed for other registries); the finding prints the patch",
+        "crossplane.providerconfig-source: Azure provider on workload identity, ProviderConfig uses the node's managed identity":
+            "the managed-identity ProviderConfig may serve other providers; a new OIDCTokenFile ProviderConfig is the user's choice",
         "podid.irsa-shadowing: pod carries both env sets":
             "the IRSA env was set on the pod by hand (no ServiceAccount or DeploymentRuntimeConfig annotation to remove); the finding is not fixable",
     ]

@@ -23,6 +23,7 @@ public struct SeedCluster: Sendable {
         "providers.pkg.crossplane.io", "functions.pkg.crossplane.io",
         "configurations.pkg.crossplane.io", "deploymentruntimeconfigs.pkg.crossplane.io", "imageconfigs.pkg.crossplane.io",
         "providerconfigs.aws.upbound.io", "providerconfigs.aws.m.upbound.io", "clusterproviderconfigs.aws.m.upbound.io",
+        "providerconfigs.azure.upbound.io", "providerconfigs.azure.m.upbound.io", "clusterproviderconfigs.azure.m.upbound.io",
     ]
 
     /// The API version discovery reports for a `plural.group` (what `kubectl api-resources -o wide` shows).

@@ -75,12 +75,14 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
     case cluster = "Cluster and platform"
     case irsa = "EKS IRSA"
     case podIdentity = "EKS Pod Identity"
+    case azureWI = "Azure Workload Identity"
     case crossplane = "Registries and packages (Crossplane)"
 
     /// The cloud whose clusters the mechanism exists on; its checks are `skip` on any other cloud.
     public var platform: Cloud? {
         switch self {
         case .irsa, .podIdentity: return .aws
+        case .azureWI: return .azure
         case .cluster, .crossplane: return nil
         }
     }
@@ -109,6 +111,7 @@ public struct KubeRead: Sendable, Hashable {
     public static let runtimeConfigs = KubeRead("deploymentruntimeconfigs", group: "pkg.crossplane.io", .cluster)
     public static let imageConfigs = KubeRead("imageconfigs", group: "pkg.crossplane.io", .cluster)
     public static let agentDaemonSet = KubeRead("daemonsets", group: "apps", .kubeSystem)
+    public static let webhookConfigurations = KubeRead("mutatingwebhookconfigurations", group: "admissionregistration.k8s.io", .cluster)
 }
 
 /// What a check is, for people and for tests: the catalogue, `explain`, the README table and

@@ -17,6 +17,7 @@ extension CloudRead {
 
 public enum CloudErrorAdvice {
     public static func advice(for error: CloudError) -> String {
+        if error.command.program == "az" { return azureAdvice(for: error) }
         switch error.kind {
         case .cliMissing: return "install the aws CLI or pass --aws PATH; or run with --no-cloud for cluster-side checks only"
         case .notLoggedIn: return "log in to AWS (aws sso login, or set AWS_PROFILE) and re-run; the command below shows the error"
@@ -24,6 +25,18 @@ public enum CloudErrorAdvice {
         case .timeout: return "the aws CLI timed out; check network access to AWS or raise --timeout"
         case .malformedOutput: return "the aws CLI printed output that is not the expected JSON; run the command below to see it"
         case .notFound: return "the object does not exist in this account/region; check --cluster-name and --region"
+        case .other: return "run the command below to see the error"
+        }
+    }
+
+    static func azureAdvice(for error: CloudError) -> String {
+        switch error.kind {
+        case .cliMissing: return "install the Azure CLI (pip install azure-cli) or pass --az PATH; or run with --no-cloud for cluster-side checks only"
+        case .notLoggedIn: return "log in to Azure (az login) and re-run; the command below shows the error"
+        case .accessDenied: return "the Azure identity lacks a read permission (Reader on the cluster, identities and registry; see the README's Azure roles)"
+        case .timeout: return "the az CLI timed out; check network access to Azure or raise --timeout"
+        case .malformedOutput: return "the az CLI printed output that is not the expected JSON; run the command below to see it"
+        case .notFound: return "the object does not exist in this subscription; check --subscription, --resource-group and --cluster-name"
         case .other: return "run the command below to see the error"
         }
     }

@@ -110,13 +110,22 @@ public enum Commands {
     /// `serviceAccountTemplate` for packages (Crossplane re-applies the SA from it), else the SA itself.
     /// `role` must be a validated ARN (or a variable).
     public static func setRoleAnnotation(_ subject: Subject, role: Command.Word, overwrite: Bool = false) -> [Command] {
+        setServiceAccountAnnotation(subject, key: IRSAFacts.roleAnnotation, value: role, overwrite: overwrite)
+    }
+
+    /// The Helm value that renders one annotation on the Crossplane ServiceAccount (dots in the key escaped).
+    public static func helmAnnotationKey(_ key: String) -> String {
+        "serviceAccount.customAnnotations." + key.replacingOccurrences(of: ".", with: "\\.")
+    }
+
+    /// How to put one annotation on a subject's ServiceAccount so that it stays (see `setRoleAnnotation`).
+    public static func setServiceAccountAnnotation(_ subject: Subject, key: String, value role: Command.Word, overwrite: Bool = false) -> [Command] {
         let sa = subject.serviceAccountName ?? subject.name
-        let key = IRSAFacts.roleAnnotation
         func annotateSA() -> Command { annotate("serviceaccount", sa, namespace: subject.namespace, key: key, value: role, overwrite: overwrite) }
         switch subject.kind {
         case .crossplaneCore:
             if let helm = helmRelease(subject) {
-                return [helmSet(helm, key: "serviceAccount.customAnnotations.eks\\.amazonaws\\.com/role-arn", value: role), restart(subject)]
+                return [helmSet(helm, key: helmAnnotationKey(key), value: role), restart(subject)]
             }
             return [annotateSA(), restart(subject)]
         case .provider, .function:

@@ -3,14 +3,39 @@ import Foundation
 /// Object bodies and patches, built as JSON values (rendered by the encoder, never interpolated).
 public enum Patches {
     /// A DeploymentRuntimeConfig whose `serviceAccountTemplate` sets a name and/or annotations.
-    public static func runtimeConfigManifest(name: String, serviceAccountName: String? = nil, annotations: [String: String] = [:]) -> JSONValue {
+    public static func runtimeConfigManifest(
+        name: String, serviceAccountName: String? = nil, annotations: [String: String] = [:], podLabels: [String: String] = [:]
+    ) -> JSONValue {
         var metadata: [String: JSONValue] = [:]
         if let serviceAccountName { metadata["name"] = .string(serviceAccountName) }
         if !annotations.isEmpty { metadata["annotations"] = .object(annotations.mapValues(JSONValue.string)) }
+        var spec: [String: JSONValue] = ["serviceAccountTemplate": ["metadata": .object(metadata)]]
+        if !podLabels.isEmpty { spec["deploymentTemplate"] = deploymentTemplateLabels(podLabels) }
         return [
             "apiVersion": "pkg.crossplane.io/v1beta1", "kind": "DeploymentRuntimeConfig", "metadata": ["name": .string(name)],
-            "spec": ["serviceAccountTemplate": ["metadata": .object(metadata)]],
+            "spec": .object(spec),
         ]
+    }
+
+    /// `deploymentTemplate` with pod-template labels; the CRD requires `selector` next to `template`
+    /// (an empty one merges into an existing selector unchanged).
+    static func deploymentTemplateLabels(_ labels: [String: String]) -> JSONValue {
+        ["spec": ["selector": [:], "template": ["metadata": ["labels": .object(labels.mapValues(JSONValue.string))]]]]
+    }
+
+    /// The merge patch that adds a pod-template label to a DeploymentRuntimeConfig.
+    public static func runtimeConfigPodLabel(_ key: String, _ value: String) -> JSONValue {
+        ["spec": ["deploymentTemplate": deploymentTemplateLabels([key: value])]]
+    }
+
+    /// The merge patch that adds a label to a Deployment's pod template (which rolls the Deployment).
+    public static func podTemplateLabel(_ key: String, _ value: String) -> JSONValue {
+        ["spec": ["template": ["metadata": ["labels": .object([key: .string(value)])]]]]
+    }
+
+    /// The merge patch that sets top-level fields of an Azure ProviderConfig (`clientID`, `oidcTokenFilePath`, …).
+    public static func providerConfigFields(_ fields: [String: String]) -> JSONValue {
+        ["spec": .object(fields.mapValues(JSONValue.string))]
     }
 
     /// An empty DeploymentRuntimeConfig (Crossplane creates `default` itself; this restores it).
@@ -38,6 +63,9 @@ public enum Patches {
         let pointer = "/spec/serviceAccountTemplate/metadata/annotations/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
         return [["op": "remove", "path": .string(pointer)]]
     }
+
+    /// A JSON patch removing the value at a JSON pointer.
+    public static func remove(_ pointer: String) -> JSONValue { [["op": "remove", "path": .string(pointer)]] }
 
     public static func credentialsSource(_ source: String) -> JSONValue {
         ["spec": ["credentials": ["source": .string(source)]]]

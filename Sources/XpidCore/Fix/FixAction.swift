@@ -102,6 +102,9 @@ public struct FixPlan: Sendable {
 
 public struct FixOptions: Sendable, Equatable {
     public var roleArn: String?
+    /// Azure: the client and tenant IDs to annotate when the plan cannot discover them.
+    public var clientID: String?
+    public var tenantID: String?
     public var restart = false
     public var force = false
     public var overwrite = false

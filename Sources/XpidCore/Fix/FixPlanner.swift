@@ -19,7 +19,8 @@ public enum FixPlanner {
             if finding("podid.stable-sa-name", subject) != nil {
                 actions += stableName(subject, context)
             }
-            if finding("irsa.sa-annotation", subject) != nil || finding("crossplane.core-registry-identity", subject) != nil {
+            let coreRegistry = finding("crossplane.core-registry-identity", subject)?.fixable == true && context.snapshot.cluster.cloud != .azure
+            if finding("irsa.sa-annotation", subject) != nil || coreRegistry {
                 let check = finding("irsa.sa-annotation", subject) != nil ? "irsa.sa-annotation" : "crossplane.core-registry-identity"
                 switch roleAnnotation(subject, check: check, context, options) {
                 case .planned(let list): actions += list
@@ -32,8 +33,16 @@ public enum FixPlanner {
                 case .held(let h): held.append(h)
                 }
             }
+            if subject.method == .azureWI || (subject.kind == .crossplaneCore && context.snapshot.cluster.cloud == .azure) {
+                let azure = azureFixes(subject, open: { finding($0, subject) }, context, options)
+                actions += azure.actions
+                held += azure.held
+                if let f = finding("azure.providerconfig", subject) {
+                    actions += providerConfigFixes(f, subject: subject, context, seen: &patchedConfigs)
+                }
+            }
             if finding("crossplane.providerconfig-source", subject) != nil, let expected = ProviderConfigSourceCheck.sources(for: subject.method).first {
-                for pc in unservedConfigs where patchedConfigs.insert(pc.displayName).inserted {
+                for pc in unservedConfigs where pc.api.family == subject.providerFamily && patchedConfigs.insert(pc.displayName).inserted {
                     actions.append(setSource(pc, to: expected, subject: subject))
                 }
             }
@@ -52,9 +61,11 @@ public enum FixPlanner {
         // Restart what is stale now, and what the remaining changes make stale (identity settings are read
         // by the webhook at pod creation). A ProviderConfig is read at reconcile time and needs no restart;
         // a new ServiceAccount name makes Crossplane roll the Deployment itself.
-        let changedSubjects = Set(actions.filter { $0.kind == .change && $0.check != "crossplane.providerconfig-source" }.map(\.subject))
-        for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil {
-            let stale = finding("podid.pods-current", subject) != nil || finding("irsa.pods-current", subject) != nil
+        let noRestart: Set<String> = ["crossplane.providerconfig-source", "azure.providerconfig"]
+        let changedSubjects = Set(actions.filter { $0.kind == .change && !noRestart.contains($0.check) }.map(\.subject))
+        for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil && finding("azure.stable-sa-name", subject) == nil {
+            let stale = ["podid.pods-current", "irsa.pods-current", "azure.pods-current", "azure.injected"].contains { finding($0, subject) != nil }
+                || finding("azure.pod-label", subject)?.message.contains("were created before it") == true
             let changed = changedSubjects.contains(subject.id)
             if stale || changed { restart.append(subject) }
         }
@@ -289,7 +300,7 @@ public enum FixPlanner {
         let ns = subject.namespace
         let selector = subject.deployment?.selector ?? [:]
         return FixAction(
-            kind: .restart, check: subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current", subject: subject.id,
+            kind: .restart, check: subject.method == .azureWI ? "azure.pods-current" : (subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current"), subject: subject.id,
             description: "restart deployment \(ns)/\(name) so new pods get the identity env (then wait for the rollout)",
             command: Commands.restart(namespace: ns, deployment: name), target: "Deployment \(ns)/\(name)", deployment: (ns, name),
             transform: { s in s.recreatePods(namespace: ns, selector: selector, serviceAccount: nil) })

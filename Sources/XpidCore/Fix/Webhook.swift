@@ -49,8 +49,42 @@ extension Snapshot {
             pod.metadata.name += "-r"
             pod.containerStatuses = pod.containerStatuses.map { ContainerState(name: $0.name, ready: true) }
             pod.phase = "Running"
+            if let template = deployments.first(where: { d in d.metadata.namespace == namespace && !d.selector.isEmpty && d.selector.allSatisfy { pod.metadata.labels[$0.key] == $0.value } })?.template {
+                // New pods carry the template's labels as they are now.
+                for (k, v) in template.labels { pod.metadata.labels[k] = v }
+                if !AzureWIFacts.isOn(template.labels) { pod.metadata.labels[AzureWIFacts.useLabel] = nil }
+            }
             Webhook.mutate(&pod, serviceAccount: sa, podIdentity: podIdentity, region: region)
+            if webhookConfigurations.contains(where: { $0.webhooks.contains(AzureWIFacts.webhookName) }) {
+                AzureWebhook.mutate(&pod, serviceAccount: sa, defaultTenant: azure.account.value?.tenantID)
+            }
             pods[i] = pod
         }
+    }
+}
+
+/// What the Azure Workload Identity webhook does to a pod at CREATE: only pods labelled
+/// `azure.workload.identity/use: "true"`, env from the ServiceAccount as it is at that moment.
+public enum AzureWebhook {
+    public static func mutate(_ pod: inout Pod, serviceAccount: ServiceAccount?, defaultTenant: String?) {
+        let names = [AzureWIFacts.clientIDEnv, AzureWIFacts.tenantIDEnv, AzureWIFacts.tokenFileEnv, AzureWIFacts.authorityHostEnv]
+        for i in pod.spec.containers.indices {
+            pod.spec.containers[i].env.removeAll { names.contains($0.name) }
+            pod.spec.containers[i].volumeMounts.removeAll { $0.name == "azure-identity-token" }
+        }
+        pod.spec.volumes.removeAll { $0.name == "azure-identity-token" }
+        guard AzureWIFacts.isOn(pod.metadata.labels) else { return }
+        let annotations = serviceAccount?.metadata.annotations ?? [:]
+        let values: [(String, String?)] = [
+            (AzureWIFacts.clientIDEnv, annotations[AzureWIFacts.clientIDAnnotation]),
+            (AzureWIFacts.tenantIDEnv, annotations[AzureWIFacts.tenantIDAnnotation] ?? defaultTenant),
+            (AzureWIFacts.tokenFileEnv, AzureWIFacts.legacyTokenFile),
+            (AzureWIFacts.authorityHostEnv, "https://login.microsoftonline.com/"),
+        ]
+        for i in pod.spec.containers.indices {
+            for (name, value) in values { if let value, !value.isEmpty { pod.spec.containers[i].env.append(EnvVar(name: name, value: value)) } }
+            pod.spec.containers[i].volumeMounts.append(VolumeMount(name: "azure-identity-token", mountPath: "/var/run/secrets/azure/tokens"))
+        }
+        pod.spec.volumes.append(Volume(name: "azure-identity-token", projectedTokens: [ProjectedToken(audience: AzureWIFacts.audience, path: "azure-identity-token")]))
     }
 }

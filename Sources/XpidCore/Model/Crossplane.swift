@@ -102,6 +102,8 @@ public struct CrossplanePackage: Sendable, Equatable {
     public var currentRevision: String?
     public var resolvedPackage: String?
     public var conditions: [Condition]
+    /// `spec.packagePullSecrets`: the package manager tries these before any cloud keychain.
+    public var packagePullSecrets: [String] = []
 
     public init(
         kind: PackageKind, metadata: ObjectMeta, package: String, runtimeConfigName: String = "default",
@@ -130,6 +132,7 @@ public struct CrossplanePackage: Sendable, Equatable {
         currentRevision = json.at("status", "currentRevision").string
         resolvedPackage = json.at("status", "resolvedPackage").string
         conditions = Condition.list(json.at("status", "conditions"))
+        packagePullSecrets = json.at("spec", "packagePullSecrets").array.compactMap { $0["name"].string }
     }
 
     public var reference: PackageReference { PackageReference(resolvedPackage ?? package) }
@@ -208,12 +211,24 @@ public enum ProviderConfigAPI: String, Sendable, CaseIterable, Equatable {
     case awsLegacy = "aws.upbound.io/ProviderConfig"
     case awsNamespaced = "aws.m.upbound.io/ProviderConfig"
     case awsCluster = "aws.m.upbound.io/ClusterProviderConfig"
+    case azureLegacy = "azure.upbound.io/ProviderConfig"
+    case azureNamespaced = "azure.m.upbound.io/ProviderConfig"
+    case azureCluster = "azure.m.upbound.io/ClusterProviderConfig"
 
     public var group: String { String(rawValue.split(separator: "/")[0]) }
     public var kind: String { String(rawValue.split(separator: "/")[1]) }
     public var plural: String { kind == "ProviderConfig" ? "providerconfigs" : "clusterproviderconfigs" }
     public var version: String { "v1beta1" }
-    public var isNamespaced: Bool { self == .awsNamespaced }
+    public var isNamespaced: Bool { self == .awsNamespaced || self == .azureNamespaced }
+    /// The provider family (cloud) whose providers serve this kind.
+    public var family: Cloud {
+        switch self {
+        case .awsLegacy, .awsNamespaced, .awsCluster: return .aws
+        case .azureLegacy, .azureNamespaced, .azureCluster: return .azure
+        }
+    }
+
+    public init?(group: String, kind: String) { self.init(rawValue: "\(group)/\(kind)") }
     /// `kubectl` resource argument, fully qualified so no discovery guesswork is needed.
     public var resource: String { "\(plural).\(version).\(group)" }
 }
@@ -225,12 +240,24 @@ public struct ProviderConfig: Sendable, Equatable {
     /// `spec.credentials.source`; nil when unset (the provider then defaults to `Secret`).
     public var source: String?
     public var assumeRoleChain: [String]
+    /// Azure: top-level `spec.clientID`, `spec.tenantID`, `spec.subscriptionID`, `spec.oidcTokenFilePath`.
+    public var clientID: String?
+    public var tenantID: String?
+    public var subscriptionID: String?
+    public var oidcTokenFilePath: String?
 
-    public init(api: ProviderConfigAPI, metadata: ObjectMeta, source: String?, assumeRoleChain: [String] = []) {
+    public init(
+        api: ProviderConfigAPI, metadata: ObjectMeta, source: String?, assumeRoleChain: [String] = [], clientID: String? = nil, tenantID: String? = nil,
+        subscriptionID: String? = nil, oidcTokenFilePath: String? = nil
+    ) {
         self.api = api
         self.metadata = metadata
         self.source = source
         self.assumeRoleChain = assumeRoleChain
+        self.clientID = clientID
+        self.tenantID = tenantID
+        self.subscriptionID = subscriptionID
+        self.oidcTokenFilePath = oidcTokenFilePath
     }
 
     public init(api: ProviderConfigAPI, _ json: JSONValue) {
@@ -238,6 +265,11 @@ public struct ProviderConfig: Sendable, Equatable {
         metadata = ObjectMeta(json["metadata"])
         source = json.at("spec", "credentials", "source").string
         assumeRoleChain = json.at("spec", "assumeRoleChain").array.compactMap { $0["roleARN"].string }
+        func nonEmpty(_ key: String) -> String? { json.at("spec", key).string.flatMap { $0.isEmpty ? nil : $0 } }
+        clientID = nonEmpty("clientID")
+        tenantID = nonEmpty("tenantID")
+        subscriptionID = nonEmpty("subscriptionID")
+        oidcTokenFilePath = nonEmpty("oidcTokenFilePath")
     }
 
     /// `aws.m.upbound.io/ClusterProviderConfig default`, or with its namespace for namespaced kinds.

@@ -2,6 +2,16 @@ import Foundation
 
 public enum Cloud: String, Sendable, Equatable, CaseIterable, Codable {
     case aws, azure, gcp, unknown
+
+    /// The managed Kubernetes service of the cloud, as users name it.
+    public var kubernetesService: String {
+        switch self {
+        case .aws: return "EKS"
+        case .azure: return "AKS"
+        case .gcp: return "GKE"
+        case .unknown: return "unknown"
+        }
+    }
 }
 
 /// A kubectl read the checks depend on, named the way an RBAC rule names it.
@@ -92,11 +102,19 @@ public struct ClusterInfo: Sendable, Equatable {
     public var nameEvidence: String?
     public var region: String?
     public var regionEvidence: String?
+    /// AKS: the cluster's resource group and subscription.
+    public var resourceGroup: String?
+    public var resourceGroupEvidence: String?
+    public var subscription: String?
+    public var subscriptionEvidence: String?
 
     public init(
         context: String? = nil, server: String? = nil, cloud: Cloud = .unknown, cloudEvidence: String = "",
-        name: String? = nil, nameEvidence: String? = nil, region: String? = nil, regionEvidence: String? = nil
+        name: String? = nil, nameEvidence: String? = nil, region: String? = nil, regionEvidence: String? = nil,
+        resourceGroup: String? = nil, subscription: String? = nil
     ) {
+        self.resourceGroup = resourceGroup
+        self.subscription = subscription
         self.context = context
         self.server = server
         self.cloud = cloud
@@ -183,6 +201,9 @@ public struct Snapshot: Sendable, Equatable {
     public var imageConfigs: [ImageConfig]
     public var providerConfigs: [ProviderConfig]
     public var aws: AWSFacts { didSet { lookups = SnapshotLookups() } }
+    public var azure: AzureFacts
+    /// MutatingWebhookConfigurations (read on AKS, where the Azure Workload Identity webhook must exist).
+    public var webhookConfigurations: [MutatingWebhookConfiguration]
     public var options: EvaluationOptions
     /// Lookup tables, rebuilt after any change to the lists they index.
     var lookups = SnapshotLookups()
@@ -191,7 +212,8 @@ public struct Snapshot: Sendable, Equatable {
         a.cluster == b.cluster && a.crossplaneNamespace == b.crossplaneNamespace && a.crossplaneInstalled == b.crossplaneInstalled && a.reads == b.reads
             && a.nodes == b.nodes && a.serviceAccounts == b.serviceAccounts && a.pods == b.pods && a.deployments == b.deployments
             && a.daemonSets == b.daemonSets && a.packages == b.packages && a.runtimeConfigs == b.runtimeConfigs && a.imageConfigs == b.imageConfigs
-            && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.options == b.options
+            && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.azure == b.azure
+            && a.webhookConfigurations == b.webhookConfigurations && a.options == b.options
     }
 
     public init(
@@ -199,8 +221,11 @@ public struct Snapshot: Sendable, Equatable {
         reads: [ResourceRead: ReadOutcome] = [:], nodes: [Node] = [], serviceAccounts: [ServiceAccount] = [], pods: [Pod] = [],
         deployments: [Deployment] = [], daemonSets: [DaemonSet] = [], packages: [CrossplanePackage] = [],
         runtimeConfigs: [DeploymentRuntimeConfig] = [], imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = [],
-        aws: AWSFacts = .unavailable("not an EKS cluster"), options: EvaluationOptions = EvaluationOptions()
+        aws: AWSFacts = .unavailable("not an EKS cluster"), azure: AzureFacts = .unavailable("not an AKS cluster"),
+        webhookConfigurations: [MutatingWebhookConfiguration] = [], options: EvaluationOptions = EvaluationOptions()
     ) {
+        self.azure = azure
+        self.webhookConfigurations = webhookConfigurations
         self.cluster = cluster
         self.crossplaneNamespace = crossplaneNamespace
         self.crossplaneInstalled = crossplaneInstalled
@@ -243,6 +268,14 @@ public struct Snapshot: Sendable, Equatable {
     /// ECR repository ARNs of every package in use (Providers, Functions, Configurations), sorted.
     public var ecrPackageRepositories: [String] {
         Set(packages.compactMap { IAMPolicyEvaluator.ecrRepositoryARN(image: $0.resolvedPackage ?? $0.package) }).sorted()
+    }
+
+    /// Login servers of ACR registries that packages come from, sorted.
+    public var acrPackageRegistries: [String] {
+        Set(packages.compactMap { p -> String? in
+            let ref = p.reference
+            return ref.registryKind == .acr ? ref.registry?.lowercased() : nil
+        }).sorted()
     }
 
     public var podIdentityAgent: DaemonSet? {

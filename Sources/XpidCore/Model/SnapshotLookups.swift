@@ -69,8 +69,8 @@ public struct SubjectIndex: Sendable {
     public let packagesByName: [String: [CrossplanePackage]]
     /// Running EKS Pod Identity agent pods in kube-system.
     public let liveAgentPods: [Pod]
-    /// The identity methods the cluster's AWS providers use (ProviderConfig sources they can serve).
-    public let awsProviderMethods: Set<IdentityMethod>
+    /// The identity methods the cluster's family providers use (ProviderConfig sources they can serve).
+    public let providerMethods: Set<IdentityMethod>
     public let hasPodIdentitySubject: Bool
 
     init(_ subjects: [Subject], _ snapshot: Snapshot) {
@@ -80,11 +80,11 @@ public struct SubjectIndex: Sendable {
         for s in subjects {
             if let name = s.runtimeConfig?.serviceAccountName { claimed[name, default: []].append(s.id) }
             if s.method == .irsa, let role = s.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] { irsa[role, default: []].append(s) }
-            if s.isAWSProvider && !s.isFamilyProvider { methods.insert(s.method) }
+            if s.providerFamily != nil && !s.isFamilyProvider { methods.insert(s.method) }
         }
         byClaimedServiceAccount = claimed
         irsaByRole = irsa
-        awsProviderMethods = methods
+        providerMethods = methods
         hasPodIdentitySubject = subjects.contains { $0.method == .podIdentity }
         packagesByName = Dictionary(grouping: snapshot.packages.filter { $0.kind == .provider }) { $0.reference.name }
         liveAgentPods = snapshot.pods.filter { pod in

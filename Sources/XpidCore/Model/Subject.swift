@@ -9,7 +9,7 @@ public enum IdentityMethod: String, Sendable, Equatable, CaseIterable, Codable {
     case none
 
     /// The methods the catalogue has checks for (what `--method` accepts).
-    public static let verifiable: [IdentityMethod] = [.irsa, .podIdentity]
+    public static let verifiable: [IdentityMethod] = [.irsa, .podIdentity, .azureWI]
 }
 
 public enum SubjectKind: String, Sendable, Equatable, Codable {
@@ -67,6 +67,19 @@ public struct Subject: Sendable, Equatable {
         return ref.name == "provider-aws" || ref.name.hasPrefix("provider-aws-") || ref.name == "provider-family-aws"
             || ref.name.hasPrefix("provider-upjet-aws")
     }
+
+    /// The cloud whose upjet (or classic) provider family this package belongs to.
+    public var providerFamily: Cloud? {
+        guard kind == .provider, let name = package?.reference.name else { return nil }
+        if isAWSProvider { return .aws }
+        if name == "provider-azure" || name.hasPrefix("provider-azure-") || name == "provider-family-azure" || name.hasPrefix("provider-upjet-azure") {
+            return .azure
+        }
+        if name == "provider-gcp" || name.hasPrefix("provider-gcp-") || name == "provider-family-gcp" || name.hasPrefix("provider-upjet-gcp") { return .gcp }
+        return nil
+    }
+
+    public var isAzureProvider: Bool { providerFamily == .azure }
 
     /// The family provider only serves ProviderConfigs; it makes no cloud API calls itself.
     public var isFamilyProvider: Bool {
@@ -183,6 +196,7 @@ public enum MethodInference {
         if let place = IRSAFacts.misplacedRoleAnnotation(subject) {
             return (.irsa, "\(IRSAFacts.roleAnnotation) set on \(place.where_), not on the ServiceAccount")
         }
+        if let azure = AzureEvidence.of(subject) { return (.azureWI, azure) }
         // The family provider only serves ProviderConfigs: the family's credentials source does not
         // make it a cloud client.
         if subject.isAWSProvider && !subject.isFamilyProvider {
@@ -193,6 +207,11 @@ public enum MethodInference {
             if let (pc, source) = sources.first(where: { $0.1 == "IRSA" || $0.1 == "WebIdentity" }) {
                 return (.irsa, "\(pc.displayName) credentials.source=\(source)")
             }
+        }
+        if subject.isAzureProvider && !subject.isFamilyProvider,
+            let pc = snapshot.providerConfigs.first(where: { $0.api.family == .azure && $0.source == "OIDCTokenFile" })
+        {
+            return (.azureWI, "\(pc.displayName) credentials.source=OIDCTokenFile")
         }
         if subject.isFamilyProvider {
             return (.none, "family provider: serves the family's ProviderConfigs and makes no cloud API calls itself")
@@ -252,5 +271,34 @@ public enum CrossplaneCore {
     public static func deployment(in deployments: [Deployment], namespace: String?) -> Deployment? {
         let candidates = deployments.filter { namespace == nil || $0.metadata.namespace == namespace }
         return candidates.first(where: isCore) ?? candidates.first { $0.metadata.name == "crossplane" }
+    }
+}
+
+/// Where a subject shows Azure Workload Identity: the ServiceAccount annotation, its runtime config,
+/// the injected env, or the pod label (in the order that says most about intent).
+public enum AzureEvidence {
+    public static func of(_ subject: Subject) -> String? {
+        let key = AzureWIFacts.clientIDAnnotation
+        if let v = subject.serviceAccount?.metadata.annotations[key] { return "ServiceAccount annotation \(key)=\(v)" }
+        if let drc = subject.runtimeConfig, let v = drc.serviceAccountAnnotations[key] {
+            return "DeploymentRuntimeConfig \(drc.metadata.name) sets \(key)=\(v)"
+        }
+        let containers = subject.livePods.compactMap { subject.runtimeContainer(of: $0) }
+        if containers.contains(where: { $0.hasEnv(AzureWIFacts.tokenFileEnv) }) { return "pod env \(AzureWIFacts.tokenFileEnv)" }
+        if let place = labelPlaces(subject).first { return "label \(AzureWIFacts.useLabel)=true on \(place)" }
+        return nil
+    }
+
+    /// Every place the `azure.workload.identity/use: "true"` label was put, effective or not.
+    public static func labelPlaces(_ subject: Subject) -> [String] {
+        var places: [String] = []
+        if let d = subject.deployment {
+            if AzureWIFacts.isOn(d.template.labels) { places.append("the pod template of Deployment \(d.metadata.name)") }
+            if AzureWIFacts.isOn(d.metadata.labels) { places.append("Deployment \(d.metadata.name) metadata") }
+        }
+        if let drc = subject.runtimeConfig, AzureWIFacts.isOn(drc.podLabels) { places.append("DeploymentRuntimeConfig \(drc.metadata.name) pod template") }
+        if let sa = subject.serviceAccount, AzureWIFacts.isOn(sa.metadata.labels) { places.append("ServiceAccount \(sa.metadata.name)") }
+        if let pod = subject.livePods.first(where: { AzureWIFacts.isOn($0.metadata.labels) }) { places.append("pod \(pod.metadata.name)") }
+        return places
     }
 }

@@ -6,19 +6,35 @@ public struct CoreRegistryIdentityCheck: Check {
     public static let description = CheckDescription(
         id: "crossplane.core-registry-identity",
         title: "Package manager has a registry identity",
-        summary: "When any package comes from ECR (ACR, GAR), the `crossplane` ServiceAccount has that cloud's workload identity (on EKS an `eks.amazonaws.com/role-arn` annotation or a Pod Identity association).",
+        summary: "When any package comes from ECR or ACR, the `crossplane` ServiceAccount has that cloud's workload identity (on EKS an `eks.amazonaws.com/role-arn` annotation or a Pod Identity association; on AKS the `azure.workload.identity/client-id` annotation plus the pod label), and no package pull secret shadows it.",
         rationale: "The Crossplane pod pulls packages itself, with a cloud-aware keychain that uses its own identity; without one, installs fail with 'failed to get authorization token' or 'unauthorized'.",
         remediation: "Annotate the `crossplane` ServiceAccount (Helm `serviceAccount.customAnnotations`), then restart Crossplane.",
-        mechanism: .crossplane, scope: .subject, dependsOn: ["irsa.sa-annotation"],
+        mechanism: .crossplane, scope: .subject, dependsOn: ["irsa.sa-annotation", "azure.sa-annotation", "azure.pod-label"],
         reads: [.serviceAccounts],
-        passing: [CheckExample("core on IRSA, provider from ECR", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
+        passing: [
+            CheckExample("core on IRSA, provider from ECR", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
+            CheckExample("core on Azure WI, provider from ACR (seed 000, AKS tab)", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() },
+        ],
         failing: [
             CheckExample("ECR package, core without identity", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.irsaSeed()
                 s.updateServiceAccount(namespace: Examples.namespace, name: "crossplane") { $0.metadata.annotations[IRSAFacts.roleAnnotation] = nil }
                 s.updatePods(where: { $0.metadata.labels["app"] == "crossplane" }) { $0.spec.containers[0].env = [] }
                 return s
-            }
+            },
+            CheckExample("ACR package, core without Azure identity", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.updateServiceAccount(namespace: Examples.namespace, name: "crossplane") { $0.metadata.annotations = [:] }
+                s.deployments[0].template.labels[AzureWIFacts.useLabel] = nil
+                s.deployments[0].metadata.labels[AzureWIFacts.useLabel] = nil
+                s.updatePods(where: { $0.metadata.labels["app"] == "crossplane" }) { $0.metadata.labels[AzureWIFacts.useLabel] = nil; $0.spec.containers[0].env = [] }
+                return s
+            },
+            CheckExample("pull secret shadows workload identity", subject: "crossplane-core/crossplane", expect: .warn) {
+                var s = Examples.aksSeed()
+                s.updatePackage("provider-azure-storage") { $0.packagePullSecrets = ["acr-creds"] }
+                return s
+            },
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind == .crossplaneCore }
@@ -45,6 +61,35 @@ public struct CoreRegistryIdentityCheck: Check {
                     fixable: true)
             ]
         }
-        return [.skip("packages come from ACR/GAR; Azure and GKE identity checks are not in this version")]
+        let acr = cloudPackages.filter { $0.reference.registryKind == .acr }
+        guard !acr.isEmpty else { return [.skip("packages come from GAR; GKE identity checks are not in this version")] }
+        let acrNames = acr.map { "\($0.kind.rawValue)/\($0.metadata.name)" }.sorted()
+        let acrRegistries = Set(acr.compactMap(\.reference.registry)).sorted()
+        let clientID = core.serviceAccount?.metadata.annotations[AzureWIFacts.clientIDAnnotation]
+        let labelled = core.deployment.map { AzureWIFacts.isOn($0.template.labels) } ?? false
+        let evidence = ["packages": acrNames.joined(separator: ","), "registries": acrRegistries.joined(separator: ",")]
+        guard let clientID, AzureWIFacts.isGUID(clientID), labelled else {
+            var missing: [String] = []
+            if clientID.map(AzureWIFacts.isGUID) != true { missing.append("no \(AzureWIFacts.clientIDAnnotation) annotation on ServiceAccount \(core.namespace)/\(core.serviceAccountName ?? "crossplane")") }
+            if !labelled { missing.append("no \(AzureWIFacts.useLabel)=true label on its pods") }
+            return [.fail(
+                "\(acrNames.joined(separator: ", ")) come from ACR (\(acrRegistries.joined(separator: ", "))), but the package manager has \(missing.joined(separator: " and ")): it pulls anonymously ('UNAUTHORIZED: authentication required')",
+                evidence: evidence,
+                remediation: Remediation(
+                    "give the package manager a managed identity with AcrPull (see crossplane.registry-permissions), annotate its ServiceAccount and label its pods",
+                    commands: AzureFixCommands.annotate(core, context: context, clientID: nil) + (labelled ? [] : AzureFixCommands.addPodLabel(core))),
+                fixable: true)]
+        }
+        let shadowed = acr.filter { !$0.packagePullSecrets.isEmpty }
+        if !shadowed.isEmpty {
+            let list = shadowed.map { "\($0.kind.rawValue)/\($0.metadata.name) (\($0.packagePullSecrets.joined(separator: ",")))" }
+            return [.warn(
+                "\(list.joined(separator: ", ")) set packagePullSecrets: the package manager tries pull secrets before its workload identity, so an expired or wrong secret fails the pull although the identity may pull",
+                evidence: evidence,
+                remediation: Remediation("remove packagePullSecrets from packages that the workload identity can pull", commands: shadowed.map { p in
+                    Commands.patch("\(p.kind == .function ? "functions" : "providers").pkg.crossplane.io", p.metadata.name, type: .json, Patches.remove("/spec/packagePullSecrets"))
+                }))]
+        }
+        return [.pass("\(acrNames.count) package(s) come from \(acrRegistries.joined(separator: ", ")); the package manager uses azure-wi (client ID \(clientID), pods labelled)", evidence: evidence)]
     }
 }

@@ -26,7 +26,16 @@ public struct NodePullCheck: Check {
                     roleArn: nodeRole, method: .simulation,
                     evaluations: IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [repo]).map { PermissionEvaluation(request: $0, decision: .implicitDeny) }))
                 return s
-            }
+            },
+            CheckExample("ImagePullBackOff on AKS, kubelet identity lacks AcrPull", subject: "provider/provider-azure-storage", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.updatePods(where: { $0.metadata.labels["pkg.crossplane.io/revision"] == Examples.storageRevision }) {
+                    $0.phase = "Pending"
+                    $0.containerStatuses = [ContainerState(name: "package-runtime", ready: false, waitingReason: "ImagePullBackOff", waitingMessage: "Back-off pulling image")]
+                }
+                s.azure.roleAssignments[Examples.acrID] = .value(s.azure.roleAssignments[Examples.acrID]?.value?.filter { $0.principalID != Examples.kubeletObjectID } ?? [])
+                return s
+            },
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind != .crossplaneCore }
@@ -45,6 +54,9 @@ public struct NodePullCheck: Check {
         if let m = status?.waitingMessage { evidence["message"] = m }
         if let nodeName { evidence["node"] = nodeName }
         let head = "pod \(pod.metadata.name) is in \(status?.waitingReason ?? "ErrImagePull") for \(image): the node's identity cannot pull it (the package manager's identity only installs the package)"
+        if PackageReference(image).registryKind == .acr, let server = PackageReference(image).registry?.lowercased() {
+            return [azureVerdict(head: head, evidence: evidence, server: server, subject: subject, pod: pod, context)]
+        }
         guard let repo = IAMPolicyEvaluator.ecrRepositoryARN(image: image) else {
             return [.fail(head, evidence: evidence, remediation: Remediation(Self.advice(context.snapshot.cluster.cloud), commands: [Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)]))]
         }
@@ -78,6 +90,27 @@ public struct NodePullCheck: Check {
         var commands = verdict.remediation?.commands ?? []
         commands.append(Commands.attachRolePolicy(roleName: roleName, policyARN: "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly"))
         return [.fail(head + "; \(verdict.message)", evidence: merged, remediation: Remediation("grant the node group role ECR read on the repository", commands: commands))]
+    }
+
+    /// On AKS the kubelet identity pulls runtime images: does it have AcrPull on the registry?
+    func azureVerdict(head: String, evidence: [String: String], server: String, subject: Subject, pod: Pod, _ context: EvaluationContext) -> CheckResult {
+        let describe = Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)
+        guard let kubelet = context.snapshot.azure.cluster.value?.kubeletIdentity?.objectID, AzureWIFacts.isGUID(kubelet) else {
+            let why = context.cloudDisabledReason ?? context.snapshot.azure.cluster.unavailableReason ?? "the cluster has no kubelet identity (identityProfile.kubeletidentity)"
+            return .fail(head + " (the kubelet identity could not be checked: \(why))", evidence: evidence,
+                remediation: Remediation(Self.advice(.azure), commands: [Commands.aksShow(context, query: "identityProfile.kubeletidentity"), describe]))
+        }
+        let verdict = AcrPullVerdict.verdict(principalID: kubelet, who: "the kubelet identity", loginServer: server, context: context)
+        let merged = evidence.merging(verdict.evidence) { a, _ in a }
+        if verdict.status == .pass {
+            return .fail(head + "; the kubelet identity may pull from \(server), so check the tag, the repository and the registry's network rules", evidence: merged,
+                remediation: Remediation("find why the pull fails although the kubelet identity may pull", commands: [describe]))
+        }
+        if verdict.status != .fail { return CheckResult(verdict.status, head + "; " + verdict.message, evidence: merged, remediation: verdict.remediation) }
+        var commands = verdict.remediation?.commands ?? []
+        commands.append(Commands.az(["aks", "update", "--resource-group", context.resourceGroupWord, "--name", context.aksNameWord, "--attach-acr", .literal(String(server.split(separator: ".")[0]))],
+            subscription: context.snapshot.cluster.subscription, effect: .change))
+        return .fail(head + "; " + verdict.message, evidence: merged, remediation: Remediation("grant the kubelet identity AcrPull on the registry (or attach the registry to the cluster)", commands: commands))
     }
 
     static func advice(_ cloud: Cloud) -> String {

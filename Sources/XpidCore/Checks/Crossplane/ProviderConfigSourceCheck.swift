@@ -3,12 +3,19 @@ import Foundation
 public struct ProviderConfigSourceCheck: Check {
     public init() {}
 
-    static let identitySources: Set<String> = ["IRSA", "WebIdentity", "PodIdentity"]
+    /// The workload-identity sources of each family's enum (managed-identity sources use the node, not the pod).
+    static func identitySources(_ family: Cloud) -> Set<String> {
+        switch family {
+        case .aws: return ["IRSA", "WebIdentity", "PodIdentity"]
+        case .azure: return ["OIDCTokenFile"]
+        default: return []
+        }
+    }
 
     public static let description = CheckDescription(
         id: "crossplane.providerconfig-source",
         title: "ProviderConfig credentials source matches the method",
-        summary: "Every AWS ProviderConfig/ClusterProviderConfig (`aws.upbound.io` and `aws.m.upbound.io`) that uses workload identity has the `credentials.source` of the subject's method (PodIdentity for Pod Identity; IRSA or WebIdentity for IRSA), and at least one does.",
+        summary: "Every ProviderConfig/ClusterProviderConfig of the subject's family (`aws.upbound.io`, `aws.m.upbound.io`, `azure.upbound.io`, `azure.m.upbound.io`) that uses workload identity has the `credentials.source` of the subject's method (PodIdentity for Pod Identity; IRSA or WebIdentity for IRSA; OIDCTokenFile for Azure Workload Identity), and at least one does.",
         rationale: "The ProviderConfig decides how the provider looks for credentials; a source for another mechanism makes it look in the wrong place (upjet AWS 1.3.0 broke Pod Identity under `source: IRSA`).",
         remediation: "Set `spec.credentials.source` to the method in use (`kubectl patch … --type merge`).",
         mechanism: .crossplane, scope: .subject,
@@ -36,15 +43,20 @@ public struct ProviderConfigSourceCheck: Check {
                 s.providerConfigs = []
                 return s
             },
+            CheckExample("Azure provider on workload identity, ProviderConfig uses the node's managed identity", subject: "provider/provider-azure-storage", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.providerConfigs[0].source = "UserAssignedManagedIdentity"
+                return s
+            },
         ])
 
     /// ProviderConfigs with a workload-identity source that no AWS provider in the cluster can serve.
     /// In a cluster that runs IRSA and Pod Identity providers side by side, each method's ProviderConfig is fine.
     public static func unserved(in context: EvaluationContext) -> [ProviderConfig] {
-        let inUse = Set(context.index.awsProviderMethods.flatMap { sources(for: $0) })
+        let inUse = Set(context.index.providerMethods.flatMap { sources(for: $0) })
         return context.snapshot.providerConfigs.filter { pc in
             let source = pc.source ?? "Secret"
-            return identitySources.contains(source) && !inUse.contains(source)
+            return identitySources(pc.api.family).contains(source) && !inUse.contains(source)
         }
     }
 
@@ -53,37 +65,52 @@ public struct ProviderConfigSourceCheck: Check {
         switch method {
         case .podIdentity: return ["PodIdentity"]
         case .irsa: return ["IRSA", "WebIdentity"]
+        case .azureWI: return ["OIDCTokenFile"]
         default: return []
         }
     }
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool {
-        subject.isAWSProvider && !subject.isFamilyProvider && (subject.method == .podIdentity || subject.method == .irsa)
+        guard !subject.isFamilyProvider else { return false }
+        switch subject.providerFamily {
+        case .aws?: return subject.method == .podIdentity || subject.method == .irsa
+        case .azure?: return subject.method == .azureWI
+        default: return false
+        }
     }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
-        guard case .subject(let subject) = target else { return [] }
-        for resource in ["providerconfigs", "clusterproviderconfigs"] {
-            if let (read, outcome) = context.snapshot.failedRead(resource) {
+        guard case .subject(let subject) = target, let family = subject.providerFamily else { return [] }
+        for kind in ProviderConfigAPI.allCases where kind.family == family {
+            if let (read, outcome) = context.snapshot.failedRead(kind.plural, group: kind.group) {
                 return [.error("cannot read \(read.displayName): \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
             }
         }
+        let familyName = family == .azure ? "Azure" : "AWS"
         let expected = Self.sources(for: subject.method)
-        let configs = context.snapshot.providerConfigs.sorted { $0.displayName < $1.displayName }
-        let mismatched = Self.unserved(in: context).sorted { $0.displayName < $1.displayName }
+        let configs = context.snapshot.providerConfigs.filter { $0.api.family == family }.sorted { $0.displayName < $1.displayName }
+        let mismatched = Self.unserved(in: context).filter { $0.api.family == family }.sorted { $0.displayName < $1.displayName }
         let matching = configs.filter { expected.contains($0.source ?? "Secret") }
         if !mismatched.isEmpty {
             let list = mismatched.map { "\($0.displayName) has source \($0.source ?? "Secret")" }.joined(separator: "; ")
             return [
                 .fail(
-                    "\(list), but no AWS provider here authenticates that way: \(subject.id) uses \(subject.method.rawValue) (\(subject.methodEvidence))",
+                    "\(list), but no \(familyName) provider here authenticates that way: \(subject.id) uses \(subject.method.rawValue) (\(subject.methodEvidence))",
                     evidence: ["expected": expected.joined(separator: "|")],
                     remediation: Remediation("set credentials.source to \(expected[0])", commands: mismatched.map { Commands.setSource($0, source: expected[0]) }),
                     fixable: true)
             ]
         }
         if matching.isEmpty {
-            let have = configs.isEmpty ? "no AWS ProviderConfig or ClusterProviderConfig exists" : "none of \(configs.map(\.displayName).joined(separator: ", ")) uses \(expected[0])"
+            let have = configs.isEmpty ? "no \(familyName) ProviderConfig or ClusterProviderConfig exists" : "none of \(configs.map(\.displayName).joined(separator: ", ")) uses \(expected[0])"
+            if family == .azure {
+                return [.fail(
+                    "\(have): managed resources of \(subject.id) have no workload identity credentials",
+                    evidence: ["expected": expected.joined(separator: "|")],
+                    remediation: Remediation(
+                        "create a ProviderConfig with credentials.source OIDCTokenFile and spec.clientID, spec.tenantID, spec.subscriptionID",
+                        commands: [Commands.list("providerconfigs.azure.upbound.io")]))]
+            }
             return [
                 .fail(
                     "\(have): managed resources of \(subject.id) have no \(subject.method.rawValue) credentials",

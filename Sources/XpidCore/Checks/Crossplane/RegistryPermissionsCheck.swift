@@ -6,11 +6,14 @@ public struct RegistryPermissionsCheck: Check {
     public static let description = CheckDescription(
         id: "crossplane.registry-permissions",
         title: "Package manager may pull its packages",
-        summary: "The package manager's role may pull every ECR package in use: `ecr:GetAuthorizationToken` on `*`, and `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:BatchCheckLayerAvailability` on each repository ARN (IAM's simulator when it answers, else the role's attached and inline policies; the finding says which decided).",
+        summary: "The package manager's identity may pull every ACR package in use (`AcrPull` at the registry, its resource group or subscription; a repository reader role in an `AbacRepositoryPermissions` registry), and its role every ECR package: `ecr:GetAuthorizationToken` on `*`, and `ecr:BatchGetImage`, `ecr:GetDownloadUrlForLayer`, `ecr:BatchCheckLayerAvailability` on each repository ARN (IAM's simulator when it answers, else the role's attached and inline policies; the finding says which decided).",
         rationale: "A role that can log in but not read the repository fails with 'is not authorized to perform: ecr:BatchGetImage'; a Resource written without `repository/` matches nothing.",
         remediation: "Attach a policy granting the four actions (the report prints it with the exact repository ARNs).",
         mechanism: .crossplane, scope: .subject, cloud: true, dependsOn: ["crossplane.core-registry-identity"],
-        passing: [CheckExample("simulator allows every pull", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
+        passing: [
+            CheckExample("simulator allows every pull", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
+            CheckExample("AcrPull on the registry", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() },
+        ],
         failing: [
             CheckExample("policy without ecr:BatchGetImage", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.irsaSeed()
@@ -27,7 +30,17 @@ public struct RegistryPermissionsCheck: Check {
                     evaluations: IAMPolicyEvaluator.evaluate(IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [repo]), policies: [policy]),
                     simulatorUnavailable: "AccessDenied"))
                 return s
-            }
+            },
+            CheckExample("no AcrPull for the package manager", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.azure.roleAssignments[Examples.acrID] = .value(s.azure.roleAssignments[Examples.acrID]?.value?.filter { $0.principalID != Examples.corePrincipalID } ?? [])
+                return s
+            },
+            CheckExample("ABAC registry with only AcrPull", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.azure.registries = .value([ContainerRegistry(name: "myregistry", id: Examples.acrID, loginServer: Examples.acrServer, roleAssignmentMode: "AbacRepositoryPermissions")])
+                return s
+            },
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind == .crossplaneCore }
@@ -35,9 +48,34 @@ public struct RegistryPermissionsCheck: Check {
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let core) = target else { return [] }
         let repos = context.snapshot.ecrPackageRepositories
-        if repos.isEmpty { return [.skip("no package comes from ECR")] }
-        guard let role = context.identityRole(of: core) else { return [.skip("the package manager has no AWS role to check")] }
-        return [Self.verdict(for: context.snapshot.aws.permissions[role], role: role, repositories: repos, who: "the package manager")]
+        let acr = context.snapshot.acrPackageRegistries
+        if repos.isEmpty && acr.isEmpty { return [.skip("no package comes from ECR or ACR")] }
+        var results: [CheckResult] = []
+        if !repos.isEmpty {
+            if let role = context.identityRole(of: core) {
+                results.append(Self.verdict(for: context.snapshot.aws.permissions[role], role: role, repositories: repos, who: "the package manager"))
+            } else {
+                results.append(.skip("the package manager has no AWS role to check"))
+            }
+        }
+        if !acr.isEmpty {
+            results += acrResults(core, registries: acr, context)
+        }
+        return results
+    }
+
+    func acrResults(_ core: Subject, registries: [String], _ context: EvaluationContext) -> [CheckResult] {
+        guard core.method == .azureWI, let (clientID, _) = context.azureClientID(of: core), AzureWIFacts.isGUID(clientID) else {
+            return [.skip("the package manager has no Azure identity to check")]
+        }
+        let azure = context.snapshot.azure
+        guard case .value = azure.identities else {
+            return [azure.identities.unavailableResult(what: "managed identities (az identity list)") ?? .skip("")]
+        }
+        guard let identity = azure.identity(clientID: clientID), let principal = identity.principalID else {
+            return [.skip("no managed identity with client ID \(clientID) (see azure.federated-credential)")]
+        }
+        return registries.map { AcrPullVerdict.verdict(principalID: principal, who: "the package manager's identity \(identity.name)", loginServer: $0, context: context) }
     }
 
     /// Shared with node-pull: turns a permission read into a finding.
