@@ -68,12 +68,19 @@ extension Examples {
                 spec: PodSpec(serviceAccountName: "crossplane", containers: [Container(name: "crossplane", image: "xpkg.crossplane.io/crossplane/crossplane:v2.3.4")])))
         let storage = CrossplanePackage(
             kind: .provider, metadata: ObjectMeta(name: "provider-azure-storage"), package: "\(acrServer)/crossplane/provider-azure-storage:v2.7.0",
-            runtimeConfigName: "azure-wi-storage", runtimeConfigRefSet: true, currentRevision: storageRevision, conditions: healthy())
+            runtimeConfigName: "azure-wi-storage", runtimeConfigRefSet: true, skipDependencyResolution: true, currentRevision: storageRevision, conditions: healthy())
         var storageDeployment = packageDeployment(package: "provider-azure-storage", revision: storageRevision, serviceAccount: azureProviderSA)
         storageDeployment.template.labels[AzureWIFacts.useLabel] = "true"
         let storagePod = azurePod(
             "\(storageRevision)-7c9d8f6b5-k2j4m", labels: ["pkg.crossplane.io/revision": storageRevision, "pkg.crossplane.io/provider": "provider-azure-storage"],
             serviceAccount: azureProviderSA, container: "package-runtime", image: "\(acrServer)/crossplane/provider-azure-storage:v2.7.0", clientID: providerClientID)
+        // The family provider, mirrored into the same registry; it serves ProviderConfigs and makes no Azure calls.
+        let familyRevision = "provider-family-azure-0a1b2c3d4e5f"
+        let family = CrossplanePackage(
+            kind: .provider, metadata: ObjectMeta(name: "provider-family-azure"), package: "\(acrServer)/crossplane/provider-family-azure:v2.7.0",
+            currentRevision: familyRevision, conditions: healthy())
+        var familyPod = packagePod(package: "provider-family-azure", revision: familyRevision, serviceAccount: familyRevision, podIdentity: false, node: "aks-nodepool1-12345678-vmss000000")
+        familyPod.spec.containers[0].image = "\(acrServer)/crossplane/provider-family-azure:v2.7.0"
         let corePod = azurePod(
             "crossplane-6b8d9c7f4-qw2er", labels: ["app": "crossplane", "release": "crossplane"], serviceAccount: "crossplane", container: "crossplane",
             image: "xpkg.crossplane.io/crossplane/crossplane:v2.3.4", clientID: coreClientID)
@@ -101,9 +108,9 @@ extension Examples {
                     name: azureProviderSA, namespace: namespace,
                     annotations: [AzureWIFacts.clientIDAnnotation: providerClientID, AzureWIFacts.tenantIDAnnotation: azureTenant])),
             ],
-            pods: [corePod, storagePod],
-            deployments: [core, storageDeployment],
-            packages: [storage],
+            pods: [corePod, storagePod, familyPod],
+            deployments: [core, storageDeployment, packageDeployment(package: "provider-family-azure", revision: familyRevision, serviceAccount: familyRevision)],
+            packages: [storage, family],
             runtimeConfigs: [
                 DeploymentRuntimeConfig(metadata: ObjectMeta(name: "default")),
                 DeploymentRuntimeConfig(

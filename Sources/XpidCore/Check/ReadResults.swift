@@ -17,7 +17,7 @@ extension CloudRead {
 
 public enum CloudErrorAdvice {
     public static func advice(for error: CloudError) -> String {
-        if error.command.program == "az" { return azureAdvice(for: error) }
+        if error.command.program.split(separator: "/").last == "az" { return azureAdvice(for: error) }
         switch error.kind {
         case .cliMissing: return "install the aws CLI or pass --aws PATH; or run with --no-cloud for cluster-side checks only"
         case .notLoggedIn: return "log in to AWS (aws sso login, or set AWS_PROFILE) and re-run; the command below shows the error"

@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import XpidCore
+@testable import XpidGather
+import XpidTestSupport
+
+struct AzureClassifyCase: Sendable, CustomTestStringConvertible {
+    var status: Int32
+    var stderr: String
+    var kind: CloudError.Kind
+    var testDescription: String { "exit \(status) \(kind): \(stderr.prefix(60))" }
+}
+
+@Suite("AzureCLI adapter")
+struct AzureCLITests {
+    static let sub = Examples.azureSubscription
+
+    static let cases: [AzureClassifyCase] = [
+        AzureClassifyCase(status: 1, stderr: "ERROR: Please run 'az login' to setup account.\n", kind: .notLoggedIn),
+        AzureClassifyCase(status: 1, stderr: "ERROR: AADSTS700082: The refresh token has expired due to inactivity.\n", kind: .notLoggedIn),
+        AzureClassifyCase(status: 3, stderr: "ERROR: (ResourceNotFound) The Resource 'Microsoft.ContainerService/managedClusters/ghost' under resource group 'rg' was not found.\nCode: ResourceNotFound\n", kind: .notFound),
+        AzureClassifyCase(status: 3, stderr: "ERROR: (ResourceGroupNotFound) Resource group 'nope' could not be found.\n", kind: .notFound),
+        AzureClassifyCase(status: 1, stderr: "ERROR: (AuthorizationFailed) The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/read' over scope '/subscriptions/s'\nCode: AuthorizationFailed\n", kind: .accessDenied),
+        AzureClassifyCase(status: 1, stderr: "ERROR: (InternalServerError) Something went wrong\n", kind: .other),
+    ]
+
+    @Test("classify exit status and stderr", arguments: cases)
+    func classify(_ c: AzureClassifyCase) {
+        let e = AzureCLI.classify(status: c.status, stderr: c.stderr, command: Command(argv: ["az", "x"]))
+        #expect(e.kind == c.kind)
+        #expect(!e.message.hasPrefix("ERROR:"), "the message drops az's ERROR: prefix")
+        #expect(!e.message.contains("\n"))
+    }
+
+    @Test("argv: JSON output and the subscription on every call")
+    func argvShape() {
+        let az = AzureCLI(subscription: Self.sub, runner: FakeCommandRunner())
+        #expect(az.argv(["aks", "show", "--resource-group", "rg", "--name", "c"]) == ["az", "aks", "show", "--resource-group", "rg", "--name", "c", "--subscription", Self.sub, "-o", "json"])
+        #expect(AzureCLI(executable: "/opt/az", subscription: nil, runner: FakeCommandRunner()).argv(["identity", "list"]) == ["/opt/az", "identity", "list", "-o", "json"])
+    }
+
+    static func seed() -> Snapshot {
+        var s = Examples.aksSeed()
+        s.azure = .unavailable("not read yet")
+        return s
+    }
+
+    static func argv(_ words: [String]) -> [String] { ["az"] + words + ["--subscription", sub, "-o", "json"] }
+
+    static func stubAll(_ runner: FakeCommandRunner) {
+        let s = Examples.aksSeed()
+        let identities = s.azure.identities.value ?? []
+        runner.stubJSON(argv(["account", "show"]), ["id": .string(sub), "tenantId": .string(Examples.azureTenant)])
+        runner.stubJSON(argv(["aks", "show", "--resource-group", Examples.aksResourceGroup, "--name", Examples.aksName]), [
+            "name": .string(Examples.aksName), "resourceGroup": .string(Examples.aksResourceGroup), "nodeResourceGroup": "MC_rg-platform_prod-aks_eastus",
+            "oidcIssuerProfile": ["enabled": true, "issuerUrl": .string(Examples.aksIssuer)], "securityProfile": ["workloadIdentity": ["enabled": true]],
+            "identityProfile": ["kubeletidentity": ["clientId": "dddddddd-eeee-4fff-8000-111111111111", "objectId": .string(Examples.kubeletObjectID)]],
+        ])
+        runner.stubJSON(argv(["identity", "list"]), .array(identities.map { i in
+            ["name": .string(i.name), "id": .string(i.id ?? ""), "resourceGroup": .string(i.resourceGroup ?? ""), "clientId": .string(i.clientID), "principalId": .string(i.principalID ?? ""), "tenantId": .string(Examples.azureTenant)]
+        }))
+        for i in identities {
+            let fics = s.azure.credentials(of: i)?.value ?? []
+            runner.stubJSON(argv(["identity", "federated-credential", "list", "--identity-name", i.name, "--resource-group", Examples.aksResourceGroup]), .array(fics.map { f in
+                ["name": .string(f.name), "issuer": .string(f.issuer), "subject": .string(f.subject ?? ""), "audiences": .array(f.audiences.map(JSONValue.string))]
+            }))
+        }
+        runner.stubJSON(argv(["acr", "list"]), [["name": "myregistry", "id": .string(Examples.acrID), "loginServer": .string(Examples.acrServer), "roleAssignmentMode": "LegacyRegistryPermissions"]])
+        runner.stubJSON(argv(["role", "assignment", "list", "--scope", Examples.acrID, "--include-inherited", "--fill-principal-name", "false"]),
+            .array((s.azure.roleAssignments[Examples.acrID]?.value ?? []).map { a in
+                ["principalId": .string(a.principalID), "roleDefinitionId": .string(a.roleDefinitionID), "roleDefinitionName": .string(a.roleDefinitionName ?? ""), "scope": .string(a.scope)]
+            }))
+    }
+
+    @Test("gather: one read of each kind, credentials per identity in use, assignments per registry; only reads")
+    func gather() async throws {
+        let runner = FakeCommandRunner()
+        Self.stubAll(runner)
+        let adapter = AzureAdapter(executable: "az", runner: runner, options: GatherOptions())
+        var s = Self.seed()
+        var notes: [String] = []
+        await adapter.gather(into: &s, notes: &notes)
+        #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
+        #expect(runner.calls.count == 7, "account, aks, identities, registries, 2 credential lists, 1 assignment list: \(runner.calls)")
+        for call in runner.calls { #expect(call.contains("list") || call.contains("show"), "a write: \(call)") }
+        #expect(s.azure == Examples.aksSeed().azure)
+        let findings = CheckEngine().run(EvaluationContext(s))
+        #expect(findings.filter { $0.status != .pass && $0.status != .skip }.isEmpty, "\(findings.filter { $0.status != .pass && $0.status != .skip }.map { "\($0.check) \($0.subject): \($0.message)" })")
+    }
+
+    @Test("not logged in: every Azure check says so and the cluster-side checks still run")
+    func notLoggedIn() async throws {
+        let runner = FakeCommandRunner()
+        let login = "ERROR: Please run 'az login' to setup account.\n"
+        for words in [["account", "show"], ["aks", "show", "--resource-group", Examples.aksResourceGroup, "--name", Examples.aksName], ["identity", "list"], ["acr", "list"]] {
+            runner.stub(Self.argv(words), stderr: login, exit: 1)
+        }
+        let adapter = AzureAdapter(executable: "az", runner: runner, options: GatherOptions())
+        var s = Self.seed()
+        var notes: [String] = []
+        await adapter.gather(into: &s, notes: &notes)
+        #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
+        let findings = CheckEngine().run(EvaluationContext(s))
+        let fic = findings.filter { $0.check == "azure.federated-credential" }
+        #expect(!fic.isEmpty && fic.allSatisfy { $0.status == .error && $0.remediation?.summary.contains("az login") == true }, "\(fic.map(\.message))")
+        #expect(findings.contains { $0.check == "azure.injected" && $0.status == .pass })
+    }
+
+    @Test("az missing: a clear error naming --az")
+    func missing() async throws {
+        let runner = FakeCommandRunner()
+        let adapter = AzureAdapter(executable: "/nonexistent/az", runner: runner, options: GatherOptions())
+        var s = Self.seed()
+        var notes: [String] = []
+        await adapter.gather(into: &s, notes: &notes)
+        let findings = CheckEngine().run(EvaluationContext(s))
+        let aks = findings.filter { $0.check == "aks.workload-identity" && $0.status == .error }
+        #expect(!aks.isEmpty)
+        #expect(aks.first?.remediation?.summary.contains("--az") == true)
+    }
+}
