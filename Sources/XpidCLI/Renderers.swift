@@ -54,12 +54,13 @@ public enum TextRenderer {
     public static func render(_ report: Report, style: TextStyle, showAll: Bool = false) -> String {
         var out = ""
         let c = report.cluster
-        var where_ = [c.cloud.rawValue]
-        if let n = c.name { where_.append(n) }
-        if let r = c.region { where_.append(r) }
+        var place = [c.cloud.rawValue]
+        if let n = c.name { place.append(n) }
+        if let g = c.resourceGroup { place.append("resource group \(g)") }
+        if let r = c.region { place.append(r) }
         let dash = style.unicode ? "—" : "-"
         let bullet = style.unicode ? "►" : ">"
-        out += style.bold("kubectl xpid verify") + " \(dash) context \(c.context ?? "(none)") (\(where_.joined(separator: ", ")))\n"
+        out += style.bold("kubectl xpid verify") + " \(dash) context \(c.context ?? "(none)") (\(place.joined(separator: ", ")))\n"
         for note in report.notes { out += "  \(Printable.text(note))\n" }
 
         var bySubject: [String: [Finding]] = [:]

@@ -65,7 +65,7 @@ public enum FixPlanner {
         let changedSubjects = Set(actions.filter { $0.kind == .change && !noRestart.contains($0.check) }.map(\.subject))
         for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil && finding("azure.stable-sa-name", subject) == nil {
             let stale = ["podid.pods-current", "irsa.pods-current", "azure.pods-current", "azure.injected"].contains { finding($0, subject) != nil }
-                || finding("azure.pod-label", subject)?.message.contains("were created before it") == true
+                || finding("azure.pod-label", subject)?.evidence["stalePods"] != nil
             let changed = changedSubjects.contains(subject.id)
             if stale || changed { restart.append(subject) }
         }

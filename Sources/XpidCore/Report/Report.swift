@@ -79,7 +79,13 @@ extension Report: Encodable {
             "name": self.cluster.name.map(JSONValue.string) ?? .null,
             "region": self.cluster.region.map(JSONValue.string) ?? .null,
         ]
-        try c.encode(cluster, forKey: .cluster)
+        var withAzure = cluster
+        // AKS coordinates appear only where they mean something (keys stay stable for EKS reports).
+        if self.cluster.cloud == .azure {
+            withAzure["resourceGroup"] = self.cluster.resourceGroup.map(JSONValue.string) ?? .null
+            withAzure["subscription"] = self.cluster.subscription.map(JSONValue.string) ?? .null
+        }
+        try c.encode(withAzure, forKey: .cluster)
         let s = summary
         try c.encode(["pass": s.pass, "warn": s.warn, "fail": s.fail, "skip": s.skip, "error": s.error], forKey: .summary)
         let subjects: [JSONValue] = self.subjects.map {

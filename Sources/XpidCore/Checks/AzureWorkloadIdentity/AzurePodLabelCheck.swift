@@ -56,6 +56,7 @@ public struct AzurePodLabelCheck: Check {
         if !unlabelled.isEmpty {
             return [.fail(
                 "the pod template has \(label), but pod(s) \(unlabelled.map(\.metadata.name).joined(separator: ", ")) were created before it: they run without an Azure token",
+                evidence: ["stalePods": unlabelled.map(\.metadata.name).joined(separator: ",")],
                 remediation: Remediation("restart the workload so new pods carry the label", commands: [Commands.restart(subject)]),
                 fixable: true)]
         }
