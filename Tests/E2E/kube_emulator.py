@@ -40,8 +40,29 @@ Scenario keys (all optional):
   user         name used in Forbidden messages and `auth whoami` (default test-user).
   podIdentityAssociations  [{namespace, serviceAccount}] for EKS Pod Identity.
   region       AWS region injected by the EKS webhooks (default us-east-2).
-  azureTenantId  fallback AZURE_TENANT_ID.
+  azureWebhook {version (default v1.6.0; AKS tags like v1.5.1-20 work), tenantId}: the Azure
+               Workload Identity webhook's image version and configured tenant (its ConfigMap's
+               AZURE_TENANT_ID, the fallback for AZURE_TENANT_ID). The webhook itself runs only
+               while a MutatingWebhookConfiguration (an object like any other: in `objects`, or
+               created with kubectl) has an entry named mutation.azure-workload-identity.io; no
+               such object = workload identity disabled on the cluster.
+  azureTenantId  older spelling of azureWebhook.tenantId (used when that is absent).
   aggregatedDiscovery  false = answer discovery like a pre-1.30 server.
+
+Identity webhooks (pod CREATE only: pods created by kubectl and by the Deployment controller below;
+seeded pods are never touched; the ServiceAccount is read as it is at that moment):
+  * EKS Pod Identity (scenario `podIdentityAssociations`) wins over IRSA (SA annotation
+    eks.amazonaws.com/role-arn); both always on.
+  * Azure WI (apply_azure_wi_webhook), only while its MutatingWebhookConfiguration exists, for pods
+    its objectSelector matches (the chart's: pod label azure.workload.identity/use: "true"; a label
+    on the ServiceAccount or on the Deployment object does nothing) and, if it has one, its
+    namespaceSelector. <= v1.5: volume azure-identity-token at /var/run/secrets/azure/tokens;
+    >= v1.6: volume azure-workload-identity-reserved-<sha256[:30]> of the name the webhook saw (a
+    controller-created pod has none yet: `<generateName> (prefix)`) at /var/run/secrets/azure/wi,
+    file token/azure-identity-token. A bad token expiration annotation is a denial: 400
+    `admission webhook "mutation.azure-workload-identity.io" denied the request: ...` for a direct
+    create; for the Deployment controller, no pod and a ReplicaFailure/FailedCreate condition.
+    The webhook's rules, failurePolicy and the proxy sidecar are not modelled.
 
 Measured with the real kubectl v1.32.4 (/usr/bin/kubectl is the Google Cloud SDK
 dispatcher: it first sends `GET /version?timeout=5s` with User-Agent
@@ -157,7 +178,18 @@ AGGREGATED_DISCOVERY = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupD
 EKS_POD_IDENTITY_URI = "http://169.254.170.23/v1/credentials"
 EKS_POD_IDENTITY_DIR = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount"
 IRSA_DIR = "/var/run/secrets/eks.amazonaws.com/serviceaccount"
-AZURE_TOKEN_DIR = "/var/run/secrets/azure/tokens"
+# Azure Workload Identity webhook (Azure/azure-workload-identity pkg/webhook/consts.go, webhook.go;
+# v1.5.1 and v1.6.0 compared): the webhook name in its MutatingWebhookConfiguration, the pod label
+# its objectSelector matches, and the two token layouts (v1.6.0 moved the token, commit d878231).
+AZURE_WI_WEBHOOK = "mutation.azure-workload-identity.io"
+AZURE_WI_USE_LABEL = "azure.workload.identity/use"
+AZURE_WI_OBJECT_SELECTOR = {"matchLabels": {AZURE_WI_USE_LABEL: "true"}}
+AZURE_AUDIENCE = "api://AzureADTokenExchange"
+AZURE_AUTHORITY_HOST = "https://login.microsoftonline.com/"
+AZURE_WEBHOOK_VERSION = "v1.6.0"  # what a scenario's azureWebhook.version defaults to
+AZURE_TOKEN_DIR = "/var/run/secrets/azure/tokens"  # <= v1.5.x mount; volume and file `azure-identity-token`
+AZURE_WI_DIR = "/var/run/secrets/azure/wi"  # >= v1.6.0 mount; file token/azure-identity-token
+AZURE_RESERVED_VOLUME_PREFIX = "azure-workload-identity-reserved-"  # >= v1.6.0: + sha256(pod name)[:30]
 
 
 @dataclass(frozen=True)
@@ -223,6 +255,10 @@ BUILTIN_RESOURCES = (
     _rt("apps", "daemonsets", "DaemonSet", True, ["ds"], categories=("all",)),
     _rt("apps", "replicasets", "ReplicaSet", True, ["rs"], categories=("all",)),
     _rt("apiextensions.k8s.io", "customresourcedefinitions", "CustomResourceDefinition", False, ["crd", "crds"]),
+    _rt("admissionregistration.k8s.io", "mutatingwebhookconfigurations", "MutatingWebhookConfiguration", False,
+        has_status=False),
+    _rt("admissionregistration.k8s.io", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False,
+        has_status=False),
     _rt("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
         verbs=("create",), has_status=False),
     _rt("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", False,
@@ -243,7 +279,9 @@ class ApiError(Exception):
 
     def status(self) -> dict:
         body = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                "message": self.message, "reason": self.reason}
+                "message": self.message}
+        if self.reason:  # omitempty: a webhook's denial carries no reason
+            body["reason"] = self.reason
         if self.details is not None:
             body["details"] = self.details
         body["code"] = self.code
@@ -702,9 +740,9 @@ def _all_containers(pod: dict) -> list:
     return spec.get("initContainers", []) + spec.get("containers", [])
 
 
-def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_identity: bool,
-                            region: str, azure_tenant_id: str) -> None:
-    """Mutate a pod being created the way the EKS Pod Identity, IRSA and Azure WI webhooks do."""
+def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_identity: bool, region: str) -> None:
+    """Mutate a pod being created the way the EKS Pod Identity and IRSA webhooks do (Azure: see
+    apply_azure_wi_webhook, which only runs where its MutatingWebhookConfiguration is installed)."""
     annotations = (service_account or {}).get("metadata", {}).get("annotations") or {}
     if pod_identity:  # an association wins: such pods get the Pod Identity variables and never IRSA's
         for container in _all_containers(pod):
@@ -723,16 +761,135 @@ def apply_identity_webhooks(pod: dict, service_account: dict | None, *, pod_iden
                 _add_env(container, "AWS_WEB_IDENTITY_TOKEN_FILE", f"{IRSA_DIR}/token")
         _add_token_volume(pod, "aws-iam-token", annotations.get("eks.amazonaws.com/audience", "sts.amazonaws.com"),
                           "token", IRSA_DIR, 86400)
-    pod_labels = pod.get("metadata", {}).get("labels") or {}
-    if pod_labels.get("azure.workload.identity/use") == "true" and "azure.workload.identity/client-id" in annotations:
-        tenant_id = annotations.get("azure.workload.identity/tenant-id", azure_tenant_id)
-        for container in _all_containers(pod):
-            _add_env(container, "AZURE_CLIENT_ID", annotations["azure.workload.identity/client-id"])
-            _add_env(container, "AZURE_TENANT_ID", tenant_id)
-            _add_env(container, "AZURE_FEDERATED_TOKEN_FILE", f"{AZURE_TOKEN_DIR}/azure-identity-token")
-            _add_env(container, "AZURE_AUTHORITY_HOST", "https://login.microsoftonline.com/")
-        _add_token_volume(pod, "azure-identity-token", "api://AzureADTokenExchange",
-                          "azure-identity-token", AZURE_TOKEN_DIR, 3600)
+
+
+class WebhookDenied(Exception):
+    """A webhook refused the object (admission.Errored): the apiserver answers 400 with
+    `admission webhook "<name>" denied the request: <message>` and no reason."""
+
+    def __init__(self, webhook: str, message: str):
+        super().__init__(message)
+        self.webhook = webhook
+
+    def api_error(self) -> ApiError:
+        return ApiError(400, "", f'admission webhook "{self.webhook}" denied the request: {self}')
+
+
+def webhook_version(version: str) -> tuple:
+    """(major, minor, patch) of a webhook image tag such as `v1.6.0`, `v1.5.1-20` (AKS add-on builds)
+    or `v1.6.0-alpha.1`; ValueError when it is none of these."""
+    m = re.fullmatch(r"v?(\d+)\.(\d+)(?:\.(\d+))?(?:[-+].*)?", str(version).strip())
+    if not m:
+        raise ValueError(f"not a webhook version: {version!r}")
+    return int(m[1]), int(m[2]), int(m[3] or 0)
+
+
+def azure_wi_layout(version: str, pod_name: str) -> dict:
+    """Where the Azure WI webhook of `version` puts the token: volume name, mount path, the path inside
+    the projected volume, and the file (= AZURE_FEDERATED_TOKEN_FILE). `pod_name` is the name the
+    webhook saw at admission: the pod's name, or `<generateName> (prefix)` for a pod that has none yet
+    (every controller-created pod)."""
+    if webhook_version(version) < (1, 6, 0):
+        return {"volume": "azure-identity-token", "mountPath": AZURE_TOKEN_DIR, "path": "azure-identity-token",
+                "file": f"{AZURE_TOKEN_DIR}/azure-identity-token"}
+    # buildVolumeName: sha256 hex truncated so that the name stays within 63 characters.
+    digest = hashlib.sha256(pod_name.encode()).hexdigest()[:63 - len(AZURE_RESERVED_VOLUME_PREFIX)]
+    return {"volume": AZURE_RESERVED_VOLUME_PREFIX + digest, "mountPath": AZURE_WI_DIR,
+            "path": "token/azure-identity-token", "file": f"{AZURE_WI_DIR}/token/azure-identity-token"}
+
+
+def label_selector_matches(selector: dict | None, labels: dict) -> bool:
+    """metav1.LabelSelector semantics: matchLabels and matchExpressions (In, NotIn, Exists,
+    DoesNotExist) all hold; an empty or missing selector matches everything."""
+    selector = selector or {}
+    if any(labels.get(k) != v for k, v in (selector.get("matchLabels") or {}).items()):
+        return False
+    for expression in selector.get("matchExpressions") or []:
+        key, op, values = expression.get("key"), expression.get("operator"), expression.get("values") or []
+        if not {"In": lambda: labels.get(key) in values, "NotIn": lambda: labels.get(key) not in values,
+                "Exists": lambda: key in labels, "DoesNotExist": lambda: key not in labels}.get(op, lambda: False)():
+            return False
+    return True
+
+
+def find_azure_wi_webhook(configurations: list) -> dict | None:
+    """The `mutation.azure-workload-identity.io` entry of the first MutatingWebhookConfiguration
+    that has one, or None (the webhook is not installed: workload identity is off on the cluster)."""
+    for configuration in configurations:
+        for webhook in configuration.get("webhooks") or []:
+            if webhook.get("name") == AZURE_WI_WEBHOOK:
+                return webhook
+    return None
+
+
+def azure_wi_webhook_selects(webhook: dict, pod_labels: dict, namespace_labels: dict) -> bool:
+    """Whether the apiserver sends the pod to this webhook entry: its objectSelector against the pod's
+    labels (an entry without one gets the chart's `azure.workload.identity/use: "true"`) and its
+    namespaceSelector against the namespace's labels. Rules are taken as the chart's (CREATE pods)."""
+    object_selector = webhook["objectSelector"] if "objectSelector" in webhook else AZURE_WI_OBJECT_SELECTOR
+    return label_selector_matches(object_selector, pod_labels) and \
+        label_selector_matches(webhook.get("namespaceSelector"), namespace_labels)
+
+
+def apply_azure_wi_webhook(pod: dict, service_account: dict | None, *, version: str = AZURE_WEBHOOK_VERSION,
+                           tenant_id: str = "", pod_name: str | None = None) -> None:
+    """Mutate a pod the apiserver sent to the Azure WI webhook (podMutator.Handle), reading the
+    ServiceAccount as it is now. Every container, init containers included, minus those named in the
+    pod's `azure.workload.identity/skip-containers` (`;`-separated), gets AZURE_CLIENT_ID (SA
+    annotation), AZURE_TENANT_ID (SA annotation when present, else `tenant_id`, the webhook's
+    configured tenant), AZURE_FEDERATED_TOKEN_FILE and AZURE_AUTHORITY_HOST, each only when the
+    name is missing and the value non-empty, and a read-only mount of the projected token volume
+    (the pod gets the volume even when every container is skipped). Raises WebhookDenied for a token expiration
+    (pod annotation, else SA annotation) that is not an integer in 3600..86400.
+    `pod_name`: the name at admission (see azure_wi_layout); default the pod's name, else
+    `<generateName> (prefix)`."""
+    meta = pod.get("metadata") or {}
+    sa_annotations = ((service_account or {}).get("metadata") or {}).get("annotations") or {}
+    pod_annotations = meta.get("annotations") or {}
+    if pod_name is None:
+        pod_name = meta.get("name") or f"{meta.get('generateName', '')} (prefix)"
+    key = "azure.workload.identity/service-account-token-expiration"
+    raw = pod_annotations.get(key) or sa_annotations.get(key) or "3600"
+    try:
+        expiration = int(raw, 10)
+    except ValueError:
+        raise WebhookDenied(AZURE_WI_WEBHOOK, f'strconv.ParseInt: parsing "{raw}": invalid syntax') from None
+    if not 3600 <= expiration <= 86400:
+        raise WebhookDenied(AZURE_WI_WEBHOOK, f"token expiration {expiration} not valid. Expected value to be "
+                            "between 3600 and 86400")
+    layout = azure_wi_layout(version, pod_name)
+    tenant = sa_annotations.get("azure.workload.identity/tenant-id", tenant_id)
+    skip = {c.strip() for c in pod_annotations.get("azure.workload.identity/skip-containers", "").split(";")} \
+        if pod_annotations.get("azure.workload.identity/skip-containers") else set()
+    wanted = [("AZURE_CLIENT_ID", sa_annotations.get("azure.workload.identity/client-id", "")),
+              ("AZURE_TENANT_ID", tenant), ("AZURE_FEDERATED_TOKEN_FILE", layout["file"]),
+              ("AZURE_AUTHORITY_HOST", AZURE_AUTHORITY_HOST)]
+    new_layout = layout["mountPath"] == AZURE_WI_DIR
+    mount = {"mountPath": layout["mountPath"], "name": layout["volume"], "readOnly": True}
+    for container in _all_containers(pod):
+        if container.get("name") in skip:
+            continue
+        for name, value in wanted:
+            if value:
+                _add_env(container, name, value)
+        mounts = container.setdefault("volumeMounts", [])
+        index = next((i for i, m in enumerate(mounts) if m.get("name") == layout["volume"]), None)
+        if index is None:
+            mounts.append(dict(mount))
+        elif new_layout:  # v1.6 overwrites a mount of its volume; v1.5 leaves it alone
+            mounts[index] = dict(mount)
+    volume = {"name": layout["volume"], "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {
+        "audience": AZURE_AUDIENCE, "expirationSeconds": expiration, "path": layout["path"]}}]}}
+    volumes = pod.setdefault("spec", {}).setdefault("volumes", [])
+    if new_layout:  # replaced when a volume of that name exists
+        index = next((i for i, v in enumerate(volumes) if v.get("name") == layout["volume"]), None)
+        if index is None:
+            volumes.append(volume)
+        else:
+            volumes[index] = volume
+    elif not any(s.get("serviceAccountToken", {}).get("path") == layout["path"]
+                 for v in volumes for s in (v.get("projected") or {}).get("sources", [])):
+        volumes.append(volume)  # v1.5 skips it when any projected token already has that path
 
 
 # --------------------------------------------------------------------------- tables
@@ -766,6 +923,10 @@ TABLE_COLUMNS = {
                    _deployment_cells),
     "Namespace": ([("Status", "string", 0)], [],
                   lambda ns: {"Status": ns.get("status", {}).get("phase", "Active")}),
+    "MutatingWebhookConfiguration": ([("Webhooks", "integer", 0)], [],
+                                     lambda o: {"Webhooks": len(o.get("webhooks") or [])}),
+    "ValidatingWebhookConfiguration": ([("Webhooks", "integer", 0)], [],
+                                       lambda o: {"Webhooks": len(o.get("webhooks") or [])}),
 }
 
 
@@ -926,7 +1087,8 @@ def _aggregated_resource(t: ResourceType) -> dict:
 # --------------------------------------------------------------------------- custom resource validation
 
 # What a real apiserver enforces from the structural schemas of the CRDs the tests use
-# (Crossplane v2.3.4 pkg.crossplane.io, provider-upjet-aws v2.6.0 ProviderConfigs), restated
+# (Crossplane v2.3.4 pkg.crossplane.io, provider-upjet-aws v2.6.0 and provider-upjet-azure v2.7.0
+# ProviderConfigs), restated
 # as a small table: required fields, JSON types, enums and the date-time format. Anything a
 # schema here does not mention is accepted as is. Not modelled: pruning of unknown fields,
 # defaulting (e.g. a Provider's runtimeConfigRef defaults to {name: default}), CEL rules
@@ -989,6 +1151,22 @@ _AWS_PROVIDER_CONFIG = _obj(
               skip_region_validation=_BOOL, skip_requesting_account_id=_BOOL),
     status=_obj(conditions=_CONDITIONS, users=_INT))
 
+# provider-upjet-azure v2.x ProviderConfigSpec (apis/cluster and apis/namespaced v1beta1 types.go): the
+# credentials (source enum plus the common selectors) are required; clientID, subscriptionID, tenantID,
+# msiEndpoint, environment, oidcTokenFilePath and storageUseAzureAD are optional top-level spec fields.
+# The real CRDs are not in this repository, so fields the types do not document (e.g. `features`) are
+# left unchecked, as everything a schema here does not mention is.
+_AZURE_PROVIDER_CONFIG = _obj(
+    "spec",
+    spec=_obj("credentials",
+              credentials=_obj("source", source=_enum("None", "Secret", "UserAssignedManagedIdentity",
+                                                      "SystemAssignedManagedIdentity", "OIDCTokenFile", "Upbound",
+                                                      "Filesystem"),
+                               env=_obj("name", name=_STR), fs=_obj("path", path=_STR), secretRef=_SECRET_KEY),
+              clientID=_STR, subscriptionID=_STR, tenantID=_STR, msiEndpoint=_STR, environment=_STR,
+              oidcTokenFilePath=_STR, storageUseAzureAD=_BOOL),
+    status=_obj(conditions=_CONDITIONS, users=_INT))
+
 CRD_SCHEMAS = {
     ("pkg.crossplane.io", "Provider"): _obj(spec=_obj("package", runtimeConfigRef=_REF, **_PACKAGE_SPEC),
                                             status=_PACKAGE_STATUS),
@@ -1015,6 +1193,9 @@ CRD_SCHEMAS = {
     ("aws.upbound.io", "ProviderConfig"): _AWS_PROVIDER_CONFIG,
     ("aws.m.upbound.io", "ProviderConfig"): _AWS_PROVIDER_CONFIG,
     ("aws.m.upbound.io", "ClusterProviderConfig"): _AWS_PROVIDER_CONFIG,
+    ("azure.upbound.io", "ProviderConfig"): _AZURE_PROVIDER_CONFIG,
+    ("azure.m.upbound.io", "ProviderConfig"): _AZURE_PROVIDER_CONFIG,
+    ("azure.m.upbound.io", "ClusterProviderConfig"): _AZURE_PROVIDER_CONFIG,
 }
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
 
@@ -1090,6 +1271,10 @@ class Cluster:
         self._objects: dict = {}  # (group, plural, namespace or "", name) -> object
         self._rv = 0
         self._current_rs: dict = {}  # (namespace, deployment) -> name of the ReplicaSet owning its pods
+        try:
+            webhook_version(self.azure_webhook_config()["version"])
+        except ValueError as error:
+            raise ScenarioError(f"azureWebhook.version: {error}") from None
         given = scenario.get("objects", [])
         given_crd_names = {o["metadata"]["name"] for o in given if o.get("kind") == "CustomResourceDefinition"}
         self.put_objects([c for c in map(crd_object_from_entry, scenario.get("crds", []))
@@ -1203,7 +1388,8 @@ class Cluster:
                operation: str = "Update") -> dict:
         obj = copy.deepcopy(body)
         meta = _meta(obj)
-        if not meta.get("name") and meta.get("generateName"):
+        named = bool(meta.get("name"))
+        if not named and meta.get("generateName"):
             meta["name"] = meta["generateName"] + _random_suffix(5)
         if not meta.get("name"):
             raise invalid(rt.group, rt.kind, "", [FieldError("metadata.name", "FieldValueRequired",
@@ -1219,7 +1405,7 @@ class Cluster:
             if self._key(rt, ns, meta["name"]) in self._objects:
                 raise already_exists(rt, meta["name"])
             obj = self._present(rt, obj)
-            self._prepare_for_create(rt, obj, manager, operation)
+            self._prepare_for_create(rt, obj, manager, operation, named)
             validate_object(rt, obj)
             if dry_run:
                 return obj
@@ -1227,7 +1413,10 @@ class Cluster:
             self._after_write(rt, None, obj)
             return self._present(rt, obj)
 
-    def _prepare_for_create(self, rt: ResourceType, obj: dict, manager: str | None, operation: str = "Update") -> None:
+    def _prepare_for_create(self, rt: ResourceType, obj: dict, manager: str | None, operation: str = "Update",
+                            named: bool = True) -> None:
+        """`named=False`: the name was generated from generateName, which the apiserver does after
+        admission, so the webhooks saw a pod without a name."""
         meta = _meta(obj)
         meta.update(uid=str(uuid.uuid4()), creationTimestamp=now_rfc3339())
         if rt.tracks_generation:
@@ -1237,7 +1426,7 @@ class Cluster:
         if rt.kind == "Namespace":
             obj["status"] = {"phase": "Active"}
         if rt.kind == "Pod":
-            self._admit_pod(obj)
+            self._admit_pod(obj, named)
             self._run_pod(obj)
         _record_manager(obj, manager, operation)
 
@@ -1306,8 +1495,10 @@ class Cluster:
 
     # -- admission
 
-    def _admit_pod(self, pod: dict) -> None:
-        """Webhooks only mutate at CREATE, reading the ServiceAccount as it is right now."""
+    def _admit_pod(self, pod: dict, named: bool = True) -> None:
+        """Webhooks only mutate at CREATE, reading the ServiceAccount as it is right now. The EKS
+        webhooks are always there; the Azure WI webhook only while a MutatingWebhookConfiguration
+        with its entry is stored (see apply_azure_wi_webhook). Raises the 400 of a denial."""
         spec = pod.setdefault("spec", {})
         spec.setdefault("serviceAccountName", spec.get("serviceAccount", "default"))
         spec["serviceAccount"] = spec["serviceAccountName"]
@@ -1316,8 +1507,25 @@ class Cluster:
         associations = self.scenario.get("podIdentityAssociations") or []
         pod_identity = any(a.get("namespace") == ns and a.get("serviceAccount") == spec["serviceAccountName"]
                            for a in associations)
-        apply_identity_webhooks(pod, sa, pod_identity=pod_identity, region=self.scenario.get("region", "us-east-2"),
-                                azure_tenant_id=self.scenario.get("azureTenantId", ""))
+        azure = find_azure_wi_webhook(self._find(self._rt("MutatingWebhookConfiguration", "admissionregistration.k8s.io")))
+        if azure is not None:
+            namespace = self._objects.get(self._key(self._rt("Namespace"), None, ns)) or {}
+            if azure_wi_webhook_selects(azure, pod["metadata"].get("labels") or {},
+                                        namespace.get("metadata", {}).get("labels") or {}):
+                meta = pod["metadata"]
+                config = self.azure_webhook_config()
+                try:
+                    apply_azure_wi_webhook(pod, sa, version=config["version"], tenant_id=config["tenantId"],
+                                           pod_name=meta["name"] if named else f"{meta.get('generateName', '')} (prefix)")
+                except WebhookDenied as denied:
+                    raise denied.api_error() from None
+        apply_identity_webhooks(pod, sa, pod_identity=pod_identity, region=self.scenario.get("region", "us-east-2"))
+
+    def azure_webhook_config(self) -> dict:
+        """The scenario's `azureWebhook` with defaults: version v1.6.0, tenantId from `azureTenantId`."""
+        given = self.scenario.get("azureWebhook") or {}
+        return {"version": given.get("version") or AZURE_WEBHOOK_VERSION,
+                "tenantId": given.get("tenantId", self.scenario.get("azureTenantId", ""))}
 
     def _run_pod(self, pod: dict) -> None:
         """What the scheduler and kubelet would do: bind to the first node and report Running/Ready."""
@@ -1429,25 +1637,39 @@ class Cluster:
         pods = [p for p in self._pods_of(deploy) if self._owner_rs(p) == rs_name]
         for pod in pods[wanted:]:
             del self._objects[self._key(self._rt("Pod"), ns, pod["metadata"]["name"])]
+        failure = None
+        running = min(len(pods), wanted)
         for _ in range(wanted - len(pods)):
-            self._create_owned_pod(deploy, rs_name)
+            try:
+                self._create_owned_pod(deploy, rs_name)
+                running += 1
+            except ApiError as error:  # e.g. a webhook denied it: the ReplicaSet reports FailedCreate
+                failure = error.message
+                break
         rs_key = self._key(self._rt("ReplicaSet", "apps"), ns, rs_name)
         if rs_key in self._objects:
             rs = copy.deepcopy(self._objects[rs_key])
             rs["spec"]["replicas"] = wanted
-            rs["status"] = {"replicas": wanted, "fullyLabeledReplicas": wanted, "readyReplicas": wanted,
-                            "availableReplicas": wanted, "observedGeneration": rs["metadata"].get("generation", 1)}
+            rs["status"] = {"replicas": running, "fullyLabeledReplicas": running, "readyReplicas": running,
+                            "availableReplicas": running, "observedGeneration": rs["metadata"].get("generation", 1)}
+            if failure:
+                rs["status"]["conditions"] = [{"type": "ReplicaFailure", "status": "True", "reason": "FailedCreate",
+                                               "message": failure, "lastTransitionTime": now_rfc3339()}]
             self._store(self._rt("ReplicaSet", "apps"), rs)
         deploy = copy.deepcopy(deploy)
-        deploy["status"] = _deployment_status(deploy, wanted, rs_name)
+        deploy["status"] = _deployment_status(deploy, wanted, rs_name) if failure is None else \
+            _failed_deployment_status(deploy, wanted, running, rs_name, failure)
         self._store(self._rt("Deployment", "apps"), deploy)
 
     def _create_owned_pod(self, deploy: dict, rs_name: str) -> None:
+        """A pod as the ReplicaSet controller creates it: from the template, with generateName
+        `<replicaset>-` (so the webhooks see no name) and a name the apiserver then generates."""
         template = deploy.get("spec", {}).get("template", {})
         template_meta = template.get("metadata", {})
         rs = self._objects.get(self._key(self._rt("ReplicaSet", "apps"), deploy["metadata"]["namespace"], rs_name))
         pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {
-            "name": f"{rs_name}-{_random_suffix(5)}", "namespace": deploy["metadata"]["namespace"],
+            "name": f"{rs_name}-{_random_suffix(5)}", "generateName": f"{rs_name}-",
+            "namespace": deploy["metadata"]["namespace"],
             "labels": {**(template_meta.get("labels") or {}), "pod-template-hash": rs_name.rsplit("-", 1)[-1]},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": rs_name,
                                  "uid": rs["metadata"]["uid"] if rs else str(uuid.uuid4()),
@@ -1455,7 +1677,7 @@ class Cluster:
             "spec": copy.deepcopy(template.get("spec", {}))}
         if template_meta.get("annotations"):
             pod["metadata"]["annotations"] = dict(template_meta["annotations"])
-        self._prepare_for_create(self._rt("Pod"), pod, None)
+        self._prepare_for_create(self._rt("Pod"), pod, None, named=False)
         self._store(self._rt("Pod"), pod)
 
 
@@ -1470,6 +1692,29 @@ def _deployment_status(deploy: dict, replicas: int, rs_name: str) -> dict:
                 {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
                  "reason": "NewReplicaSetAvailable",
                  "message": f'ReplicaSet "{rs_name}" has successfully progressed.'}]}
+
+
+def _failed_deployment_status(deploy: dict, wanted: int, running: int, rs_name: str, failure: str) -> dict:
+    """The ReplicaSet could not create every pod (FailedCreate): `rollout status` keeps waiting.
+    Available follows the default maxUnavailable of 25% (rounded down)."""
+    now = now_rfc3339()
+    available = running >= wanted - wanted // 4
+    status = {"observedGeneration": deploy["metadata"].get("generation", 1), "replicas": running,
+              "updatedReplicas": running, "readyReplicas": running, "availableReplicas": running,
+              "unavailableReplicas": wanted - running, "conditions": [
+                  {"type": "Available", "status": "True" if available else "False", "lastUpdateTime": now,
+                   "lastTransitionTime": now,
+                   "reason": "MinimumReplicasAvailable" if available else "MinimumReplicasUnavailable",
+                   "message": "Deployment has minimum availability." if available
+                   else "Deployment does not have minimum availability."},
+                  {"type": "Progressing", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
+                   "reason": "ReplicaSetUpdated", "message": f'ReplicaSet "{rs_name}" is progressing.'},
+                  {"type": "ReplicaFailure", "status": "True", "lastUpdateTime": now, "lastTransitionTime": now,
+                   "reason": "FailedCreate", "message": failure}]}
+    if not running:
+        for key in ("readyReplicas", "availableReplicas", "updatedReplicas"):
+            status.pop(key)  # omitempty
+    return status
 
 
 def _record_manager(obj: dict, manager: str | None, operation: str) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import copy
+import hashlib
 import http.client
 import json
 import re
@@ -548,6 +549,11 @@ ALL_CRDS = CRDS + [
      "namespaced": True},
     {"group": "aws.m.upbound.io", "version": "v1beta1", "plural": "clusterproviderconfigs",
      "kind": "ClusterProviderConfig"},
+    {"group": "azure.upbound.io", "version": "v1beta1", "plural": "providerconfigs", "kind": "ProviderConfig"},
+    {"group": "azure.m.upbound.io", "version": "v1beta1", "plural": "providerconfigs", "kind": "ProviderConfig",
+     "namespaced": True},
+    {"group": "azure.m.upbound.io", "version": "v1beta1", "plural": "clusterproviderconfigs",
+     "kind": "ClusterProviderConfig"},
 ]
 CONDITION = {"type": "Healthy", "status": "True", "reason": "HealthyPackageRevision",
              "lastTransitionTime": "2024-05-01T10:00:00Z"}
@@ -592,6 +598,20 @@ INVALID_OBJECTS = [
       "spec": {"credentials": {"source": "Secret", "secretRef": {"name": "aws", "key": "creds"}}}},
      'ClusterProviderConfig.aws.m.upbound.io "default" is invalid: spec.credentials.secretRef.namespace: '
      'Required value'),
+    # provider-upjet-azure: no InjectedIdentity in the enum (the field comments still name it)
+    ({"apiVersion": "azure.upbound.io/v1beta1", "kind": "ProviderConfig", "metadata": {"name": "default"},
+      "spec": {"credentials": {"source": "InjectedIdentity"}}},
+     'ProviderConfig.azure.upbound.io "default" is invalid: spec.credentials.source: Unsupported value: '
+     '"InjectedIdentity": supported values: "None", "Secret", "UserAssignedManagedIdentity", '
+     '"SystemAssignedManagedIdentity", "OIDCTokenFile", "Upbound", "Filesystem"'),
+    ({"apiVersion": "azure.m.upbound.io/v1beta1", "kind": "ClusterProviderConfig", "metadata": {"name": "default"},
+      "spec": {"credentials": {"source": "OIDCTokenFile"}, "clientID": 42, "storageUseAzureAD": "true"}},
+     'ClusterProviderConfig.azure.m.upbound.io "default" is invalid: [spec.clientID: Invalid value: "integer": '
+     'spec.clientID in body must be of type string: "integer", spec.storageUseAzureAD: Invalid value: "string": '
+     'spec.storageUseAzureAD in body must be of type boolean: "string"]'),
+    ({"apiVersion": "azure.m.upbound.io/v1beta1", "kind": "ProviderConfig",
+      "metadata": {"name": "default", "namespace": "default"}, "spec": {"clientID": "x"}},
+     'ProviderConfig.azure.m.upbound.io "default" is invalid: spec.credentials: Required value'),
 ]
 
 
@@ -820,23 +840,252 @@ def test_irsa_keeps_env_the_workload_already_sets(kube):
     assert pod["spec"]["initContainers"][0]["volumeMounts"][0]["name"] == "aws-iam-token"
 
 
-def test_azure_workload_identity(kube):
-    sa = service_account(annotations={"azure.workload.identity/client-id": "11111111-2222-3333-4444-555555555555"})
-    labelled = deployment(labels={"app": "az", "azure.workload.identity/use": "true"})
-    plain = deployment("plain", labels={"app": "plain"})
-    k = kube(scenario(objects=[sa, labelled, plain], azureTenantId="tenant-xyz"))
-    for name in ("provider-aws", "plain"):
-        k.kubectl("rollout", "restart", f"deployment/{name}", "-n", NS, check=True)
-    by_app = {p["metadata"]["labels"]["app"]: p for p in pods(k)}
-    env = env_of(by_app["az"])
-    assert env == {"AZURE_CLIENT_ID": "11111111-2222-3333-4444-555555555555", "AZURE_TENANT_ID": "tenant-xyz",
-                   "AZURE_FEDERATED_TOKEN_FILE": "/var/run/secrets/azure/tokens/azure-identity-token",
-                   "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/"}
-    token = by_app["az"]["spec"]["volumes"][0]
-    assert token["name"] == "azure-identity-token"
-    assert token["projected"]["sources"][0]["serviceAccountToken"]["audience"] == "api://AzureADTokenExchange"
-    assert by_app["az"]["spec"]["containers"][0]["volumeMounts"][0]["mountPath"] == "/var/run/secrets/azure/tokens"
-    assert "env" not in by_app["plain"]["spec"]["containers"][0]  # no label, no injection
+# ---- Azure Workload Identity: the webhook runs only where its MutatingWebhookConfiguration is
+
+CLIENT_ID = "11111111-2222-3333-4444-555555555555"
+OTHER_CLIENT_ID = "99999999-8888-7777-6666-555555555555"
+TENANT = "00000000-0000-0000-0000-0000000000b2"
+AZ_LABEL = {"azure.workload.identity/use": "true"}
+AZ_AUDIENCE = "api://AzureADTokenExchange"
+AZ_OLD_FILE = "/var/run/secrets/azure/tokens/azure-identity-token"
+AZ_NEW_FILE = "/var/run/secrets/azure/wi/token/azure-identity-token"
+MWC_NAME = "azure-wi-webhook-mutating-webhook-configuration"
+
+
+def azure_mwc(name=MWC_NAME, **webhook) -> dict:
+    """The smallest configuration the emulator needs: the webhook entry by name (an entry without
+    objectSelector gets the chart's `azure.workload.identity/use: "true"`)."""
+    return {"apiVersion": "admissionregistration.k8s.io/v1", "kind": "MutatingWebhookConfiguration",
+            "metadata": {"name": name}, "webhooks": [{"name": "mutation.azure-workload-identity.io", **webhook}]}
+
+
+def azure_scenario(*objects, version="v1.6.0", mwc=True) -> dict:
+    return scenario(objects=[{"apiVersion": "v1", "kind": "Node", "metadata": {"name": "aks-nodepool1-vmss000000"}},
+                             *([azure_mwc()] if mwc else []), *objects],
+                    azureWebhook={"version": version, "tenantId": TENANT})
+
+
+def azure_sa(name="provider-azure", labels=None, **annotations) -> dict:
+    sa = service_account(name, {f"azure.workload.identity/{k.replace('_', '-')}": v for k, v in annotations.items()})
+    if labels:
+        sa["metadata"]["labels"] = labels
+    return sa
+
+
+def azure_deployment(**pod_spec) -> dict:
+    """Deployment provider-azure whose pod template carries the Azure WI label."""
+    return deployment("provider-azure", sa="provider-azure", labels={"app": "a", **AZ_LABEL}, **pod_spec)
+
+
+def restart(k: Kube, *deployments: str) -> None:
+    """`kubectl rollout restart`; kubectl refuses a second restart within the same second (the
+    restartedAt annotation has second precision), so wait that out."""
+    for name in deployments:
+        result = k.kubectl("rollout", "restart", f"deployment/{name}", "-n", NS)
+        if "within the past second" in result.stderr:
+            time.sleep(1.05)
+            result = k.kubectl("rollout", "restart", f"deployment/{name}", "-n", NS)
+        assert result.returncode == 0, result.stderr
+
+
+def kubectl_pods(k: Kube) -> dict:
+    """The pods in NS as the real kubectl reads them, by Deployment name (owner ReplicaSet minus hash)."""
+    return {p["metadata"]["ownerReferences"][0]["name"].rsplit("-", 1)[0] if p["metadata"].get("ownerReferences")
+            else p["metadata"]["name"]: p for p in k.kubectl_json("get", "pods", "-n", NS)["items"]}
+
+
+def test_azure_wi_mutates_only_pods_that_carry_the_label(kube):
+    """The webhook's objectSelector matches pod labels: the label on the pod template (what Helm
+    customLabels and the DRC pod-template labels do) works; on the ServiceAccount only, or on the
+    Deployment object only, nothing is injected."""
+    on_deployment = deployment("on-deployment", sa="provider-azure", labels={"app": "d"})
+    on_deployment["metadata"]["labels"] = dict(AZ_LABEL)
+    k = kube(azure_scenario(
+        azure_sa(labels=dict(AZ_LABEL), client_id=CLIENT_ID),
+        deployment("on-pod", sa="provider-azure", labels={"app": "p", **AZ_LABEL}),
+        deployment("on-sa", sa="provider-azure", labels={"app": "s"}),
+        on_deployment))
+    restart(k, "on-pod", "on-sa", "on-deployment")
+    by_deployment = kubectl_pods(k)
+    assert env_of(by_deployment["on-pod"]) == {
+        "AZURE_CLIENT_ID": CLIENT_ID, "AZURE_TENANT_ID": TENANT, "AZURE_FEDERATED_TOKEN_FILE": AZ_NEW_FILE,
+        "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/"}
+    for name in ("on-sa", "on-deployment"):
+        assert "env" not in by_deployment[name]["spec"]["containers"][0], name
+        assert "volumes" not in by_deployment[name]["spec"], name
+
+
+def test_azure_wi_reads_the_service_account_as_it_is_at_pod_creation(kube):
+    """Changing the client-id annotation changes nothing in running pods; a restart picks it up. The
+    client-id is not needed for the mutation: without it the pod gets everything but AZURE_CLIENT_ID.
+    A tenant-id annotation wins over the webhook's configured tenant."""
+    k = kube(azure_scenario(azure_sa(), azure_deployment()))
+    restart(k, "provider-azure")
+    [first] = pods(k)
+    assert env_of(first) == {"AZURE_TENANT_ID": TENANT, "AZURE_FEDERATED_TOKEN_FILE": AZ_NEW_FILE,
+                             "AZURE_AUTHORITY_HOST": "https://login.microsoftonline.com/"}
+    k.kubectl("annotate", "sa", "provider-azure", "-n", NS, f"azure.workload.identity/client-id={CLIENT_ID}",
+              "azure.workload.identity/tenant-id=tenant-from-sa", check=True)
+    assert "AZURE_CLIENT_ID" not in env_of(kubectl_pods(k)["provider-azure"])  # the old pod keeps its env
+    restart(k, "provider-azure")
+    [second] = pods(k)
+    assert second["metadata"]["name"] != first["metadata"]["name"]
+    assert env_of(second)["AZURE_CLIENT_ID"] == CLIENT_ID and env_of(second)["AZURE_TENANT_ID"] == "tenant-from-sa"
+    k.kubectl("annotate", "sa", "provider-azure", "-n", NS, f"azure.workload.identity/client-id={OTHER_CLIENT_ID}",
+              "--overwrite", check=True)
+    assert env_of(kubectl_pods(k)["provider-azure"])["AZURE_CLIENT_ID"] == CLIENT_ID
+    k.kubectl("delete", "pod", second["metadata"]["name"], "-n", NS, check=True)  # the replacement is new
+    assert env_of(kubectl_pods(k)["provider-azure"])["AZURE_CLIENT_ID"] == OTHER_CLIENT_ID
+
+
+@pytest.mark.parametrize("version, volume_prefix, mount, file, path", [
+    ("v1.5.0", "azure-identity-token", "/var/run/secrets/azure/tokens", AZ_OLD_FILE, "azure-identity-token"),
+    ("v1.5.1-20", "azure-identity-token", "/var/run/secrets/azure/tokens", AZ_OLD_FILE, "azure-identity-token"),
+    ("v1.6.0", "azure-workload-identity-reserved-", "/var/run/secrets/azure/wi", AZ_NEW_FILE,
+     "token/azure-identity-token"),
+])
+def test_azure_wi_token_layout_follows_the_webhook_version(kube, version, volume_prefix, mount, file, path):
+    """v1.6.0 moved the token and names the volume after sha256 of the pod name as the webhook saw it
+    (truncated to 63 characters in all): a controller-created pod has no name at admission, so the
+    hash is over `<generateName> (prefix)`; a pod created with a name hashes that name."""
+    k = kube(azure_scenario(azure_sa(client_id=CLIENT_ID), azure_deployment(), version=version))
+    restart(k, "provider-azure")
+    named = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "debug", "namespace": NS, "labels": AZ_LABEL},
+             "spec": {"serviceAccountName": "provider-azure", "containers": [{"name": "shell", "image": "busybox"}]}}
+    k.kubectl("create", "-f", "-", stdin=json.dumps(named), check=True)
+    by_name = kubectl_pods(k)
+    for pod, hashed in ((by_name["provider-azure"], by_name["provider-azure"]["metadata"].get("generateName", "?") +
+                         " (prefix)"), (by_name["debug"], "debug")):
+        [volume] = pod["spec"]["volumes"]
+        expected_name = volume_prefix if version < "v1.6" else \
+            volume_prefix + hashlib.sha256(hashed.encode()).hexdigest()[:30]
+        assert volume == {"name": expected_name, "projected": {"defaultMode": 420, "sources": [{"serviceAccountToken": {
+            "audience": AZ_AUDIENCE, "expirationSeconds": 3600, "path": path}}]}}
+        assert len(volume["name"]) <= 63
+        assert pod["spec"]["containers"][0]["volumeMounts"] == [{"mountPath": mount, "name": expected_name,
+                                                                 "readOnly": True}]
+        assert env_of(pod)["AZURE_FEDERATED_TOKEN_FILE"] == file
+    assert by_name["provider-azure"]["metadata"]["generateName"].startswith("provider-azure-")
+
+
+def test_azure_wi_needs_its_webhook_configuration(kube):
+    """No MutatingWebhookConfiguration (workload identity disabled on the cluster): nothing is
+    injected. Creating one with kubectl turns the webhook on for new pods; deleting it turns it off.
+    The configurations are served (cluster-scoped) for kubectl get, batched gets included."""
+    k = kube(azure_scenario(azure_sa(client_id=CLIENT_ID), azure_deployment(), mwc=False))
+    restart(k, "provider-azure")
+    assert "env" not in pods(k)[0]["spec"]["containers"][0]
+    assert k.kubectl_json("get", "mutatingwebhookconfigurations.v1.admissionregistration.k8s.io")["items"] == []
+
+    k.kubectl("create", "-f", "-", stdin=json.dumps(azure_mwc()), check=True)
+    assert "env" not in pods(k)[0]["spec"]["containers"][0]  # existing pods stay as they were
+    restart(k, "provider-azure")
+    assert env_of(pods(k)[0])["AZURE_CLIENT_ID"] == CLIENT_ID
+
+    listed = k.kubectl_json("get", "mutatingwebhookconfigurations.v1.admissionregistration.k8s.io")
+    assert [m["metadata"]["name"] for m in listed["items"]] == [MWC_NAME]
+    assert listed["items"][0]["webhooks"][0]["name"] == "mutation.azure-workload-identity.io"
+    got = k.kubectl_json("get", "mutatingwebhookconfiguration", MWC_NAME)
+    assert got["apiVersion"] == "admissionregistration.k8s.io/v1" and "namespace" not in got["metadata"]
+    batched = k.kubectl_json("get", "mutatingwebhookconfigurations.v1.admissionregistration.k8s.io,pods,serviceaccounts",
+                             "-A")
+    assert [i["kind"] for i in batched["items"]].count("MutatingWebhookConfiguration") == 1
+    assert {"Pod", "ServiceAccount"} <= {i["kind"] for i in batched["items"]}
+    table = k.kubectl("get", "mutatingwebhookconfigurations", check=True).stdout.split()
+    assert table[:3] == ["NAME", "WEBHOOKS", "AGE"] and table[3:5] == [MWC_NAME, "1"]
+    assert "validatingwebhookconfigurations.admissionregistration.k8s.io" in \
+        k.kubectl("api-resources", "-o", "name", check=True).stdout.split()
+
+    k.kubectl("delete", "mutatingwebhookconfiguration", MWC_NAME, check=True)
+    restart(k, "provider-azure")
+    assert "env" not in pods(k)[0]["spec"]["containers"][0]
+
+
+def test_azure_wi_selectors_of_the_stored_configuration_are_honoured(kube):
+    """The entry's objectSelector and namespaceSelector are evaluated as stored (here: a custom pod
+    label, and only namespaces labelled wi=on)."""
+    custom = azure_mwc(objectSelector={"matchExpressions": [{"key": "wi", "operator": "In", "values": ["yes"]}]},
+                       namespaceSelector={"matchLabels": {"wi": "on"}})
+    k = kube(scenario(objects=[custom, azure_sa(client_id=CLIENT_ID),
+                               deployment("provider-azure", sa="provider-azure", labels={"app": "a", "wi": "yes"})]))
+    restart(k, "provider-azure")
+    assert "env" not in pods(k)[0]["spec"]["containers"][0]  # the namespace is not labelled
+    k.kubectl("label", "namespace", NS, "wi=on", check=True)
+    restart(k, "provider-azure")
+    assert env_of(pods(k)[0])["AZURE_CLIENT_ID"] == CLIENT_ID
+
+
+def test_azure_wi_skip_containers_and_env_the_workload_sets(kube):
+    """`skip-containers` (semicolon-separated, on the pod) leaves those containers alone, init
+    containers included; the volume is still added. Variables a container already sets are kept."""
+    template = azure_deployment(initContainers=[
+        {"name": "init", "image": "busybox"}, {"name": "init-skipped", "image": "busybox"}])
+    template["spec"]["template"]["metadata"]["annotations"] = {
+        "azure.workload.identity/skip-containers": "sidecar; init-skipped"}
+    template["spec"]["template"]["spec"]["containers"] += [{"name": "sidecar", "image": "envoy"}]
+    template["spec"]["template"]["spec"]["containers"][0]["env"] = [{"name": "AZURE_CLIENT_ID", "value": "preset"}]
+    k = kube(azure_scenario(azure_sa(client_id=CLIENT_ID), template, version="v1.5.0"))
+    restart(k, "provider-azure")
+    [pod] = pods(k)
+    containers = {c["name"]: c for c in pod["spec"]["initContainers"] + pod["spec"]["containers"]}
+    assert env_of(pod)["AZURE_CLIENT_ID"] == "preset" and env_of(pod)["AZURE_FEDERATED_TOKEN_FILE"] == AZ_OLD_FILE
+    assert {e["name"] for e in containers["init"]["env"]} == {
+        "AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_FEDERATED_TOKEN_FILE", "AZURE_AUTHORITY_HOST"}
+    assert containers["init"]["volumeMounts"][0]["name"] == "azure-identity-token"
+    for skipped in ("sidecar", "init-skipped"):
+        assert "env" not in containers[skipped] and "volumeMounts" not in containers[skipped], skipped
+    assert [v["name"] for v in pod["spec"]["volumes"]] == ["azure-identity-token"]
+
+
+def test_azure_wi_token_expiration_and_its_denial(kube):
+    """The expiration comes from the pod annotation, else the SA's; outside 3600..86400 the webhook
+    denies the pod: kubectl create fails with the apiserver's wording, and the Deployment controller
+    creates no pod (ReplicaFailure FailedCreate)."""
+    k = kube(azure_scenario(azure_sa(client_id=CLIENT_ID, service_account_token_expiration="7200"),
+                            azure_deployment()))
+    restart(k, "provider-azure")
+    token = pods(k)[0]["spec"]["volumes"][0]["projected"]["sources"][0]["serviceAccountToken"]
+    assert token["expirationSeconds"] == 7200
+    bad = {"apiVersion": "v1", "kind": "Pod", "metadata": {
+        "name": "short", "namespace": NS, "labels": AZ_LABEL,
+        "annotations": {"azure.workload.identity/service-account-token-expiration": "600"}},
+        "spec": {"serviceAccountName": "provider-azure", "containers": [{"name": "c", "image": "busybox"}]}}
+    denied = k.kubectl("create", "-f", "-", stdin=json.dumps(bad))
+    assert denied.returncode == 1
+    assert 'admission webhook "mutation.azure-workload-identity.io" denied the request: token expiration 600 not ' \
+           'valid. Expected value to be between 3600 and 86400' in denied.stderr, denied.stderr
+    assert [r["status"] for r in k.requests() if r["method"] == "POST"] == [400]
+    assert "short" not in kubectl_pods(k)
+
+    k.kubectl("annotate", "sa", "provider-azure", "-n", NS,
+              "azure.workload.identity/service-account-token-expiration=100000", "--overwrite", check=True)
+    restart(k, "provider-azure")
+    assert pods(k) == []
+    deploy = k.kubectl_json("get", "deployment", "provider-azure", "-n", NS)
+    failure = next(c for c in deploy["status"]["conditions"] if c["type"] == "ReplicaFailure")
+    assert failure["reason"] == "FailedCreate" and "token expiration 100000 not valid" in failure["message"]
+    assert deploy["status"]["unavailableReplicas"] == 1
+    assert next(c for c in deploy["status"]["conditions"] if c["type"] == "Available")["status"] == "False"
+
+
+def test_azure_wi_and_irsa_are_independent(kube):
+    """An EKS-style scenario (no Azure configuration) is unchanged by the Azure label, and the
+    Azure webhook leaves the AWS variables alone."""
+    sa = service_account(annotations={"eks.amazonaws.com/role-arn": ROLE_ARN,
+                                      "azure.workload.identity/client-id": CLIENT_ID})
+    k = kube(scenario(objects=[sa, deployment(labels={"app": "a", **AZ_LABEL})]))
+    restart(k, "provider-aws")
+    assert not any(name.startswith("AZURE_") for name in env_of(pods(k)[0]))
+    k.emulator.add_objects([azure_mwc()])
+    restart(k, "provider-aws")
+    env = env_of(pods(k)[0])
+    assert env["AWS_ROLE_ARN"] == ROLE_ARN and env["AZURE_CLIENT_ID"] == CLIENT_ID
+    assert sorted(v["name"] for v in pods(k)[0]["spec"]["volumes"])[0] == "aws-iam-token"
+
+
+def test_azure_webhook_version_must_parse():
+    with pytest.raises(ScenarioError, match="azureWebhook.version"):
+        KubeEmulator(scenario(azureWebhook={"version": "latest"}))
 
 
 def test_deleted_pod_is_replaced_and_scaling_follows_replicas(kube):
