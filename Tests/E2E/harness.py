@@ -1,6 +1,6 @@
 """What every end-to-end run of the built binary shares: where the binary is, and an
-environment that points the real kubectl and aws CLI at the local stand-ins and nothing else
-(no developer kubeconfig, no real AWS credentials, a private discovery cache)."""
+environment that points the real kubectl, aws and az CLIs at the local stand-ins and nothing
+else (no developer kubeconfig, no real AWS or Azure credentials, a private discovery cache)."""
 from __future__ import annotations
 
 import os
@@ -17,11 +17,36 @@ def require_binary() -> None:
         pytest.fail(f"{BIN} does not exist: build it first (swift build) or set XPID_BIN", pytrace=False)
 
 
-def xpid_env(aws, home: Path, kubeconfig) -> dict:
-    """The process environment for kubectl-xpid: the stand-in's AWS variables, a private HOME and
-    discovery cache (kubectl caches discovery per host:port, and ports are reused)."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("KUBE", "AWS_"))}
-    env.update(aws.env(inherit=False))
+def require_az() -> str:
+    """The az CLI the Azure tests drive ($XPID_TEST_AZ, else az on PATH); fails the test without one."""
+    import pytest
+    from azure_standin import find_az
+
+    az = find_az()
+    if not az:
+        configured = os.environ.get("XPID_TEST_AZ")
+        why = f"XPID_TEST_AZ={configured} is not executable" if configured else "XPID_TEST_AZ is not set and no az is on PATH"
+        pytest.fail(f"no az CLI for the Azure stand-in tests: {why}. Tests/run-all installs azure-cli into "
+                    f".venv-az/ and sets XPID_TEST_AZ; or run: python3 -m venv .venv-az && "
+                    f".venv-az/bin/pip install azure-cli && export XPID_TEST_AZ=$PWD/.venv-az/bin/az", pytrace=False)
+    return az
+
+
+# Variables through which a developer's own cloud logins could reach a test run.
+_CLOUD_PREFIXES = ("KUBE", "AWS_", "AZURE_", "MSI_", "IDENTITY_", "IMDS_")
+
+
+def xpid_env(aws, home: Path, kubeconfig, *, azure=None) -> dict:
+    """The process environment for kubectl-xpid: the AWS stand-in's variables (`aws` may be None),
+    with `azure` the Azure stand-in's (a logged-in az config dir, its CA, its token endpoint,
+    and PATH leading to the az under test), a private HOME and discovery cache (kubectl caches
+    discovery per host:port, and ports are reused). KUBE*, AWS_*, AZURE_*, MSI_*, IDENTITY_* and
+    IMDS_* variables of this process never reach it."""
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(_CLOUD_PREFIXES)}
+    if aws is not None:
+        env.update(aws.env(inherit=False))
+    if azure is not None:
+        env.update(azure.env(inherit=False))
     env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "kube-cache"), "KUBECONFIG": str(kubeconfig), "LANG": "C.UTF-8"})
     return env
 
