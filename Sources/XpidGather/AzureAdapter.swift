@@ -68,8 +68,9 @@ struct AzureAdapter: CloudAdapter {
         }
         let az = AzureCLI(executable: executable, subscription: s.cluster.subscription, runner: runner)
         let subjects = SubjectResolver.subjects(in: s)
-        let needIdentities = subjects.contains { $0.method == .azureWI }
         let servers = Set(s.acrPackageRegistries + Self.failingACRPulls(subjects)).sorted()
+        // Identities are also read for a package manager that pulls from ACR without one: the fix looks for its identity.
+        let needIdentities = subjects.contains { $0.method == .azureWI } || !s.acrPackageRegistries.isEmpty
         let group = s.cluster.resourceGroup
         let name = s.cluster.name
 
@@ -77,7 +78,7 @@ struct AzureAdapter: CloudAdapter {
         async let account = az.accountShow()
         let nodeGroup = s.nodes.compactMap { $0.metadata.labels["kubernetes.azure.com/cluster"] }.first
         async let cluster = Self.readCluster(az, resourceGroup: group, name: name, nodeResourceGroup: nodeGroup)
-        async let identities: CloudRead<[ManagedIdentity]> = needIdentities ? az.identityList() : .notRequested("no subject uses Azure Workload Identity")
+        async let identities: CloudRead<[ManagedIdentity]> = needIdentities ? az.identityList() : .notRequested("no subject uses Azure Workload Identity and no package comes from ACR")
         async let registries: CloudRead<[ContainerRegistry]> = servers.isEmpty ? .notRequested("no package or runtime image comes from ACR") : az.registryList()
         var facts = AzureFacts(account: await account, cluster: await cluster, identities: await identities, registries: await registries)
         if let found = facts.cluster.value, s.cluster.name == nil || s.cluster.resourceGroup == nil {

@@ -43,7 +43,8 @@ extension FixPlanner {
         var clientID = options.clientID
         if clientID == nil, let (id, _) = context.azureClientID(of: subject), AzureWIFacts.isGUID(id), id != current[AzureWIFacts.clientIDAnnotation] { clientID = id }
         if clientID == nil {
-            clientID = trustingIdentities(subject, context).count == 1 ? trustingIdentities(subject, context).first?.clientID : nil
+            let candidates = context.candidateIdentities(for: subject)
+            if candidates.count == 1 { clientID = candidates[0].clientID }
         }
         var result: [String: String] = [:]
         if let existing = current[AzureWIFacts.clientIDAnnotation], !existing.isEmpty {
@@ -78,16 +79,6 @@ extension FixPlanner {
     enum AnnotationPlan {
         case set([String: String])
         case held(HeldFix)
-    }
-
-    /// Identities with a federated credential for exactly this ServiceAccount and cluster issuer.
-    static func trustingIdentities(_ subject: Subject, _ context: EvaluationContext) -> [ManagedIdentity] {
-        let azure = context.snapshot.azure
-        guard let sa = subject.serviceAccountName, let issuer = azure.cluster.value?.issuerURL else { return [] }
-        let wanted = AzureWIFacts.subject(namespace: subject.namespace, serviceAccount: sa)
-        return (azure.identities.value ?? []).filter { identity in
-            azure.credentials(of: identity)?.value?.contains { $0.issuer == issuer && $0.subject == wanted } == true
-        }
     }
 
     static func coreAzure(_ subject: Subject, needs: AzureNeeds, check: String, _ options: FixOptions, _ held: [HeldFix]) -> (actions: [FixAction], held: [HeldFix]) {

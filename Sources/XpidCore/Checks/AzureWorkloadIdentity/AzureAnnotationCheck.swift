@@ -63,6 +63,12 @@ public struct AzureAnnotationCheck: Check {
                 evidence: ["clientID": Printable.text(clientID)],
                 remediation: Remediation("use the identity's client ID", commands: [Commands.az(["identity", "show", "--name", .variable("IDENTITY_NAME", meaning: "the managed identity's name"), "--resource-group", .variable("IDENTITY_RESOURCE_GROUP", meaning: "its resource group"), "--query", "clientId", "-o", "tsv"])]))]
         }
+        if annotations[AzureWIFacts.tenantIDAnnotation] == nil, subject.isAzureProvider, !subject.isFamilyProvider,
+            let pc = context.azureOIDCProviderConfigs.first(where: { $0.tenantID.map(AzureWIFacts.isGUID) == true })
+        {
+            // provider-upjet-azure takes the tenant from the ProviderConfig, not from AZURE_TENANT_ID.
+            return [.pass("ServiceAccount \(subject.namespace)/\(saName) has \(clientKey)=\(clientID); the tenant comes from \(pc.displayName) spec.tenantID", evidence: ["clientID": clientID])]
+        }
         guard let tenant = annotations[AzureWIFacts.tenantIDAnnotation], AzureWIFacts.isGUID(tenant) else {
             let tenant = context.snapshot.azure.account.value?.tenantID
             return [.warn(

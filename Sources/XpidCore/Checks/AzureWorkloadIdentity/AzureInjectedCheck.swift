@@ -9,13 +9,17 @@ public struct AzureInjectedCheck: Check {
         summary: "Every running pod's runtime container has `AZURE_CLIENT_ID` (equal to the annotation), `AZURE_TENANT_ID`, `AZURE_FEDERATED_TOKEN_FILE` and `AZURE_AUTHORITY_HOST`, and a projected ServiceAccount token with audience `api://AzureADTokenExchange` (found by audience, not by volume name) mounted where the token file points.",
         rationale: "These are what the Azure SDKs read; the webhook only adds them at pod creation, to pods selected by the label, so a pod can carry the label and still lack them (created before the webhook, or skipped container).",
         remediation: "Restart the workload once the label and annotations are right; check `azure.workload.identity/skip-containers`.",
-        mechanism: .azureWI, scope: .subject, dependsOn: ["aks.workload-identity", "azure.sa-annotation", "azure.pod-label"],
+        mechanism: .azureWI, scope: .subject, dependsOn: ["aks.workload-identity", "azure.sa-annotation", "azure.pod-label", "azure.pods-current"],
         reads: [.pods],
         passing: [CheckExample("env and projected token", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() }],
         failing: [
-            CheckExample("labelled pod without env (created before the webhook)", subject: "crossplane-core/crossplane", expect: .fail) {
+            CheckExample("client ID set by hand, no token (not mutated by the webhook)", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.aksSeed()
-                s.updatePods(where: { $0.metadata.labels["app"] == "crossplane" }) { $0.spec.containers[0].env = []; $0.spec.volumes = []; $0.spec.containers[0].volumeMounts = [] }
+                s.updatePods(where: { $0.metadata.labels["app"] == "crossplane" }) {
+                    $0.spec.containers[0].env = [EnvVar(name: AzureWIFacts.clientIDEnv, value: Examples.coreClientID)]
+                    $0.spec.volumes = []
+                    $0.spec.containers[0].volumeMounts = []
+                }
                 return s
             },
             CheckExample("token volume with the wrong audience", subject: "crossplane-core/crossplane", expect: .fail) {
