@@ -21,23 +21,7 @@ public struct AWSCLI: Sendable {
 
     /// Runs one call and returns its JSON, or how it failed.
     public func call(_ args: [String]) async -> Result<JSONValue, CloudError> {
-        let r = await runner.run(argv(args), timeout: timeout)
-        let command = Command(argv: r.argv)
-        switch r.termination {
-        case .launchFailed(let m):
-            return .failure(CloudError(kind: .cliMissing, message: "the aws CLI could not be started (\(m)): aws CLI not found or not executable", command: command))
-        case .timedOut(let t):
-            return .failure(CloudError(kind: .timeout, message: "timed out (\(Termination.limitText(t)))", command: command))
-        case .signaled(let s):
-            return .failure(CloudError(kind: .other, message: "killed by signal \(s)", command: command))
-        case .exited(0):
-            guard let json = try? JSONValue.parse(r.stdout) else {
-                return .failure(CloudError(kind: .malformedOutput, message: "output is not JSON", command: command))
-            }
-            return .success(json)
-        case .exited:
-            return .failure(Self.classify(stderr: r.stderrText, command: command))
-        }
+        await runner.run(argv(args), timeout: timeout).cloudJSON(cli: "aws") { _, stderr, command in Self.classify(stderr: stderr, command: command) }
     }
 
     /// Classifies awscli error text. The message keeps the CLI's first meaningful line.

@@ -83,7 +83,7 @@ struct AzureAdapter: CloudAdapter {
         var facts = AzureFacts(account: await account, cluster: await cluster, identities: await identities, registries: await registries)
         if let found = facts.cluster.value, s.cluster.name == nil || s.cluster.resourceGroup == nil {
             s.cluster.name = found.name
-            s.cluster.nameEvidence = "az aks list (node resource group \(found.nodeResourceGroup ?? "?"))"
+            s.cluster.nameEvidence = "the subscription's AKS cluster with node resource group \(found.nodeResourceGroup ?? "?")"
             s.cluster.resourceGroup = found.resourceGroup
             s.cluster.resourceGroupEvidence = s.cluster.nameEvidence
             notes.append("AKS cluster \(found.name) in resource group \(found.resourceGroup ?? "?") (from az aks list, matching the nodes' resource group)")

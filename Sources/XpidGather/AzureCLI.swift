@@ -22,23 +22,7 @@ public struct AzureCLI: Sendable {
 
     /// Runs one call and returns its JSON, or how it failed.
     public func call(_ args: [String], subscription: Bool = true) async -> Result<JSONValue, CloudError> {
-        let r = await runner.run(argv(args, subscription: subscription), timeout: timeout)
-        let command = Command(argv: r.argv)
-        switch r.termination {
-        case .launchFailed(let m):
-            return .failure(CloudError(kind: .cliMissing, message: "the az CLI could not be started (\(m)): az not found or not executable", command: command))
-        case .timedOut(let t):
-            return .failure(CloudError(kind: .timeout, message: "timed out (\(Termination.limitText(t)))", command: command))
-        case .signaled(let s):
-            return .failure(CloudError(kind: .other, message: "killed by signal \(s)", command: command))
-        case .exited(0):
-            guard let json = try? JSONValue.parse(r.stdout) else {
-                return .failure(CloudError(kind: .malformedOutput, message: "output is not JSON", command: command))
-            }
-            return .success(json)
-        case .exited(let code):
-            return .failure(Self.classify(status: code, stderr: r.stderrText, command: command))
-        }
+        await runner.run(argv(args, subscription: subscription), timeout: timeout).cloudJSON(cli: "az", classify: Self.classify)
     }
 
     /// az exits 3 when the resource does not exist and 1 for other service errors (the ARM error
@@ -52,7 +36,7 @@ public struct AzureCLI: Sendable {
             || stderr.contains("No subscription found") || stderr.contains("InvalidAuthenticationToken") || stderr.contains("ExpiredAuthenticationToken")
         {
             kind = .notLoggedIn
-        } else if status == 3 || stderr.contains("ResourceNotFound") || stderr.contains("ResourceGroupNotFound") || stderr.contains("NotFound") {
+        } else if status == 3 || stderr.contains("NotFound") || (stderr.contains("Subscription '") && stderr.contains("not found")) {
             kind = .notFound
         } else if stderr.contains("AuthorizationFailed") || stderr.contains("does not have authorization") || stderr.contains("Forbidden")
             || stderr.contains("LinkedAuthorizationFailed")

@@ -22,6 +22,11 @@ struct AzureCLITests {
         AzureClassifyCase(status: 3, stderr: "ERROR: (ResourceGroupNotFound) Resource group 'nope' could not be found.\n", kind: .notFound),
         AzureClassifyCase(status: 1, stderr: "ERROR: (AuthorizationFailed) The client 'x' with object id 'y' does not have authorization to perform action 'Microsoft.ManagedIdentity/userAssignedIdentities/read' over scope '/subscriptions/s'\nCode: AuthorizationFailed\n", kind: .accessDenied),
         AzureClassifyCase(status: 1, stderr: "ERROR: (InternalServerError) Something went wrong\n", kind: .other),
+        // Measured with azure-cli 2.91.0 against the stand-in (Tests/E2E/azure_standin.py): with --subscription a WARNING comes first.
+        AzureClassifyCase(status: 1, stderr: "WARNING: Subscription '00000000-0000-0000-0000-0000000000a1' not recognized.\nERROR: Please run 'az login' to setup account.\n", kind: .notLoggedIn),
+        AzureClassifyCase(status: 1, stderr: "WARNING: Subscription 'X' not recognized.\nERROR: Subscription 'X' not found. Check the spelling and casing and try again.\n", kind: .notFound),
+        AzureClassifyCase(status: 1, stderr: "ERROR: 400, invalid token\nRun the command below to authenticate interactively; additional arguments may be added as needed:\naz logout\naz login\n", kind: .notLoggedIn),
+        AzureClassifyCase(status: 3, stderr: "ERROR: (SubscriptionNotFound) The subscription 'S' could not be found.\nCode: SubscriptionNotFound\nMessage: The subscription 'S' could not be found.\n", kind: .notFound),
     ]
 
     @Test("classify exit status and stderr", arguments: cases)
@@ -29,6 +34,9 @@ struct AzureCLITests {
         let e = AzureCLI.classify(status: c.status, stderr: c.stderr, command: Command(argv: ["az", "x"]))
         #expect(e.kind == c.kind)
         #expect(!e.message.hasPrefix("ERROR:"), "the message drops az's ERROR: prefix")
+        #expect(!e.message.hasPrefix("WARNING:"), "the message is the error, not a warning before it")
+        let errorLine = c.stderr.split(separator: "\n").first { $0.hasPrefix("ERROR: ") }.map { String($0.dropFirst(7)) }
+        #expect(e.message == errorLine)
         #expect(!e.message.contains("\n"))
     }
 

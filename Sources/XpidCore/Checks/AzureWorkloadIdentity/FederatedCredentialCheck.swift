@@ -55,9 +55,10 @@ public struct FederatedCredentialCheck: Check {
         }
         let subscription = context.snapshot.cluster.subscription ?? azure.account.value?.subscriptionID
         guard let identity = azure.identity(clientID: clientID) else {
+            let listed = Commands.az(["identity", "list"], subscription: subscription)
             return [.fail(
                 "no user-assigned managed identity has client ID \(clientID) (from \(from)) among the \(identities.count) in subscription \(subscription ?? "(current)"); if it is an app registration, its credentials live in Microsoft Entra ID",
-                evidence: ["clientID": clientID, "searched": "az identity list\(subscription.map { " --subscription \($0)" } ?? "")"],
+                evidence: ["clientID": clientID, "searched": listed.line],
                 remediation: Remediation("find the identity (or the app registration) with this client ID", commands: [
                     Commands.identityByClientID(clientID, subscription: subscription), Commands.appFederatedCredentials(clientID: clientID),
                 ]))]
@@ -94,7 +95,7 @@ public struct FederatedCredentialCheck: Check {
             "identity \(identity.name) (client ID \(clientID), from \(from)) does not trust \(subjectText): \(why) — tokens are refused with AADSTS70021"
                 + (full ? "; it already has the maximum of \(AzureWIFacts.federatedCredentialLimit) credentials" : ""),
             evidence: evidence,
-            remediation: Remediation(full ? "remove an unused credential or use another identity" : "add the federated credential (propagation can take a few minutes)", commands: commands))]
+            remediation: Remediation(full ? "remove an unused credential or use another identity" : "add the federated credential (create credentials one at a time: concurrent creations on one identity conflict; propagation takes a few minutes)", commands: commands))]
     }
 
     /// Why a credential that looks meant for this ServiceAccount does not match, or nil when it is unrelated.

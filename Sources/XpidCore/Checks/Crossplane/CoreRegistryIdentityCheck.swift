@@ -8,7 +8,7 @@ public struct CoreRegistryIdentityCheck: Check {
         title: "Package manager has a registry identity",
         summary: "When any package comes from ECR or ACR, the `crossplane` ServiceAccount has that cloud's workload identity (on EKS an `eks.amazonaws.com/role-arn` annotation or a Pod Identity association; on AKS the `azure.workload.identity/client-id` annotation plus the pod label), and no package pull secret shadows it.",
         rationale: "The Crossplane pod pulls packages itself, with a cloud-aware keychain that uses its own identity; without one, installs fail with 'failed to get authorization token' or 'unauthorized'.",
-        remediation: "Annotate the `crossplane` ServiceAccount (Helm `serviceAccount.customAnnotations`), then restart Crossplane.",
+        remediation: "Annotate the `crossplane` ServiceAccount (Helm `serviceAccount.customAnnotations`; on AKS also the pod label through Helm `customLabels`), then restart Crossplane.",
         mechanism: .crossplane, scope: .subject, dependsOn: ["irsa.sa-annotation", "azure.sa-annotation", "azure.pod-label"],
         reads: [.serviceAccounts],
         passing: [

@@ -6,9 +6,9 @@ public struct NodePullCheck: Check {
     public static let description = CheckDescription(
         id: "crossplane.node-pull",
         title: "Nodes can pull the runtime image",
-        summary: "Provider/Function pods are not waiting in `ErrImagePull`/`ImagePullBackOff`; when they are, the node-level identity is explained (on EKS the node group role, read with `aws eks describe-nodegroup`, is checked for ECR pull rights on the image's repository).",
+        summary: "Provider/Function pods are not waiting in `ErrImagePull`/`ImagePullBackOff`; when they are, the node-level identity is explained (on EKS the node group role, read with `aws eks describe-nodegroup`, is checked for ECR pull rights on the image's repository; on AKS the kubelet identity for AcrPull on the registry).",
         rationale: "The package manager's identity only covers installing the package; the runtime image is pulled by the kubelet with the node's identity, so a private registry needs node-level access too (seed 000's warning).",
-        remediation: "Grant the node role ECR read (e.g. `AmazonEC2ContainerRegistryReadOnly`, or the four ECR actions on the repository).",
+        remediation: "Grant the node role ECR read (e.g. `AmazonEC2ContainerRegistryReadOnly`, or the four ECR actions on the repository); on AKS assign the kubelet identity AcrPull on the registry (or `az aks update --attach-acr`).",
         mechanism: .crossplane, scope: .subject,
         reads: [.pods],
         passing: [CheckExample("runtime pod running", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
