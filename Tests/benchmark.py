@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how `kubectl xpid verify` scales with the number of Providers.
 
-Three parts, each can run alone (--parts):
+Four parts, each can run alone (--parts):
 
 counts  Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its
         own ServiceAccount and Pod Identity association, all trusting one role), then a mixed
@@ -26,13 +26,31 @@ ratio   At --ratio-size Providers, the real kubectl + emulator: `verify --no-clo
         the median ratio verify/gets is the figure: target <= 1.5 (the same gets run in
         parallel are shown too).
 
-Not a test: it prints figures. It exits 1 only if the kubectl count grows with the number of
-Providers or a role is read twice, 2 if a run could not be made (binary missing or failing,
-an argv the replay had not recorded); the two targets print TARGET MET / TARGET NOT MET.
+aks     AKS clusters (seed 000's Azure tab: Crossplane on workload identity with its own identity,
+        pulling packages from the ACR myregistry) with 1, 10 and 50 upjet Azure service providers
+        from that registry, each with its own WI DeploymentRuntimeConfig and pinned ServiceAccount,
+        federated on one of max(2, ceil(N/19)) shared identities (one ClusterProviderConfig per
+        identity, so an identity keeps under the 20-credential limit), plus the family provider.
+        `verify -v` with the real az CLI (--az, $XPID_TEST_AZ, az on PATH or .venv-az/bin/az)
+        against the ARM stand-in, and `verify --no-cloud -v`: median wall, kubectl calls, az
+        calls per subcommand, the most az calls in flight (a timing shim passed as --az). The az
+        count must stay within 4 + distinct identities in use + registries (account show, aks
+        show, identity list, acr list, then a federated-credential list per identity and a role
+        assignment list per registry), the kubectl count must not depend on the number of
+        Providers, and the stand-in's request log must show no ARM write. Then 10 providers with
+        `--concurrency 1` against the default (8), runs alternating. The tool warns
+        (azure.providerconfig) for each ClusterProviderConfig whose clientID is not a
+        provider's own identity: upjet authenticates with the ProviderConfig's clientID.
 
-    python3 Tests/benchmark.py [--parts counts,own,ratio] [--bin PATH]
+Not a test: it prints figures. It exits 1 only if a kubectl count grows with the number of
+Providers, a role is read twice, an AKS run makes more az calls than the bound or the ARM
+stand-in saw a write, 2 if a run could not be made (binary or az missing, a run failing, an
+argv the replay had not recorded); the two targets print TARGET MET / TARGET NOT MET.
+
+    python3 Tests/benchmark.py [--parts counts,own,ratio,aks] [--bin PATH]
         [--sizes 1,10,50,200] [--mixed 50,50] [--runs 3] [--skip-cloud]
         [--own-sizes 50,200,800] [--own-runs 5] [--ratio-size 200] [--ratio-runs 5]
+        [--aks-sizes 1,10,50] [--aks-concurrency-size 10] [--az PATH]
 
 Machines are noisy: quote medians and ratios, not single times.
 """
@@ -40,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import shutil
@@ -48,6 +67,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -147,15 +167,16 @@ class _NoAWS:
 
 
 @contextmanager
-def emulated(cluster: Cluster, home: Path, aws=None):
-    """The emulator for `cluster` and kubectl-xpid's environment pointing at it."""
+def emulated(cluster, home: Path, aws=None, azure=None):
+    """The emulator for `cluster` (scenarios.Cluster or scenarios_aks.AksCluster) and kubectl-xpid's
+    environment pointing at it (and at the Azure stand-in `azure`, when given)."""
     emulator = KubeEmulator(cluster.kube_scenario())
     emulator.start()
     try:
         home.mkdir(parents=True, exist_ok=True)
         config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context,
                                            user_name=cluster.context)
-        yield emulator, xpid_env(aws or _NoAWS(), home, config)
+        yield emulator, xpid_env(aws or _NoAWS(), home, config, azure=azure)
     finally:
         emulator.stop()
 
@@ -368,27 +389,309 @@ def part_ratio(args, binary: Path, tmp: Path, real_kubectl: str, kubectl_counts:
             "gets": len(gets)}
 
 
+# ---- part: aks ---------------------------------------------------------------------------------
+
+AKS_CORE_IDENTITY = "crossplane-acr-identity"
+AKS_FIC_LIMIT = 20  # federated identity credentials per user-assigned identity
+# The az reads of a verify, as `-v` prints them (az SUBCOMMAND ...), with the table's short names.
+AZ_READS = [("account show", "acct"), ("aks show", "aks"), ("identity list", "id-list"), ("acr list", "acr"),
+            ("identity federated-credential list", "fic-list"), ("role assignment list", "ra-list")]
+
+
+def aks_identity_count(providers: int) -> int:
+    """Shared provider identities: two, or as many as keep each under the 20-credential limit."""
+    return max(2, math.ceil(providers / (AKS_FIC_LIMIT - 1)))
+
+
+def build_aks(providers: int):
+    """Seed 000's Azure tab (the package manager on workload identity with identity
+    crossplane-acr-identity, AcrPull on the ACR myregistry, the kubelet identity too) plus `providers`
+    upjet Azure service providers pulled from that ACR, each with its own WI DeploymentRuntimeConfig
+    pinning its ServiceAccount, federated on one of aks_identity_count() shared identities (round
+    robin; one OIDCTokenFile ClusterProviderConfig per identity, so the tool takes a provider's identity
+    from its ServiceAccount), and the family provider from xpkg.upbound.io.
+    Returns (cluster, distinct identities in use, registries)."""
+    from scenarios_aks import FAMILY, UPJET_AZURE_VERSION, AksCluster
+
+    c = AksCluster()
+    c.node(0).node(1).wi_webhook()
+    core = AKS_CORE_IDENTITY
+    c.identity(core).registry().acr_pull(core).federated_credential(core, "crossplane", name="crossplane-federated-credential")
+    c.acr_pull(c.kubelet_identity["name"])  # the nodes pull the providers' runtime images from the ACR
+    c.crossplane_core(client_id=c.client_id(core), tenant_id=c.tenant)
+    shared = [f"crossplane-providers-{j}" for j in range(aks_identity_count(providers))]
+    for j, identity in enumerate(shared):
+        c.identity(identity).role_assignment(identity, "Contributor", c.rg_scope())
+        c.provider_config("OIDCTokenFile", name="default" if j == 0 else f"providers-{j}", client_id=c.client_id(identity),
+                          tenant_id=c.tenant, subscription_id=c.subscription)
+    in_use = {core}
+    for i in range(providers):
+        name = f"provider-azure-svc{i:03d}"
+        identity = shared[i % len(shared)]
+        in_use.add(identity)
+        c.federated_credential(identity, name)
+        c.wi_drc(f"{name}-runtime", client_id=c.client_id(identity), sa_name=name)
+        c.provider(name, c.acr(f"upbound/{name}:{UPJET_AZURE_VERSION}"), runtime_config=f"{name}-runtime")
+    c.provider("upbound-provider-family-azure", f"xpkg.upbound.io/upbound/{FAMILY}:{UPJET_AZURE_VERSION}")
+    return c, len(in_use), len(c.registries)
+
+
+def aks_commands(stderr: str) -> dict:
+    """kubectl and az calls of a `-v` run: counts, az calls by subcommand, the summed az call time."""
+    kubectl, az, az_ms = 0, Counter(), 0
+    for line in stderr.splitlines():
+        if not line.startswith("+ "):
+            continue
+        command, _, timing = line[2:].rpartition("  (")
+        words = shlex.split(command)
+        tool = os.path.basename(words[0]) if words else ""
+        if tool == "kubectl":
+            kubectl += 1
+        elif tool == "az":
+            az[" ".join(w for w in _before_flags(words[1:]))] += 1
+            az_ms += int(timing.split(" ms", 1)[0]) if " ms" in timing else 0
+    return {"kubectl": kubectl, "az": az, "az_s": az_ms / 1000}
+
+
+def _before_flags(words: list) -> list:
+    out = []
+    for w in words:
+        if w.startswith("-"):
+            break
+        out.append(w)
+    return out
+
+
+# The second round of az reads: one per identity in use, one per registry (bounded by --concurrency).
+AZ_SECOND_ROUND = ("identity federated-credential", "role assignment")
+
+
+def write_az_shim(directory: Path, real_az: str) -> tuple:
+    """An `az` that logs when each call starts and ends (nanoseconds, pid, first two words) and runs
+    the real one; passed as --az, so `-v` still names it az. Returns (shim, log)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    shim, log = directory / "az", directory / "az-calls.log"
+    quoted = shlex.quote(str(log))
+    shim.write_text("#!/bin/sh\n"
+                    f"echo \"s $(date +%s%N) $$ $1 $2\" >> {quoted}\n"
+                    f"{shlex.quote(real_az)} \"$@\"\n"
+                    "rc=$?\n"
+                    f"echo \"e $(date +%s%N) $$ $1 $2\" >> {quoted}\n"
+                    "exit $rc\n")
+    shim.chmod(0o755)
+    return shim, log
+
+
+def az_overlap(log: Path) -> tuple:
+    """From the shim's log: (most az calls in flight at once, the same for the second-round reads,
+    seconds from the first az start to the last az end)."""
+    events = []
+    for line in (log.read_text().splitlines() if log.exists() else []):
+        kind, t, _, *words = line.split()
+        events.append((int(t), 1 if kind == "s" else -1, " ".join(words) in AZ_SECOND_ROUND))
+    events.sort()  # at the same instant an end sorts before a start
+    peak = running = peak2 = running2 = 0
+    for _, step, second in events:
+        running += step
+        peak = max(peak, running)
+        if second:
+            running2 += step
+            peak2 = max(peak2, running2)
+    return peak, peak2, ((events[-1][0] - events[0][0]) / 1e9 if events else 0.0)
+
+
+class AksRuns:
+    """Runs verify against one AKS cluster; checks each run's exit code and the stand-in's request log."""
+
+    def __init__(self, binary: Path, env: dict, standin, shim: Path | None, log: Path | None, label: str, out: dict):
+        self.binary, self.env, self.standin, self.shim, self.log = binary, env, standin, shim, log
+        self.label, self.out = label, out
+
+    def run(self, extra: list) -> dict:
+        before = len(self.standin.requests()) if self.standin else 0
+        if self.log:
+            self.log.write_text("")
+        az = ["--az", str(self.shim)] if self.shim and "--no-cloud" not in extra else []
+        start = time.monotonic()
+        proc = subprocess.run([str(self.binary), "verify", "-v", "-o", "json", *az, *extra], env=self.env, capture_output=True,
+                              text=True, timeout=900)
+        wall = time.monotonic() - start
+        if proc.returncode not in (0, 1) or not proc.stdout.lstrip().startswith("{"):
+            raise RunError(f"verify {' '.join(extra)} on AKS at {self.label} exited {proc.returncode}\n{proc.stderr[-2000:]}")
+        result = aks_commands(proc.stderr)
+        result["wall"] = wall
+        findings = json.loads(proc.stdout)["findings"]
+        result["findings"] = Counter(f["status"] for f in findings)
+        result["warned"] = Counter(f["check"] for f in findings if f["status"] in ("warn", "fail", "error"))
+        result["peak"], result["peak2"], result["span"] = az_overlap(self.log) if self.log and az else (0, 0, 0.0)
+        if self.standin:
+            requests = self.standin.requests()[before:]
+            arm = [r for r in requests if r["api"] == "arm"]
+            self.out["arm_requests"] += len(arm)
+            result["arm_gets"] = sum(1 for r in arm if r["method"] == "GET")
+            for r in arm:
+                if r["method"] != "GET":
+                    self.out["writes"].append(f"{self.label} {' '.join(extra) or 'verify'}: {r['method']} {r['path']} ({r['status']})")
+        else:
+            result["arm_gets"] = 0
+        return result
+
+
+def part_aks(args, binary: Path, tmp: Path) -> dict:
+    from azure_standin import AzureStandIn, find_az, seed_spec
+    from scenarios_aks import SUBSCRIPTION, TENANT
+
+    sizes = [int(s) for s in args.aks_sizes.split(",") if s]
+    cloud = not args.skip_cloud
+    venv_az = HERE.parent / ".venv-az" / "bin" / "az"  # where Tests/run-all installs azure-cli
+    real_az = args.az or find_az() or (str(venv_az) if os.access(venv_az, os.X_OK) else None)
+    if cloud and not real_az:
+        raise RunError("no az CLI for the aks part: set XPID_TEST_AZ or pass --az PATH (Tests/run-all installs azure-cli into "
+                       ".venv-az/; python3 -m venv .venv-az && .venv-az/bin/pip install azure-cli), or pass --skip-cloud")
+    out: dict = {"kubectl": {}, "bounded": [], "writes": [], "arm_requests": 0, "cloud_runs": 0, "concurrency": {}}
+    standin = None
+    shim = log = None
+    if cloud:
+        standin = AzureStandIn(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "xpid benchmark"}],
+                               az=real_az)
+        standin.start()
+    try:
+        if standin:
+            started = time.monotonic()
+            standin.login()
+            version = subprocess.run([real_az, "version", "-o", "json"], env=standin.env(), capture_output=True, text=True,
+                                     timeout=120)
+            az_version = json.loads(version.stdout).get("azure-cli", "?") if version.returncode == 0 else "?"
+            escapes_before = len(standin.escapes())
+            shim, log = write_az_shim(tmp / "aks-az", real_az)
+            print(f"\n== aks: external commands per verify on AKS ({args.runs} run(s) each, median wall; az {az_version} "
+                  f"against the ARM stand-in, logged in in {time.monotonic() - started:.1f} s) ==")
+        else:
+            print(f"\n== aks: external commands per verify --no-cloud on AKS ({args.runs} run(s) each, median wall; --skip-cloud) ==")
+        print("  cluster: Crossplane on workload identity (its own identity, AcrPull on the ACR); N upjet Azure providers pulled\n"
+              "  from the ACR, each with its own WI DeploymentRuntimeConfig and pinned ServiceAccount, federated on shared\n"
+              f"  identities (max(2, ceil(N/{AKS_FIC_LIMIT - 1})), one ClusterProviderConfig each); the family provider")
+        short = " ".join(s for _, s in AZ_READS)
+        print(f"{'providers':>9} {'ids':>3} {'acr':>3} {'mode':>8} {'wall s':>6} {'kubectl':>7} {'az':>3} | {short} | "
+              f"{'ARM GETs':>8} {'az peak':>7} {'bound':>5} {'az <= bound':<11} {'pass/warn/fail':>14}")
+        warned: dict = {}
+        for n in sizes:
+            cluster, identities, registries = build_aks(n)
+            bound = 4 + identities + registries
+            if standin:
+                standin.reset()
+                seed_spec(standin, cluster.azure_spec())
+            with emulated(cluster, tmp / f"aks{n}", azure=standin) as (_, env):
+                runner = AksRuns(binary, env, standin, shim, log, f"{n} providers", out)
+                for mode, extra in ([("cloud", [])] if cloud else []) + [("no-cloud", ["--no-cloud"])]:
+                    results = [runner.run(extra) for _ in range(args.runs)]
+                    r = results[-1]
+                    wall = statistics.median(x["wall"] for x in results)
+                    if mode == "cloud":
+                        out["cloud_runs"] += len(results)
+                    out["kubectl"][f"aks {n} {mode}"] = r["kubectl"]
+                    az_total = sum(r["az"].values())
+                    cells = " ".join(f"{r['az'].get(sub, 0):>{len(s)}}" for sub, s in AZ_READS)
+                    if mode == "cloud":
+                        ok = all(sum(x["az"].values()) <= bound for x in results)
+                        out["bounded"].append((n, az_total, bound, ok))
+                        verdict = "yes" if ok else "NO"
+                        others = set(r["az"]) - {sub for sub, _ in AZ_READS}
+                        if others:
+                            verdict += f" (+{', '.join(sorted(others))})"
+                        bound_cell = f"{bound:>5}"
+                        peak = f"{max(x['peak'] for x in results):>7}"
+                        for check, count in r["warned"].items():
+                            warned.setdefault(check, {})[n] = count
+                    else:
+                        bound_cell, verdict, peak = f"{'':>5}", "-" if az_total == 0 else f"NO: {az_total} az call(s)", f"{'':>7}"
+                        if az_total:
+                            out["bounded"].append((n, az_total, 0, False))
+                    f = r["findings"]
+                    findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                    print(f"{n:>9} {identities:>3} {registries:>3} {mode:>8} {wall:>6.2f} {r['kubectl']:>7} {az_total:>3} | {cells} | "
+                          f"{r['arm_gets']:>8} {peak} {bound_cell} {verdict:<11} {findings:>14}")
+        print("  ids: distinct identities in use (the package manager's + the providers' shared ones); acr: registries; "
+              "bound = 4 + ids + acr")
+        print("  az reads: " + ", ".join(f"{s} = az {sub}" for sub, s in AZ_READS)
+              + "; ARM GETs: requests the stand-in served during the last run; az peak: most az calls in flight at once")
+        if warned:
+            print("  warn/fail findings by check (providers: count): "
+                  + "; ".join(f"{check} " + ", ".join(f"{n}: {c}" for n, c in per.items()) for check, per in sorted(warned.items())))
+        if cloud and args.aks_concurrency_size > 0:
+            out["concurrency"] = aks_concurrency(args, binary, tmp, standin, shim, log, out)
+        if standin:
+            escapes = [e for e in standin.escapes()[escapes_before:] if "azcliprod" not in e.get("target", "")]
+            if escapes:
+                print(f"  note: {len(escapes)} request(s) for other hosts reached the stand-in's proxy sink: {escapes[:3]}")
+    finally:
+        if standin:
+            standin.stop()
+    return out
+
+
+def aks_concurrency(args, binary: Path, tmp: Path, standin, shim: Path, log: Path, out: dict) -> dict:
+    """The same AKS cluster verified with --concurrency 1 and with the default, runs alternating."""
+    from azure_standin import seed_spec
+
+    n = args.aks_concurrency_size
+    cluster, _, _ = build_aks(n)
+    standin.reset()
+    seed_spec(standin, cluster.azure_spec())
+    variants = [("--concurrency 1", ["--concurrency", "1"]), ("default (8)", [])]
+    print(f"\n== aks concurrency: verify at {n} providers, --concurrency 1 against the default "
+          f"({args.runs} alternating run(s) each after {args.warmup} warm-up) ==")
+    results: dict = {label: [] for label, _ in variants}
+    with emulated(cluster, tmp / f"aks-concurrency{n}", azure=standin) as (_, env):
+        runner = AksRuns(binary, env, standin, shim, log, f"{n} providers (concurrency)", out)
+        for _ in range(args.warmup):
+            runner.run([])
+        for _ in range(args.runs):
+            for label, extra in variants:
+                results[label].append(runner.run(extra))
+        out["cloud_runs"] += args.warmup + args.runs * len(variants)
+    print(f"{'':>15} {'wall s min / med':>17} {'az span s (med)':>15} {'az busy s (med)':>15} {'az peak':>7} "
+          f"{'round-2 peak':>12} {'az calls':>8} {'kubectl':>7}")
+    summary = {}
+    for label, runs in results.items():
+        walls = [r["wall"] for r in runs]
+        out["kubectl"][f"aks {n} {label}"] = runs[-1]["kubectl"]
+        summary[label] = statistics.median(walls)
+        print(f"{label:>15} {spread(walls):>17} {statistics.median(r['span'] for r in runs):>15.2f} "
+              f"{statistics.median(r['az_s'] for r in runs):>15.2f} {max(r['peak'] for r in runs):>7} "
+              f"{max(r['peak2'] for r in runs):>12} {sum(runs[-1]['az'].values()):>8} {runs[-1]['kubectl']:>7}")
+    one, default = summary["--concurrency 1"], summary["default (8)"]
+    print("  az span: first az start to last az end; az busy: the az call times `-v` printed, summed; az peak: most az "
+          "calls in flight; round-2 peak: the same for the federated-credential and role assignment lists")
+    print(f"  default / --concurrency 1, median wall: {default / one:.2f}x ({default - one:+.2f} s)")
+    return {"one": one, "default": default, "size": n}
+
+
 # ---- main --------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="counts,own,ratio", help="which parts to run (comma-separated: counts, own, ratio)")
+    parser.add_argument("--parts", default="counts,own,ratio,aks", help="which parts to run (comma-separated: counts, own, ratio, aks)")
     parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
     parser.add_argument("--kubectl", default=None, help="the real kubectl (default: kubectl on PATH)")
-    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first, for own and ratio")
+    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first, for own, ratio and the aks concurrency comparison")
     parser.add_argument("--sizes", default="1,10,50,200", help="counts: provider counts ('' to skip)")
     parser.add_argument("--mixed", default="50,50", help="counts: IRSA,PodIdentity providers of the mixed cluster ('' to skip)")
-    parser.add_argument("--runs", type=int, default=3, help="counts: runs per configuration; the median time is printed")
-    parser.add_argument("--skip-cloud", action="store_true", help="counts: only --no-cloud runs (no moto, no aws CLI)")
+    parser.add_argument("--runs", type=int, default=3, help="counts, aks: runs per configuration; the median time is printed")
+    parser.add_argument("--skip-cloud", action="store_true", help="counts, aks: only --no-cloud runs (no moto, no aws or az CLI)")
     parser.add_argument("--own-sizes", default="50,200,800", help="own: provider counts ('' to skip)")
     parser.add_argument("--own-runs", type=int, default=5, help="own: counted replayed runs per size")
     parser.add_argument("--ratio-size", type=int, default=200, help="ratio: provider count (0 to skip)")
     parser.add_argument("--ratio-runs", type=int, default=5, help="ratio: counted verify/gets pairs")
+    parser.add_argument("--aks-sizes", default="1,10,50", help="aks: upjet Azure provider counts ('' to skip)")
+    parser.add_argument("--aks-concurrency-size", type=int, default=10,
+                        help="aks: provider count of the --concurrency 1 / default comparison (0 to skip)")
+    parser.add_argument("--az", default=None, help="aks: the real az CLI (default $XPID_TEST_AZ, else az on PATH, else .venv-az/bin/az)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (must be empty) and keep it: recordings, replay scripts "
                         "(ownN/replay/kubectl-replay, usable as --kubectl for profiling), reports")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"counts", "own", "ratio"}
+    unknown = parts - {"counts", "own", "ratio", "aks"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     binary = Path(args.bin)
@@ -404,6 +707,7 @@ def main() -> int:
     repeats = 0
     own: dict = {}
     ratio: dict = {}
+    aks: dict = {}
     with tempfile.TemporaryDirectory(prefix="xpid-bench-") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         if args.keep:
@@ -418,6 +722,8 @@ def main() -> int:
                 own = part_own(args, binary, tmp, real_kubectl, kubectl_counts)
             if "ratio" in parts and args.ratio_size > 0:
                 ratio = part_ratio(args, binary, tmp, real_kubectl, kubectl_counts)
+            if "aks" in parts and (args.aks_sizes or (args.aks_concurrency_size > 0 and not args.skip_cloud)):
+                aks = part_aks(args, binary, tmp)
         except RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -455,6 +761,37 @@ def main() -> int:
         status = 1
     elif distinct:
         print(f"kubectl calls constant across sizes: {distinct.pop()} ({len(kubectl_counts)} configuration(s))")
+    if aks:
+        status = max(status, aks_summary(aks))
+    return status
+
+
+def aks_summary(aks: dict) -> int:
+    """The aks part's verdicts; 1 if one fails."""
+    status = 0
+    if aks["concurrency"]:
+        c = aks["concurrency"]
+        label = f"AKS at {c['size']} providers, median wall s, --concurrency 1 / 8"
+        print(f"{label:<58} {c['one']:>4.2f}/{c['default']:<4.2f}")
+    unbounded = [b for b in aks["bounded"] if not b[3]]
+    if unbounded:
+        print("FAIL: on AKS, az calls exceed 4 + distinct identities in use + registries (providers: calls > bound): "
+              + ", ".join(f"{n}: {calls} > {bound}" for n, calls, bound, _ in unbounded))
+        status = 1
+    elif aks["bounded"]:
+        print("AKS az calls within 4 + distinct identities in use + registries (providers: calls <= bound): "
+              + ", ".join(f"{n}: {calls} <= {bound}" for n, calls, bound, _ in aks["bounded"]))
+    if aks["writes"]:
+        print(f"FAIL: Azure write(s) in the ARM stand-in's request log: {aks['writes'][:5]}")
+        status = 1
+    elif aks["cloud_runs"]:
+        print(f"no Azure write ({aks['arm_requests']} ARM request(s) over {aks['cloud_runs']} az-backed run(s), all GET)")
+    distinct = set(aks["kubectl"].values())
+    if len(distinct) > 1:
+        print(f"FAIL: kubectl call count on AKS varies with the number of providers: {aks['kubectl']}")
+        status = 1
+    elif distinct:
+        print(f"AKS kubectl calls constant across sizes: {distinct.pop()} ({len(aks['kubectl'])} configuration(s))")
     return status
 
 
