@@ -30,6 +30,8 @@ struct FixCase: Sendable, CustomTestStringConvertible {
             "removing a pull secret is the user's call (it may be needed for other registries); the finding prints the patch",
         "crossplane.providerconfig-source: Azure provider on workload identity, ProviderConfig uses the node's managed identity":
             "the managed-identity ProviderConfig may serve other providers; a new OIDCTokenFile ProviderConfig is the user's choice",
+        "azure.providerconfig: the ProviderConfig names another identity than the ServiceAccount":
+            "which of the two identities is meant is the user's call (the ProviderConfig may serve other providers); the finding shows both",
         "podid.irsa-shadowing: pod carries both env sets":
             "the IRSA env was set on the pod by hand (no ServiceAccount or DeploymentRuntimeConfig annotation to remove); the finding is not fixable",
     ]

@@ -17,6 +17,11 @@ public struct AzureProviderConfigCheck: Check {
                 s.providerConfigs[0].subscriptionID = nil
                 return s
             },
+            CheckExample("the ProviderConfig names another identity than the ServiceAccount", subject: "provider/provider-azure-storage", expect: .warn) {
+                var s = Examples.aksSeed()
+                s.providerConfigs[0].clientID = Examples.coreClientID
+                return s
+            },
             CheckExample("v2.6.0 provider, webhook mounts the new path", subject: "provider/provider-azure-storage", expect: .fail) {
                 var s = Examples.aksSeed()
                 s.updatePackage("provider-azure-storage") { $0.package = "\(Examples.acrServer)/crossplane/provider-azure-storage:v2.6.0" }
@@ -85,13 +90,6 @@ public struct AzureProviderConfigCheck: Check {
                     fixable: fixable))
                 continue
             }
-            if let annotatedID = annotated?[AzureWIFacts.clientIDAnnotation], let pcID = pc.clientID, annotatedID.caseInsensitiveCompare(pcID) != .orderedSame {
-                results.append(.warn(
-                    "\(pc.displayName) clientID \(pcID) differs from the ServiceAccount's \(AzureWIFacts.clientIDAnnotation)=\(annotatedID): the provider authenticates as \(pcID), so that identity needs the federated credential",
-                    evidence: ["providerConfig": pc.displayName],
-                    remediation: Remediation("use one identity for both, or federate \(pcID) (see azure.federated-credential)", commands: [Commands.getYAML("\(pc.api.plural).\(pc.api.group)", pc.metadata.name, namespace: pc.metadata.namespace)])))
-                continue
-            }
             if pc.oidcTokenFilePath == nil, readsEnvPath == false, let mounted, mounted != AzureWIFacts.legacyTokenFile {
                 results.append(.fail(
                     "\(subject.id) \(versionText) reads the token only from \(AzureWIFacts.legacyTokenFile), but the webhook mounts it at \(mounted): authentication fails with 'no such file or directory'",
@@ -110,6 +108,19 @@ public struct AzureProviderConfigCheck: Check {
             }
             let pathNote = readsEnvPath == nil ? "; provider version unknown (\(versionText)), token path not compared" : ""
             results.append(.pass("\(pc.displayName) sets clientID, tenantID and subscriptionID\(pathNote)", evidence: ["providerConfig": pc.displayName]))
+        }
+        // Which ProviderConfig a managed resource uses is not visible here; when none of them names the
+        // identity the ServiceAccount is annotated with, the provider authenticates as another one.
+        let ids = configs.compactMap(\.clientID)
+        if let annotatedID = annotated?[AzureWIFacts.clientIDAnnotation], !ids.isEmpty,
+            !ids.contains(where: { $0.caseInsensitiveCompare(annotatedID) == .orderedSame })
+        {
+            let names = configs.filter { $0.clientID != nil }.map(\.displayName)
+            results.append(.warn(
+                "no OIDCTokenFile ProviderConfig names the ServiceAccount's \(AzureWIFacts.clientIDAnnotation)=\(annotatedID) (\(names.joined(separator: ", ")) use \(Set(ids).sorted().joined(separator: ", "))): \(subject.id) authenticates as the ProviderConfig's clientID, so that identity needs the federated credential",
+                evidence: ["providerConfigs": names.joined(separator: ",")],
+                remediation: Remediation("use one identity for both, or federate the ProviderConfig's identity (see azure.federated-credential)",
+                    commands: configs.map { Commands.getYAML("\($0.api.plural).\($0.api.group)", $0.metadata.name, namespace: $0.metadata.namespace) })))
         }
         return results
     }
