@@ -46,3 +46,45 @@ func concurrentMap<V: Sendable>(_ keys: [String], limit: Int, _ body: @escaping 
         return results
     }
 }
+
+/// At most `limit` commands in flight through it: `--concurrency` bounds every cloud call, the
+/// independent first reads included, not only the per-object ones.
+struct LimitedRunner: CommandRunner {
+    let base: any CommandRunner
+    let gate: Gate
+
+    init(_ base: any CommandRunner, limit: Int) {
+        self.base = base
+        gate = Gate(limit: max(1, limit))
+    }
+
+    func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
+        await gate.enter()
+        let result = await base.run(argv, input: input, timeout: timeout)
+        await gate.leave()
+        return result
+    }
+
+    actor Gate {
+        private var available: Int
+        private var waiting: [CheckedContinuation<Void, Never>] = []
+
+        init(limit: Int) { available = limit }
+
+        func enter() async {
+            if available > 0 {
+                available -= 1
+                return
+            }
+            await withCheckedContinuation { waiting.append($0) }
+        }
+
+        func leave() {
+            if waiting.isEmpty {
+                available += 1
+            } else {
+                waiting.removeFirst().resume()
+            }
+        }
+    }
+}

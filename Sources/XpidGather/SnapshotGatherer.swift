@@ -39,9 +39,10 @@ public struct SnapshotGatherer: Sendable {
         self.kubectl = kubectl
         self.runner = runner
         self.options = options
+        let cloudRunner = LimitedRunner(runner, limit: options.concurrency)
         adapters = [
-            AWSAdapter(executable: awsExecutable, runner: runner, options: options),
-            AzureAdapter(executable: azExecutable, runner: runner, options: options),
+            AWSAdapter(executable: awsExecutable, runner: cloudRunner, options: options),
+            AzureAdapter(executable: azExecutable, runner: cloudRunner, options: options),
         ]
     }
 

@@ -127,3 +127,33 @@ struct AzureCLITests {
         #expect(aks.first?.remediation?.summary.contains("--az") == true)
     }
 }
+
+/// Counts the calls in flight; each call waits a little so that calls overlap.
+final class OverlapRunner: CommandRunner, @unchecked Sendable {
+    private let lock = NSLock()
+    private var inFlight = 0
+    private(set) var peak = 0
+
+    func run(_ argv: [String], input: Data?, timeout: Double) async -> CommandResult {
+        lock.withLock { inFlight += 1; peak = max(peak, inFlight) }
+        try? await Task.sleep(nanoseconds: 20_000_000)
+        lock.withLock { inFlight -= 1 }
+        return CommandResult(argv: argv, termination: .exited(0), stdout: Data("{}".utf8), stderr: Data(), duration: 0)
+    }
+}
+
+@Suite("--concurrency bounds every cloud call")
+struct LimitedRunnerTests {
+    @Test("never more than the limit in flight, and every call answered", arguments: [1, 2, 8])
+    func bounded(_ limit: Int) async {
+        let base = OverlapRunner()
+        let limited = LimitedRunner(base, limit: limit)
+        let results = await withTaskGroup(of: CommandResult.self) { group in
+            for i in 0..<6 { group.addTask { await limited.run(["az", "x\(i)"], input: nil, timeout: 5) } }
+            return await group.reduce(into: [CommandResult]()) { $0.append($1) }
+        }
+        #expect(results.count == 6)
+        #expect(base.peak <= limit)
+        #expect(base.peak >= 1)
+    }
+}
