@@ -89,13 +89,20 @@ public enum AzureFixCommands {
         Commands.guidWord(id, variable: "CLIENT_ID", meaning: "the managed identity's client ID (az identity show --name NAME --resource-group RG --query clientId -o tsv)")
     }
 
-    /// `azure.workload.identity/client-id` (and the tenant when it is missing and known).
-    public static func annotate(_ subject: Subject, context: EvaluationContext, clientID: String?) -> [Command] {
-        var list = Commands.setServiceAccountAnnotation(subject, key: AzureWIFacts.clientIDAnnotation, value: clientIDWord(clientID))
+    /// `azure.workload.identity/client-id` (and the tenant when it is missing and known), and the pod
+    /// label when `label`: for a Helm-managed core one `helm upgrade` with every value, then a restart.
+    public static func annotate(_ subject: Subject, context: EvaluationContext, clientID: String?, label: Bool = false) -> [Command] {
+        var values: [(key: String, value: Command.Word)] = [(AzureWIFacts.clientIDAnnotation, clientIDWord(clientID))]
         if subject.serviceAccount?.metadata.annotations[AzureWIFacts.tenantIDAnnotation] == nil, let tenant = context.snapshot.azure.account.value?.tenantID, AzureWIFacts.isGUID(tenant) {
-            list += Commands.setServiceAccountAnnotation(subject, key: AzureWIFacts.tenantIDAnnotation, value: .literal(tenant))
+            values.append((AzureWIFacts.tenantIDAnnotation, .literal(tenant)))
         }
-        return unique(list)
+        if subject.kind == .crossplaneCore, let helm = Commands.helmRelease(subject) {
+            var settings = values.map { (key: Commands.helmAnnotationKey($0.key), value: $0.value) }
+            if label { settings.append((Commands.helmLabelKey(AzureWIFacts.useLabel), "true")) }
+            return [Commands.helmSet(helm, settings), Commands.restart(subject)]
+        }
+        let list = values.flatMap { Commands.setServiceAccountAnnotation(subject, key: $0.key, value: $0.value) }
+        return unique(label ? addPodLabel(subject) + list : list)
     }
 
     public static func annotate(_ subject: Subject, context: EvaluationContext, key: String, value: String?, variable: String, meaning: String) -> [Command] {
@@ -108,7 +115,7 @@ public enum AzureFixCommands {
         switch subject.kind {
         case .crossplaneCore:
             if let helm = Commands.helmRelease(subject) {
-                return [Commands.helmSet(helm, key: "customLabels." + AzureWIFacts.useLabel.replacingOccurrences(of: ".", with: "\\."), value: "true")]
+                return [Commands.helmSet(helm, key: Commands.helmLabelKey(AzureWIFacts.useLabel), value: "true")]
             }
             let name = subject.deployment?.metadata.name ?? "crossplane"
             return [Commands.patch("deployment", name, namespace: subject.namespace, Patches.podTemplateLabel(AzureWIFacts.useLabel, "true"))]

@@ -151,9 +151,19 @@ public enum Commands {
 
     /// `helm upgrade RELEASE crossplane-stable/crossplane --namespace NS --reuse-values --set-string KEY=VALUE`.
     public static func helmSet(_ release: (release: String, namespace: String), key: String, value: Command.Word) -> Command {
+        helmSet(release, [(key, value)])
+    }
+
+    /// One `helm upgrade` setting several values (each `--set-string KEY=VALUE`).
+    public static func helmSet(_ release: (release: String, namespace: String), _ values: [(key: String, value: Command.Word)]) -> Command {
         Command(
-            ["helm", "upgrade", .literal(release.release), "crossplane-stable/crossplane", "--namespace", .literal(release.namespace), "--reuse-values",
-             "--set-string", value.prefixed("\(key)=")], effect: .change)
+            ["helm", "upgrade", .literal(release.release), "crossplane-stable/crossplane", "--namespace", .literal(release.namespace), "--reuse-values"]
+                + values.flatMap { ["--set-string", $0.value.prefixed("\($0.key)=")] as [Command.Word] }, effect: .change)
+    }
+
+    /// The Helm value that puts one label on the Crossplane pods (`customLabels`, dots in the key escaped).
+    public static func helmLabelKey(_ key: String) -> String {
+        "customLabels." + key.replacingOccurrences(of: ".", with: "\\.")
     }
 
     /// The Helm release managing the Crossplane core, from its ServiceAccount or Deployment.

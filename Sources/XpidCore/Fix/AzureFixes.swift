@@ -87,8 +87,9 @@ extension FixPlanner {
         let sa = subject.serviceAccountName ?? "crossplane"
         let deploymentName = subject.deployment?.metadata.name ?? "crossplane"
         if let helm = Commands.helmRelease(subject), !options.force {
-            var instead: [Command] = needs.annotations.keys.sorted().map { Commands.helmSet(helm, key: Commands.helmAnnotationKey($0), value: .literal(needs.annotations[$0]!)) }
-            if needs.label { instead += AzureFixCommands.addPodLabel(subject) }
+            var settings = needs.annotations.keys.sorted().map { (key: Commands.helmAnnotationKey($0), value: Command.Word.literal(needs.annotations[$0]!)) }
+            if needs.label { settings.append((Commands.helmLabelKey(AzureWIFacts.useLabel), "true")) }
+            let instead = [Commands.helmSet(helm, settings), Commands.restart(subject)]
             let owner = subject.serviceAccount?.metadata.managedBy ?? subject.deployment?.metadata.managedBy
             held.append(HeldFix(
                 check: check, subject: subject.id,

@@ -77,8 +77,9 @@ public struct CoreRegistryIdentityCheck: Check {
                 evidence: evidence,
                 remediation: Remediation(
                     "give the package manager a managed identity with AcrPull (see crossplane.registry-permissions), annotate its ServiceAccount and label its pods",
-                    commands: AzureFixCommands.annotate(core, context: context, clientID: context.candidateIdentities(for: core).count == 1 ? context.candidateIdentities(for: core)[0].clientID : nil)
-                        + (labelled ? [] : AzureFixCommands.addPodLabel(core))),
+                    commands: AzureFixCommands.annotate(
+                        core, context: context, clientID: context.candidateIdentities(for: core).count == 1 ? context.candidateIdentities(for: core)[0].clientID : nil,
+                        label: !labelled)),
                 fixable: true)]
         }
         let shadowed = acr.filter { !$0.packagePullSecrets.isEmpty }
