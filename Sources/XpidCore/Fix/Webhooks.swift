@@ -2,7 +2,7 @@ import Foundation
 
 /// What the EKS webhook does to a pod at CREATE, from the ServiceAccount and associations as they
 /// are at that moment. Used by restart transforms to predict the pods a restart produces.
-public enum Webhook {
+public enum EKSWebhook {
     public static func mutate(_ pod: inout Pod, serviceAccount: ServiceAccount?, podIdentity: Bool, region: String?) {
         let role = serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation]
         for i in pod.spec.containers.indices {
@@ -54,7 +54,7 @@ extension Snapshot {
                 for (k, v) in template.labels { pod.metadata.labels[k] = v }
                 if !AzureWIFacts.isOn(template.labels) { pod.metadata.labels[AzureWIFacts.useLabel] = nil }
             }
-            Webhook.mutate(&pod, serviceAccount: sa, podIdentity: podIdentity, region: region)
+            EKSWebhook.mutate(&pod, serviceAccount: sa, podIdentity: podIdentity, region: region)
             if webhookConfigurations.contains(where: { $0.webhooks.contains(AzureWIFacts.webhookName) }) {
                 AzureWebhook.mutate(&pod, serviceAccount: sa, defaultTenant: azure.account.value?.tenantID)
             }
