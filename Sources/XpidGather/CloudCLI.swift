@@ -9,7 +9,7 @@ extension CommandResult {
         let command = Command(argv: argv)
         switch termination {
         case .launchFailed(let m):
-            return .failure(CloudError(kind: .cliMissing, message: "the \(cli) CLI could not be started (\(m)): \(cli) not found or not executable", command: command))
+            return .failure(CloudError(kind: .cliMissing, message: "the \(cli) CLI could not be started (\(m)): \(cli) CLI not found or not executable", command: command))
         case .timedOut(let t):
             return .failure(CloudError(kind: .timeout, message: "timed out (\(Termination.limitText(t)))", command: command))
         case .signaled(let s):

@@ -8,8 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from aws_standin import AWSStandIn  # noqa: E402
-from azure_standin import AzureStandIn  # noqa: E402
-from harness import require_az, require_binary  # noqa: E402
+from harness import require_binary, running_azure  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,10 +25,5 @@ def aws():
 def azure():
     """The Azure Resource Manager stand-in with the real az logged in to it, one per test module.
     Fails (never skips) when there is no az: $XPID_TEST_AZ, else az on PATH."""
-    standin = AzureStandIn(az=require_az())
-    standin.start()
-    try:
-        standin.login()
+    with running_azure() as standin:
         yield standin
-    finally:
-        standin.stop()

@@ -4,6 +4,7 @@ else (no developer kubeconfig, no real AWS or Azure credentials, a private disco
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,3 +66,18 @@ def start_cluster(cluster, aws, home: Path, context: str | None = None):
     name = context or cluster.context
     config = Path(emulator.write_kubeconfig(str(home / "kubeconfig"), context=name, cluster_name=name, user_name=name))
     return emulator, xpid_env(aws, home, config), config
+
+
+@contextmanager
+def running_azure(**standin):
+    """The ARM stand-in, started and logged in with the real az (its constructor's `standin`
+    arguments: tenant_id, subscriptions), stopped afterwards."""
+    from azure_standin import AzureStandIn
+
+    azure = AzureStandIn(az=require_az(), **standin)
+    azure.start()
+    try:
+        azure.login()
+        yield azure
+    finally:
+        azure.stop()

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from azure_standin import AzureStandIn, seed_spec  # noqa: E402
-from harness import BIN, require_az, require_binary, xpid_env  # noqa: E402
+from harness import BIN, require_binary, running_azure, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios_aks import SUBSCRIPTION, TENANT, AksCluster  # noqa: E402
 
@@ -29,13 +29,8 @@ NS = "crossplane-system"
 def azure():
     """The ARM stand-in logged in with the scenarios' subscription and tenant (az logs in once)."""
     require_binary()
-    standin = AzureStandIn(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "aks scenarios"}], az=require_az())
-    standin.start()
-    try:
-        standin.login()
+    with running_azure(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "aks scenarios"}]) as standin:
         yield standin
-    finally:
-        standin.stop()
 
 
 @dataclass
@@ -65,9 +60,14 @@ class Run:
         return [r for r in self.azure_requests if r["api"] == "arm" and r["method"] != "GET"]
 
 
-def run_xpid(cluster: AksCluster, azure: AzureStandIn, tmp_path: Path, *args: str, command: str = "verify", keep: bool = False) -> Run:
+def run_xpid(cluster: AksCluster, azure: AzureStandIn, tmp_path: Path, *args: str, command: str = "verify", keep: bool = False,
+             prepare=None) -> Run:
+    """Seeds the stand-in with the cluster's Azure side (then `prepare(azure)`, e.g. faults), starts the
+    emulator with its Kubernetes side and runs the binary; `keep` leaves the emulator running in the Run."""
     azure.reset()
     seed_spec(azure, cluster.azure_spec())
+    if prepare is not None:
+        prepare(azure)
     seeded = len(azure.requests())
     emulator = KubeEmulator(cluster.kube_scenario())
     emulator.start()
@@ -168,6 +168,9 @@ def test_issuer_without_the_trailing_slash(azure, tmp_path):
     run = verify(cluster, azure, tmp_path)
     f = run.finding("azure.federated-credential", CORE)
     assert f["status"] == "fail" and "trailing /" in f["message"], f
+    # The credential meant for this ServiceAccount is corrected in place, not duplicated.
+    update = next(argv for argv in f["remediation"]["argv"] if argv[:3] == ["az", "identity", "federated-credential"])
+    assert update[3] == "update" and update[update.index("--issuer") + 1] == cluster.issuer, update
 
 
 def test_wrong_audience(azure, tmp_path):
@@ -316,20 +319,8 @@ def test_fix_holds_helm_managed_core_and_prints_the_values(azure, tmp_path):
 # ---- az failures ------------------------------------------------------------------------------
 
 def test_az_forbidden_is_an_error_and_cluster_checks_still_run(azure, tmp_path):
-    azure.reset()
-    cluster = core_seed()
-    seed_spec(azure, cluster.azure_spec())
-    azure.fault(r"userAssignedIdentities$", status=403, times=10)
-    emulator = KubeEmulator(cluster.kube_scenario())
-    emulator.start()
-    try:
-        home = tmp_path / "home"
-        home.mkdir(exist_ok=True)
-        config = Path(emulator.write_kubeconfig(str(tmp_path / "kubeconfig"), context=cluster.context, cluster_name=cluster.context, user_name=cluster.context))
-        proc = subprocess.run([str(BIN), "verify", "-o", "json"], env=xpid_env(None, home, config, azure=azure), capture_output=True, text=True, timeout=300)
-    finally:
-        emulator.stop()
-    report = json.loads(proc.stdout)
+    run = run_xpid(core_seed(), azure, tmp_path, "-o", "json", prepare=lambda a: a.fault(r"userAssignedIdentities$", status=403, times=10))
+    proc, report = run.proc, run.report
     fic = [f for f in report["findings"] if f["check"] == "azure.federated-credential"]
     assert fic and fic[0]["status"] == "error" and "AuthorizationFailed" in fic[0]["message"], fic
     assert "Reader" in fic[0]["remediation"]["summary"]

@@ -23,15 +23,16 @@ extension Commands {
     }
 
     /// One credential; Azure rejects concurrent creations on one identity (409), so the plan lists them one per line.
+    /// `update` rewrites an existing credential (a near miss) instead of adding one beside it.
     public static func createFederatedCredential(
-        _ context: EvaluationContext, identity: ManagedIdentity?, name: String, subject: String
+        _ context: EvaluationContext, identity: ManagedIdentity?, name: String, subject: String, update: Bool = false
     ) -> Command {
         let identityName: Command.Word = identity.map { .literal($0.name) } ?? .variable("IDENTITY_NAME", meaning: "the user-assigned managed identity's name (az identity list)")
         let group: Command.Word = identity.map(identityGroupWord) ?? .variable("IDENTITY_RESOURCE_GROUP", meaning: "the identity's resource group")
         let issuer: Command.Word = context.snapshot.azure.cluster.value?.issuerURL.map(Command.Word.literal)
             ?? .variable("OIDC_ISSUER", meaning: "the cluster's OIDC issuer URL, trailing / included (az aks show --query oidcIssuerProfile.issuerUrl -o tsv)")
         return az(
-            ["identity", "federated-credential", "create", "--name", .literal(name), "--identity-name", identityName, "--resource-group", group,
+            ["identity", "federated-credential", update ? "update" : "create", "--name", .literal(name), "--identity-name", identityName, "--resource-group", group,
              "--issuer", issuer, "--subject", .literal(subject), "--audiences", .literal(AzureWIFacts.audience)],
             subscription: identity?.id.flatMap(AzureResourceID.subscription) ?? context.snapshot.cluster.subscription, effect: .change)
     }

@@ -81,13 +81,19 @@ public struct FederatedCredentialCheck: Check {
             }
             return [.pass("identity \(identity.name) (client ID \(clientID), from \(from)) trusts \(subjectText) from \(issuer) (credential \(match.name))", evidence: evidence)]
         }
-        let reasons = credentials.compactMap { nearMiss($0, issuer: issuer, subject: subjectText) }
+        let misses = credentials.compactMap { c in nearMiss(c, issuer: issuer, subject: subjectText).map { (credential: c, reason: $0) } }
+        let reasons = misses.map(\.reason)
+        // A credential meant for this ServiceAccount (same subject but for case, or the right subject with
+        // another issuer or audience) is corrected in place rather than duplicated.
+        let repairable = misses.first { $0.credential.subject?.caseInsensitiveCompare(subjectText) == .orderedSame }?.credential
         let why = reasons.isEmpty
             ? "none of its \(credentials.count) federated credential(s) names \(subjectText) with issuer \(issuer)"
             : reasons.joined(separator: "; ")
         let full = credentials.count >= AzureWIFacts.federatedCredentialLimit
         var commands: [Command] = []
-        if !full {
+        if let repairable {
+            commands.append(Commands.createFederatedCredential(context, identity: identity, name: repairable.name, subject: subjectText, update: true))
+        } else if !full {
             commands.append(Commands.createFederatedCredential(context, identity: identity, name: Self.credentialName(namespace: subject.namespace, serviceAccount: sa), subject: subjectText))
         }
         commands.append(Commands.listFederatedCredentials(identity, subscription: subscription))
@@ -95,7 +101,11 @@ public struct FederatedCredentialCheck: Check {
             "identity \(identity.name) (client ID \(clientID), from \(from)) does not trust \(subjectText): \(why) — tokens are refused with AADSTS70021"
                 + (full ? "; it already has the maximum of \(AzureWIFacts.federatedCredentialLimit) credentials" : ""),
             evidence: evidence,
-            remediation: Remediation(full ? "remove an unused credential or use another identity" : "add the federated credential (create credentials one at a time: concurrent creations on one identity conflict; propagation takes a few minutes)", commands: commands))]
+            remediation: Remediation(
+                repairable != nil ? "correct federated credential \(repairable?.name ?? "") (propagation takes a few minutes)"
+                    : full ? "remove an unused credential or use another identity"
+                    : "add the federated credential (create credentials one at a time: concurrent creations on one identity conflict; propagation takes a few minutes)",
+                commands: commands))]
     }
 
     /// Why a credential that looks meant for this ServiceAccount does not match, or nil when it is unrelated.
