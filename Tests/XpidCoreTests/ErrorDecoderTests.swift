@@ -21,6 +21,14 @@ struct ErrorDecoderTests {
         DecoderCase(message: "GET https://europe-west1-docker.pkg.dev/v2/p/r/x/manifests/v1: DENIED: Permission \"artifactregistry.repositories.downloadArtifacts\" denied; PERMISSION_DENIED", signature: "PERMISSION_DENIED", relatedCheck: nil),
         DecoderCase(message: "AADSTS70021: No matching federated identity record found for presented assertion.", signature: "AADSTS70021", relatedCheck: "azure.federated-credential"),
         DecoderCase(message: "failed to refresh cached credentials, no EC2 IMDS role found, operation error ec2imds", signature: "no EC2 IMDS role found", relatedCheck: "podid.injected"),
+        // The AADSTS codes and provider-upjet-azure messages of the facts file (azure-gke-flux-facts.md Q1 §1.2, §1.4, §1.5).
+        DecoderCase(message: "AADSTS700211: No matching federated identity record found for presented assertion issuer 'https://eastus.oic.prod-aks.azure.com/t/g'.", signature: "AADSTS700211", relatedCheck: "azure.federated-credential"),
+        DecoderCase(message: "AADSTS7002138: The subject matches with case-insensitive comparison, but not with case-sensitive comparison", signature: "AADSTS7002138", relatedCheck: "azure.federated-credential"),
+        DecoderCase(message: "AADSTS700016: Application with identifier 'x' was not found in the directory 'y'.", signature: "AADSTS700016", relatedCheck: "azure.sa-annotation"),
+        DecoderCase(message: "AADSTS70023: External OIDC Provider token must have a lifetime of less than or equal to 1.01:00:00", signature: "AADSTS70023", relatedCheck: "azure.injected"),
+        DecoderCase(message: "WorkloadIdentityCredential: open /var/run/secrets/azure/tokens/azure-identity-token: no such file or directory", signature: "azure-identity-token: no such file or directory", relatedCheck: "azure.providerconfig"),
+        DecoderCase(message: "cannot initialize the Terraform plugin SDK async external client: cannot get terraform setup: failed to prepare terraform.Setup: subscription ID must be set in ProviderConfig when credential source is InjectedIdentity, OIDCTokenFile or Upbound", signature: "must be set in ProviderConfig when credential source is", relatedCheck: "azure.providerconfig"),
+        DecoderCase(message: "failed to resolve reference: invalid federated token", signature: "invalid federated token", relatedCheck: "azure.federated-credential"),
     ]
 
     @Test("known signatures", arguments: cases)

@@ -22,7 +22,18 @@ public struct PackageHealthCheck: Check {
                     ]
                 }
                 return s
-            }
+            },
+            CheckExample("ACR refuses the package manager (seed 000's Azure tab, no identity)", subject: "provider/provider-azure-storage", expect: .fail) {
+                var s = Examples.aksSeed()
+                s.updatePackage("provider-azure-storage") {
+                    $0.conditions = [
+                        Condition(type: "Installed", status: "False", reason: "UnpackingPackage",
+                            message: "cannot unpack package: cannot resolve myregistry.azurecr.io/crossplane/provider-azure-storage:v2.7.0 to digest: failed to fetch package descriptor with a GET request after a previous HEAD request failure: HEAD https://myregistry.azurecr.io/v2/crossplane/provider-azure-storage/manifests/v2.7.0: unexpected status code 401 Unauthorized (HEAD responses have no body, use GET for details): GET https://myregistry.azurecr.io/oauth2/token?scope=repository%3Acrossplane%2Fprovider-azure-storage%3Apull&service=myregistry.azurecr.io: UNAUTHORIZED: authentication required, visit https://aka.ms/acr/authorization for more information."),
+                        Condition(type: "Healthy", status: "Unknown", reason: "UnknownPackageRevisionHealth"),
+                    ]
+                }
+                return s
+            },
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.package != nil }
