@@ -130,6 +130,8 @@ def test_seed_done_right_passes(azure, tmp_path):
                   "crossplane.core-registry-identity", "crossplane.registry-permissions"]:
         assert run.status(check, CORE) == "pass", run.finding(check, CORE)
     assert run.status("aks.workload-identity") == "pass"
+    webhook = next(f for f in run.report["findings"] if f["check"] == "aks.workload-identity" and "webhookConfiguration" in f["evidence"])
+    assert webhook["evidence"]["webhookVersion"] == "v1.6.0", webhook
     core = next(s for s in run.report["subjects"] if s["id"] == CORE)
     assert core["method"] == "azure-wi" and "azure.workload.identity/client-id" in core["methodEvidence"]
     # The az reads: one of each kind, a credential list per identity in use, assignments per registry.

@@ -109,7 +109,12 @@ extension Examples {
                     annotations: [AzureWIFacts.clientIDAnnotation: providerClientID, AzureWIFacts.tenantIDAnnotation: azureTenant])),
             ],
             pods: [corePod, storagePod, familyPod],
-            deployments: [core, storageDeployment, packageDeployment(package: "provider-family-azure", revision: familyRevision, serviceAccount: familyRevision)],
+            deployments: [
+                core, storageDeployment, packageDeployment(package: "provider-family-azure", revision: familyRevision, serviceAccount: familyRevision),
+                Deployment(
+                    metadata: ObjectMeta(name: AzureWIFacts.addonDeployment, namespace: "kube-system"),
+                    template: PodTemplate(spec: PodSpec(containers: [Container(name: "manager", image: "mcr.microsoft.com/oss/v2/azure/workload-identity/webhook:v1.5.1")]))),
+            ],
             packages: [storage, family],
             runtimeConfigs: [
                 DeploymentRuntimeConfig(metadata: ObjectMeta(name: "default")),

@@ -31,7 +31,14 @@ public struct AKSWorkloadIdentityCheck: Check {
         let webhook = context.snapshot.webhookConfigurations.first { $0.webhooks.contains(AzureWIFacts.webhookName) }
         var results: [CheckResult] = []
         if let webhook {
-            results.append(.pass("the workload identity webhook is installed (MutatingWebhookConfiguration \(webhook.metadata.name))", evidence: ["webhookConfiguration": webhook.metadata.name]))
+            var evidence = ["webhookConfiguration": webhook.metadata.name]
+            // The AKS add-on's image tag is the webhook version, which decides where tokens are mounted (v1.6 moved them).
+            let addon = context.snapshot.deployments.first { $0.metadata.namespace == "kube-system" && $0.metadata.name == AzureWIFacts.addonDeployment }
+            let version = addon?.template.spec.containers.compactMap { $0.image.flatMap { PackageReference($0).tag } }.first
+            if let version { evidence["webhookVersion"] = version }
+            results.append(.pass(
+                "the workload identity webhook is installed (MutatingWebhookConfiguration \(webhook.metadata.name)\(version.map { ", AKS add-on \($0)" } ?? ""))",
+                evidence: evidence))
         } else {
             results.append(.fail(
                 "no MutatingWebhookConfiguration has the webhook \(AzureWIFacts.webhookName): pods get no Azure token or env, whatever their labels say",
