@@ -1167,6 +1167,20 @@ _AZURE_PROVIDER_CONFIG = _obj(
               oidcTokenFilePath=_STR, storageUseAzureAD=_BOOL),
     status=_obj(conditions=_CONDITIONS, users=_INT))
 
+# provider-upjet-gcp ProviderConfigSpec (apis/cluster and apis/namespaced v1beta1 types.go @8da2207a5;
+# azure-gke-flux-facts.md Q2.1): projectID and the credentials' source are required;
+# credentials.impersonateServiceAccount.name is required when that block is present.
+_GCP_PROVIDER_CONFIG = _obj(
+    "spec",
+    spec=_obj("credentials", "projectID",
+              credentials=_obj("source", source=_enum("None", "Secret", "AccessToken", "ImpersonateServiceAccount",
+                                                      "InjectedIdentity", "Environment", "Filesystem", "Upbound"),
+                               env=_obj("name", name=_STR), fs=_obj("path", path=_STR), secretRef=_SECRET_KEY,
+                               impersonateServiceAccount=_obj("name", name=_STR),
+                               upbound=_obj(federation=_obj(providerID=_STR, serviceAccount=_STR))),
+              projectID=_STR, userProjectOverride=_BOOL, billingProject=_STR),
+    status=_obj(conditions=_CONDITIONS, users=_INT))
+
 CRD_SCHEMAS = {
     ("pkg.crossplane.io", "Provider"): _obj(spec=_obj("package", runtimeConfigRef=_REF, **_PACKAGE_SPEC),
                                             status=_PACKAGE_STATUS),
@@ -1196,6 +1210,9 @@ CRD_SCHEMAS = {
     ("azure.upbound.io", "ProviderConfig"): _AZURE_PROVIDER_CONFIG,
     ("azure.m.upbound.io", "ProviderConfig"): _AZURE_PROVIDER_CONFIG,
     ("azure.m.upbound.io", "ClusterProviderConfig"): _AZURE_PROVIDER_CONFIG,
+    ("gcp.upbound.io", "ProviderConfig"): _GCP_PROVIDER_CONFIG,
+    ("gcp.m.upbound.io", "ProviderConfig"): _GCP_PROVIDER_CONFIG,
+    ("gcp.m.upbound.io", "ClusterProviderConfig"): _GCP_PROVIDER_CONFIG,
 }
 _RFC3339 = re.compile(r"\d{4}-\d\d-\d\d[Tt ]\d\d:\d\d:\d\d(\.\d+)?([Zz]|[+-]\d\d:\d\d)")
 
