@@ -27,23 +27,26 @@ _kubectl_xpid() {
                 --namespace|-n) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --crossplane-namespace) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
-                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi" -- "$cur")); return ;;
+                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig gke.workload-pool gke.sa-annotation gke.no-host-network gke.iam-binding crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig gke.workload-pool gke.sa-annotation gke.no-host-network gke.iam-binding crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif" -- "$cur")); return ;;
                 --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
                 --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --region) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --resource-group) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --subscription) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --project) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --location) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --aws) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --az) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --gcloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --output|-o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
                 --fail-on) COMPREPLY=($(compgen -W "warn fail" -- "$cur")); return ;;
                 --timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --concurrency) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
             esac
-            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --kubectl --aws --az --output -o --no-color --fail-on --verbose -v --timeout --concurrency --show-all --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --show-all --help -h" -- "$cur"))
             ;;
         fix)
             case "$prev" in
@@ -57,17 +60,20 @@ _kubectl_xpid() {
                 --namespace|-n) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --crossplane-namespace) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --subject) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
-                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
-                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi" -- "$cur")); return ;;
+                --only) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig gke.workload-pool gke.sa-annotation gke.no-host-network gke.iam-binding crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --skip) COMPREPLY=($(compgen -W "cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig gke.workload-pool gke.sa-annotation gke.no-host-network gke.iam-binding crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur")); return ;;
+                --method) COMPREPLY=($(compgen -W "irsa pod-identity azure-wi gke-wi gke-wif" -- "$cur")); return ;;
                 --cloud) COMPREPLY=($(compgen -W "aws azure gcp auto" -- "$cur")); return ;;
                 --cluster-name) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --region) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --resource-group) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --subscription) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --project) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --location) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --kubectl) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --aws) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --az) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --gcloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --output|-o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
                 --fail-on) COMPREPLY=($(compgen -W "warn fail" -- "$cur")); return ;;
                 --timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
@@ -76,7 +82,7 @@ _kubectl_xpid() {
                 --client-id) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --tenant-id) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
             esac
-            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --kubectl --aws --az --output -o --no-color --fail-on --verbose -v --timeout --concurrency --yes --dry-run --restart --force --overwrite --role-arn --client-id --tenant-id --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --yes --dry-run --restart --force --overwrite --role-arn --client-id --tenant-id --help -h" -- "$cur"))
             ;;
         checks)
             case "$prev" in
@@ -87,7 +93,7 @@ _kubectl_xpid() {
         explain)
             case "$prev" in
             esac
-            COMPREPLY=($(compgen -W "--help -h cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur"))
+            COMPREPLY=($(compgen -W "--help -h cluster.cloud cluster.access eks.pod-identity-agent eks.pod-identity-addon eks.oidc-provider irsa.sa-annotation irsa.pods-current irsa.injected irsa.trust-policy irsa.stable-sa-name podid.stable-sa-name podid.shared-sa podid.association podid.trust-policy podid.pods-current podid.injected podid.irsa-shadowing podid.role-chain aks.workload-identity azure.sa-annotation azure.pod-label azure.pods-current azure.injected azure.stable-sa-name azure.federated-credential azure.providerconfig gke.workload-pool gke.sa-annotation gke.no-host-network gke.iam-binding crossplane.package-health crossplane.runtime-config crossplane.core-registry-identity crossplane.registry-permissions crossplane.node-pull crossplane.private-dependencies crossplane.pod-identity-support crossplane.providerconfig-source" -- "$cur"))
             ;;
         version)
             case "$prev" in

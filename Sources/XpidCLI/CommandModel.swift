@@ -63,12 +63,15 @@ public enum CommandModel {
         FlagSpec("region", value: "REGION", "AWS region (default: discovered from the context, exec args or server URL)."),
         FlagSpec("resource-group", value: "GROUP", "AKS cluster's resource group (default: from the nodes' resource group, else az aks list)."),
         FlagSpec("subscription", value: "ID", "Azure subscription (default: from the node providerID, else az's current one)."),
+        FlagSpec("project", value: "PROJECT", "GKE cluster's Google Cloud project (default: from the gke_PROJECT_LOCATION_CLUSTER context or node providerIDs)."),
+        FlagSpec("location", value: "LOCATION", "GKE cluster's region or zone (default: from the gke_… kubeconfig context)."),
     ]
 
     static let toolFlags: [FlagSpec] = [
         FlagSpec("kubectl", value: "PATH", files: true, "kubectl to run (env XPID_KUBECTL; default kubectl on PATH)."),
         FlagSpec("aws", value: "PATH", files: true, "aws CLI to run (env XPID_AWS; default aws on PATH)."),
         FlagSpec("az", value: "PATH", files: true, "az CLI to run (env XPID_AZ; default az on PATH)."),
+        FlagSpec("gcloud", value: "PATH", files: true, "gcloud CLI to run (env XPID_GCLOUD; default gcloud on PATH)."),
     ]
 
     static func outputFlags(json schema: String) -> [FlagSpec] { [
@@ -83,7 +86,7 @@ public enum CommandModel {
     static let showAll = FlagSpec("show-all", "List every check of every subject (by default a subject whose checks all pass is one line).")
 
     public static let verify = CommandSpec(
-        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (IRSA, Pod Identity) and AKS (Azure Workload Identity), read-only; prints the report.",
+        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (IRSA, Pod Identity), AKS (Azure Workload Identity) and GKE (Workload Identity), read-only; prints the report.",
         usage: "kubectl xpid verify [flags]",
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1") + [showAll, help], positionalChoices: [])
 

@@ -27,6 +27,7 @@ public struct VerifyOptions: Sendable, Equatable {
     public var kubectl: String?
     public var aws: String?
     public var az: String?
+    public var gcloud: String?
 
     public init() {}
 }

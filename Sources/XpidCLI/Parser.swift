@@ -178,6 +178,7 @@ public enum Parser {
         o.kubectl = environment["XPID_KUBECTL"].flatMap { $0.isEmpty ? nil : $0 }
         o.aws = environment["XPID_AWS"].flatMap { $0.isEmpty ? nil : $0 }
         o.az = environment["XPID_AZ"].flatMap { $0.isEmpty ? nil : $0 }
+        o.gcloud = environment["XPID_GCLOUD"].flatMap { $0.isEmpty ? nil : $0 }
         if let v = environment["NO_COLOR"], !v.isEmpty { o.noColor = true }
         let known = Set(Catalog.descriptions.map(\.id))
         for t in parsed.flags {
@@ -208,6 +209,9 @@ public enum Parser {
             case "kubectl": o.kubectl = v
             case "aws": o.aws = v
             case "az": o.az = v
+            case "gcloud": o.gcloud = v
+            case "project": o.gather.project = v
+            case "location": o.gather.location = v
             case "resource-group": o.gather.resourceGroup = v
             case "subscription":
                 guard AzureWIFacts.isGUID(v) else { return .failure(UsageError(message: "invalid value \"\(v)\" for --subscription: expected a subscription ID (a GUID)", command: command)) }

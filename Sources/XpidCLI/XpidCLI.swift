@@ -121,7 +121,7 @@ public enum XpidCLI {
         let counted: any CommandRunner = progress ? ProgressRunner(base: runner, write: console.err) : runner
         let deadline = DeadlineRunner(base: counted, deadline: Date().addingTimeInterval(o.timeout), limit: o.timeout)
         let kubectl = Kubectl(executable: o.kubectl ?? "kubectl", flags: o.kubectlFlags, runner: deadline, timeout: o.timeout)
-        let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", azExecutable: o.az ?? "az", runner: deadline, options: o.gather)
+        let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", azExecutable: o.az ?? "az", gcloudExecutable: o.gcloud ?? "gcloud", runner: deadline, options: o.gather)
         if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
         let result = await gatherer.gather()

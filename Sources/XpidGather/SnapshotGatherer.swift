@@ -12,6 +12,9 @@ public struct GatherOptions: Sendable, Equatable {
     /// AKS: `--resource-group` and `--subscription`.
     public var resourceGroup: String?
     public var subscription: String?
+    /// GKE: `--project` and `--location`.
+    public var project: String?
+    public var location: String?
     public var concurrency = 8
     public var methodOverride: IdentityMethod?
     public var now = Date()
@@ -35,7 +38,10 @@ public struct SnapshotGatherer: Sendable {
     /// One per cloud; the detected cloud's adapter adds its kinds to the kubectl rounds and makes its cloud reads.
     let adapters: [any CloudAdapter]
 
-    public init(kubectl: Kubectl, awsExecutable: String = "aws", azExecutable: String = "az", runner: any CommandRunner, options: GatherOptions) {
+    public init(
+        kubectl: Kubectl, awsExecutable: String = "aws", azExecutable: String = "az", gcloudExecutable: String = "gcloud", runner: any CommandRunner,
+        options: GatherOptions
+    ) {
         self.kubectl = kubectl
         self.runner = runner
         self.options = options
@@ -43,6 +49,7 @@ public struct SnapshotGatherer: Sendable {
         adapters = [
             AWSAdapter(executable: awsExecutable, runner: cloudRunner, options: options),
             AzureAdapter(executable: azExecutable, runner: cloudRunner, options: options),
+            GCPAdapter(executable: gcloudExecutable, runner: cloudRunner, options: options),
         ]
     }
 

@@ -26,6 +26,7 @@ struct CatalogMetadataTests {
         "podid.injected", "podid.irsa-shadowing", "podid.role-chain",
         "aks.workload-identity", "azure.sa-annotation", "azure.pod-label", "azure.pods-current", "azure.injected", "azure.stable-sa-name",
         "azure.federated-credential", "azure.providerconfig",
+        "gke.workload-pool", "gke.sa-annotation", "gke.no-host-network", "gke.iam-binding",
         "crossplane.package-health", "crossplane.runtime-config", "crossplane.core-registry-identity", "crossplane.registry-permissions",
         "crossplane.node-pull", "crossplane.private-dependencies", "crossplane.pod-identity-support", "crossplane.providerconfig-source",
     ]
@@ -84,9 +85,9 @@ struct CatalogMetadataTests {
     @Test("scope and cloud flags match the spec's (cloud) marks")
     func cloudMarks() {
         let cloud = Set(Catalog.descriptions.filter(\.cloud).map(\.id))
-        #expect(cloud == ["eks.pod-identity-addon", "eks.oidc-provider", "irsa.trust-policy", "podid.association", "podid.trust-policy", "podid.role-chain", "crossplane.registry-permissions", "azure.federated-credential"])
+        #expect(cloud == ["eks.pod-identity-addon", "eks.oidc-provider", "irsa.trust-policy", "podid.association", "podid.trust-policy", "podid.role-chain", "crossplane.registry-permissions", "azure.federated-credential", "gke.iam-binding"])
         let cluster = Set(Catalog.descriptions.filter { $0.scope == .cluster }.map(\.id))
-        #expect(cluster == ["cluster.cloud", "cluster.access", "eks.pod-identity-addon", "eks.oidc-provider", "aks.workload-identity"])
+        #expect(cluster == ["cluster.cloud", "cluster.access", "eks.pod-identity-addon", "eks.oidc-provider", "aks.workload-identity", "gke.workload-pool"])
     }
 
     @Test("Catalog.description finds by ID")

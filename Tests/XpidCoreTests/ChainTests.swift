@@ -93,7 +93,7 @@ struct ChainTests {
         let findings = run(s)
         // The Pod Identity seed has no IRSA subject and no ECR package: only these cloud checks speak about it.
         let cloudChecks = Catalog.descriptions.filter(\.cloud).map(\.id)
-        #expect(cloudChecks.count == 8)
+        #expect(cloudChecks.count == 9)
         for check in ["eks.pod-identity-addon", "podid.association", "podid.trust-policy", "podid.role-chain", "eks.oidc-provider"] {
             let subject = Catalog.description(check)?.scope == .cluster ? "cluster" : s3
             let f = findings.one(check, subject)

@@ -54,8 +54,9 @@ struct GatherContractTests {
         #expect(s.crossplaneNamespace == "crossplane-system")
         #expect(s.packages.map(\.metadata.name).sorted() == ["provider-aws-s3", "upbound-provider-family-aws"])
         #expect(s.deployments.allSatisfy { $0.metadata.namespace == "crossplane-system" }, "deployments outside the Crossplane namespace are dropped")
-        #expect(s.reads.filter { !$0.key.group.hasPrefix("azure.") }.values.allSatisfy { $0 == .ok })
-        #expect(s.reads.filter { $0.key.group.hasPrefix("azure.") }.values.allSatisfy { $0 == .notInstalled }, "the Azure family is not installed here")
+        let otherFamilies = { (read: ResourceRead) in read.group.hasPrefix("azure.") || read.group.hasPrefix("gcp.") }
+        #expect(s.reads.filter { !otherFamilies($0.key) }.values.allSatisfy { $0 == .ok })
+        #expect(s.reads.filter { otherFamilies($0.key) }.values.allSatisfy { $0 == .notInstalled }, "the Azure and GCP families are not installed here")
         #expect(s.aws.describedAssociations.keys.sorted() == [SeedCluster.associationID])
         #expect(s.aws.roles[SeedCluster.roleArn]?.value?.name == SeedCluster.roleName)
         #expect(s.aws.associations.value?.count == 2)
@@ -307,19 +308,34 @@ struct GatherContractTests {
         #expect(gathered.notes.contains("EKS cluster name prod-eks (from kubeconfig exec args (aws))"), "\(gathered.notes)")
     }
 
-    @Test("a GKE cluster: no kube-system batch and no aws calls")
+    @Test("a GKE cluster: no kube-system batch, no aws calls; project, location and name from the gke_ context; the gcloud reads")
     func gkeCluster() async throws {
         var seed = SeedCluster()
         seed.configView = plainConfigView(context: "gke_proj_europe-west1_prod")
         seed.nodes = [KubeJSON.node("gke-prod-default-pool-1", providerID: "gce://proj/europe-west1-b/gke-prod-default-pool-1", labels: ["cloud.google.com/gke-nodepool": "default-pool"])]
         let runner = seed.runner()
+        let describe = ["gcloud", "container", "clusters", "describe", "prod", "--location", "europe-west1", "--project", "proj", "--format", "json"]
+        runner.stubJSON(describe, [
+            "name": "prod", "location": "europe-west1", "workloadIdentityConfig": ["workloadPool": "proj.svc.id.goog"],
+            "nodePools": [["name": "default-pool", "config": ["workloadMetadataConfig": ["mode": "GKE_METADATA"], "serviceAccount": "default"]]],
+        ])
+        runner.stubJSON(["gcloud", "projects", "describe", "proj", "--project", "proj", "--format", "json"], ["projectId": "proj", "projectNumber": "123456789012"])
+        runner.stubJSON(["gcloud", "projects", "get-iam-policy", "proj", "--project", "proj", "--format", "json"], ["bindings": [["role": "roles/viewer", "members": ["user:a@example.com"]]], "etag": "x"])
         let gathered = try #require(await gather(runner).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(!runner.calls.contains(seed.kubeSystemBatchArgv))
         #expect(runner.calls(to: "aws").isEmpty)
-        #expect(runner.calls.count == 5)
-        #expect(gathered.snapshot.cluster.cloud == .gcp)
-        #expect(gathered.snapshot.aws == .unavailable("not an EKS cluster"))
+        #expect(runner.calls(to: "kubectl").count == 5)
+        #expect(runner.calls(to: "gcloud").count == 3, "no GSA annotation and no Artifact Registry package: cluster, project number, project policy")
+        let s = gathered.snapshot
+        #expect(s.cluster.cloud == .gcp)
+        #expect((s.cluster.project, s.cluster.location, s.cluster.name) == ("proj", "europe-west1", "prod"))
+        #expect(gathered.notes.contains("project proj (from kubeconfig context gke_proj_europe-west1_prod)"), "\(gathered.notes)")
+        #expect(s.gcp.cluster.value?.workloadPool == "proj.svc.id.goog")
+        #expect(s.gcp.cluster.value?.nodePools.first?.metadataMode == "GKE_METADATA")
+        #expect(s.gcp.projectNumber == .value("123456789012"))
+        #expect(s.gcp.projectPolicy.value?.roles(of: "user:a@example.com") == ["roles/viewer"])
+        #expect(s.aws == .unavailable("not an EKS cluster"))
     }
 
     @Test("--cloud aws overrides detection on nodes without provider IDs")

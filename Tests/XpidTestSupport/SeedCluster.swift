@@ -24,6 +24,7 @@ public struct SeedCluster: Sendable {
         "configurations.pkg.crossplane.io", "deploymentruntimeconfigs.pkg.crossplane.io", "imageconfigs.pkg.crossplane.io",
         "providerconfigs.aws.upbound.io", "providerconfigs.aws.m.upbound.io", "clusterproviderconfigs.aws.m.upbound.io",
         "providerconfigs.azure.upbound.io", "providerconfigs.azure.m.upbound.io", "clusterproviderconfigs.azure.m.upbound.io",
+        "providerconfigs.gcp.upbound.io", "providerconfigs.gcp.m.upbound.io", "clusterproviderconfigs.gcp.m.upbound.io",
     ]
 
     /// The API version discovery reports for a `plural.group` (what `kubectl api-resources -o wide` shows).

@@ -76,6 +76,7 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
     case irsa = "EKS IRSA"
     case podIdentity = "EKS Pod Identity"
     case azureWI = "Azure Workload Identity"
+    case gke = "GKE Workload Identity"
     case crossplane = "Registries and packages (Crossplane)"
 
     /// The cloud whose clusters the mechanism exists on; its checks are `skip` on any other cloud.
@@ -83,6 +84,7 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
         switch self {
         case .irsa, .podIdentity: return .aws
         case .azureWI: return .azure
+        case .gke: return .gcp
         case .cluster, .crossplane: return nil
         }
     }

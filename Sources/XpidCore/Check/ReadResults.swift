@@ -17,7 +17,9 @@ extension CloudRead {
 
 public enum CloudErrorAdvice {
     public static func advice(for error: CloudError) -> String {
-        if error.command.program.split(separator: "/").last == "az" { return azureAdvice(for: error) }
+        let program = error.command.program.split(separator: "/").last.map(String.init)
+        if program == "az" { return azureAdvice(for: error) }
+        if program == "gcloud" { return gcloudAdvice(for: error) }
         switch error.kind {
         case .cliMissing: return "install the aws CLI or pass --aws PATH; or run with --no-cloud for cluster-side checks only"
         case .notLoggedIn: return "log in to AWS (aws sso login, or set AWS_PROFILE) and re-run; the command below shows the error"
@@ -25,6 +27,18 @@ public enum CloudErrorAdvice {
         case .timeout: return "the aws CLI timed out; check network access to AWS or raise --timeout"
         case .malformedOutput: return "the aws CLI printed output that is not the expected JSON; run the command below to see it"
         case .notFound: return "the object does not exist in this account/region; check --cluster-name and --region"
+        case .other: return "run the command below to see the error"
+        }
+    }
+
+    static func gcloudAdvice(for error: CloudError) -> String {
+        switch error.kind {
+        case .cliMissing: return "install the Google Cloud CLI or pass --gcloud PATH; or run with --no-cloud for cluster-side checks only"
+        case .notLoggedIn: return "log in to Google Cloud (gcloud auth login) and re-run; the command below shows the error"
+        case .accessDenied: return "the Google identity lacks a read permission (roles/container.clusterViewer, roles/iam.securityReviewer, roles/artifactregistry.reader; see the README)"
+        case .timeout: return "gcloud timed out; check network access to Google Cloud or raise --timeout"
+        case .malformedOutput: return "gcloud printed output that is not the expected JSON; run the command below to see it"
+        case .notFound: return "the object does not exist; check --project, --location and --cluster-name"
         case .other: return "run the command below to see the error"
         }
     }

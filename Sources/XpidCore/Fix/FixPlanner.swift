@@ -19,7 +19,7 @@ public enum FixPlanner {
             if finding("podid.stable-sa-name", subject) != nil {
                 actions += stableName(subject, context)
             }
-            let coreRegistry = finding("crossplane.core-registry-identity", subject)?.fixable == true && context.snapshot.cluster.cloud != .azure
+            let coreRegistry = finding("crossplane.core-registry-identity", subject)?.fixable == true && [.aws, .unknown].contains(context.snapshot.cluster.cloud)
             if finding("irsa.sa-annotation", subject) != nil || coreRegistry {
                 let check = finding("irsa.sa-annotation", subject) != nil ? "irsa.sa-annotation" : "crossplane.core-registry-identity"
                 switch roleAnnotation(subject, check: check, context, options) {

@@ -214,17 +214,21 @@ public enum ProviderConfigAPI: String, Sendable, CaseIterable, Equatable {
     case azureLegacy = "azure.upbound.io/ProviderConfig"
     case azureNamespaced = "azure.m.upbound.io/ProviderConfig"
     case azureCluster = "azure.m.upbound.io/ClusterProviderConfig"
+    case gcpLegacy = "gcp.upbound.io/ProviderConfig"
+    case gcpNamespaced = "gcp.m.upbound.io/ProviderConfig"
+    case gcpCluster = "gcp.m.upbound.io/ClusterProviderConfig"
 
     public var group: String { String(rawValue.split(separator: "/")[0]) }
     public var kind: String { String(rawValue.split(separator: "/")[1]) }
     public var plural: String { kind == "ProviderConfig" ? "providerconfigs" : "clusterproviderconfigs" }
     public var version: String { "v1beta1" }
-    public var isNamespaced: Bool { self == .awsNamespaced || self == .azureNamespaced }
+    public var isNamespaced: Bool { [.awsNamespaced, .azureNamespaced, .gcpNamespaced].contains(self) }
     /// The provider family (cloud) whose providers serve this kind.
     public var family: Cloud {
         switch self {
         case .awsLegacy, .awsNamespaced, .awsCluster: return .aws
         case .azureLegacy, .azureNamespaced, .azureCluster: return .azure
+        case .gcpLegacy, .gcpNamespaced, .gcpCluster: return .gcp
         }
     }
 
@@ -245,11 +249,16 @@ public struct ProviderConfig: Sendable, Equatable {
     public var tenantID: String?
     public var subscriptionID: String?
     public var oidcTokenFilePath: String?
+    /// GCP: `spec.projectID` and `spec.credentials.impersonateServiceAccount.name`.
+    public var projectID: String?
+    public var impersonateServiceAccount: String?
 
     public init(
         api: ProviderConfigAPI, metadata: ObjectMeta, source: String?, assumeRoleChain: [String] = [], clientID: String? = nil, tenantID: String? = nil,
-        subscriptionID: String? = nil, oidcTokenFilePath: String? = nil
+        subscriptionID: String? = nil, oidcTokenFilePath: String? = nil, projectID: String? = nil, impersonateServiceAccount: String? = nil
     ) {
+        self.projectID = projectID
+        self.impersonateServiceAccount = impersonateServiceAccount
         self.api = api
         self.metadata = metadata
         self.source = source
@@ -270,6 +279,8 @@ public struct ProviderConfig: Sendable, Equatable {
         tenantID = nonEmpty("tenantID")
         subscriptionID = nonEmpty("subscriptionID")
         oidcTokenFilePath = nonEmpty("oidcTokenFilePath")
+        projectID = nonEmpty("projectID")
+        impersonateServiceAccount = json.at("spec", "credentials", "impersonateServiceAccount", "name").string.flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// `aws.m.upbound.io/ClusterProviderConfig default`, or with its namespace for namespaced kinds.

@@ -107,6 +107,11 @@ public struct ClusterInfo: Sendable, Equatable {
     public var resourceGroupEvidence: String?
     public var subscription: String?
     public var subscriptionEvidence: String?
+    /// GKE: the cluster's project and location (region or zone).
+    public var project: String?
+    public var projectEvidence: String?
+    public var location: String?
+    public var locationEvidence: String?
 
     public init(
         context: String? = nil, server: String? = nil, cloud: Cloud = .unknown, cloudEvidence: String = "",
@@ -202,6 +207,7 @@ public struct Snapshot: Sendable, Equatable {
     public var providerConfigs: [ProviderConfig]
     public var aws: AWSFacts { didSet { lookups = SnapshotLookups() } }
     public var azure: AzureFacts
+    public var gcp: GCPFacts
     /// MutatingWebhookConfigurations (read on AKS, where the Azure Workload Identity webhook must exist).
     public var webhookConfigurations: [MutatingWebhookConfiguration]
     public var options: EvaluationOptions
@@ -212,7 +218,7 @@ public struct Snapshot: Sendable, Equatable {
         a.cluster == b.cluster && a.crossplaneNamespace == b.crossplaneNamespace && a.crossplaneInstalled == b.crossplaneInstalled && a.reads == b.reads
             && a.nodes == b.nodes && a.serviceAccounts == b.serviceAccounts && a.pods == b.pods && a.deployments == b.deployments
             && a.daemonSets == b.daemonSets && a.packages == b.packages && a.runtimeConfigs == b.runtimeConfigs && a.imageConfigs == b.imageConfigs
-            && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.azure == b.azure
+            && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.azure == b.azure && a.gcp == b.gcp
             && a.webhookConfigurations == b.webhookConfigurations && a.options == b.options
     }
 
@@ -222,8 +228,10 @@ public struct Snapshot: Sendable, Equatable {
         deployments: [Deployment] = [], daemonSets: [DaemonSet] = [], packages: [CrossplanePackage] = [],
         runtimeConfigs: [DeploymentRuntimeConfig] = [], imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = [],
         aws: AWSFacts = .unavailable("not an EKS cluster"), azure: AzureFacts = .unavailable("not an AKS cluster"),
+        gcp: GCPFacts = .unavailable("not a GKE cluster"),
         webhookConfigurations: [MutatingWebhookConfiguration] = [], options: EvaluationOptions = EvaluationOptions()
     ) {
+        self.gcp = gcp
         self.azure = azure
         self.webhookConfigurations = webhookConfigurations
         self.cluster = cluster
@@ -276,6 +284,11 @@ public struct Snapshot: Sendable, Equatable {
             let ref = p.reference
             return ref.registryKind == .acr ? ref.registry?.lowercased() : nil
         }).sorted()
+    }
+
+    /// Artifact Registry repositories that packages come from.
+    public var garPackageRepositories: [ArtifactRepository] {
+        Array(Set(packages.compactMap { ArtifactRepository(image: $0.reference.text) })).sorted { $0.key < $1.key }
     }
 
     public var podIdentityAgent: DaemonSet? {

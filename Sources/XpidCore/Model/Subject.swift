@@ -9,7 +9,7 @@ public enum IdentityMethod: String, Sendable, Equatable, CaseIterable, Codable {
     case none
 
     /// The methods the catalogue has checks for (what `--method` accepts).
-    public static let verifiable: [IdentityMethod] = [.irsa, .podIdentity, .azureWI]
+    public static let verifiable: [IdentityMethod] = [.irsa, .podIdentity, .azureWI, .gkeWI, .gkeWIF]
 }
 
 public enum SubjectKind: String, Sendable, Equatable, Codable {
@@ -197,6 +197,12 @@ public enum MethodInference {
             return (.irsa, "\(IRSAFacts.roleAnnotation) set on \(place.where_), not on the ServiceAccount")
         }
         if let azure = AzureEvidence.of(subject) { return (.azureWI, azure) }
+        if let gsa = subject.serviceAccount?.metadata.annotations[GKEFacts.gsaAnnotation] {
+            return (.gkeWI, "ServiceAccount annotation \(GKEFacts.gsaAnnotation)=\(gsa)")
+        }
+        if let drc = subject.runtimeConfig, let gsa = drc.serviceAccountAnnotations[GKEFacts.gsaAnnotation] {
+            return (.gkeWI, "DeploymentRuntimeConfig \(drc.metadata.name) sets \(GKEFacts.gsaAnnotation)=\(gsa)")
+        }
         // The family provider only serves ProviderConfigs: the family's credentials source does not
         // make it a cloud client.
         if subject.isAWSProvider && !subject.isFamilyProvider {
@@ -212,6 +218,17 @@ public enum MethodInference {
             let pc = snapshot.providerConfigs.first(where: { $0.api.family == .azure && $0.source == "OIDCTokenFile" })
         {
             return (.azureWI, "\(pc.displayName) credentials.source=OIDCTokenFile")
+        }
+        if snapshot.cluster.cloud == .gcp {
+            // On GKE a ServiceAccount without a GSA annotation is itself the identity (a direct principal).
+            if subject.providerFamily == .gcp && !subject.isFamilyProvider,
+                let pc = snapshot.providerConfigs.first(where: { $0.api.family == .gcp && ["InjectedIdentity", "ImpersonateServiceAccount"].contains($0.source ?? "") })
+            {
+                return (.gkeWIF, "\(pc.displayName) credentials.source=\(pc.source ?? ""), no \(GKEFacts.gsaAnnotation) annotation: direct principal")
+            }
+            if subject.kind == .crossplaneCore, !snapshot.garPackageRepositories.isEmpty {
+                return (.gkeWIF, "packages come from Artifact Registry and ServiceAccount \(subject.serviceAccountName ?? "crossplane") has no \(GKEFacts.gsaAnnotation) annotation: direct principal")
+            }
         }
         if subject.isFamilyProvider {
             return (.none, "family provider: serves the family's ProviderConfigs and makes no cloud API calls itself")

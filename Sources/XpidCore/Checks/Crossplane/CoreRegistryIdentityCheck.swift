@@ -14,6 +14,7 @@ public struct CoreRegistryIdentityCheck: Check {
         passing: [
             CheckExample("core on IRSA, provider from ECR", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
             CheckExample("core on Azure WI, provider from ACR (seed 000, AKS tab)", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() },
+            CheckExample("core impersonates a GSA, provider from Artifact Registry (seed 000, GKE tab)", subject: "crossplane-core/crossplane", expect: .pass) { Examples.gkeSeed() },
         ],
         failing: [
             CheckExample("ECR package, core without identity", subject: "crossplane-core/crossplane", expect: .fail) {
@@ -39,6 +40,24 @@ public struct CoreRegistryIdentityCheck: Check {
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind == .crossplaneCore }
 
+    /// On GKE the package manager's identity is its GSA (annotation) or, without one, its own principal.
+    func garResult(_ core: Subject, _ packages: [CrossplanePackage], _ context: EvaluationContext) -> [CheckResult] {
+        let names = packages.map { "\($0.kind.rawValue)/\($0.metadata.name)" }.sorted()
+        let registries = Set(packages.compactMap(\.reference.registry)).sorted()
+        switch core.method {
+        case .gkeWI, .gkeWIF:
+            let how = core.method == .gkeWI ? "impersonates \(core.serviceAccount?.metadata.annotations[GKEFacts.gsaAnnotation] ?? "its GSA")" : "pulls as its own principal (no GSA annotation)"
+            return [.pass("\(names.count) package(s) come from \(registries.joined(separator: ", ")); the package manager \(how)", evidence: ["packages": names.joined(separator: ",")])]
+        default:
+            return [.fail(
+                "\(names.joined(separator: ", ")) come from Artifact Registry (\(registries.joined(separator: ", "))), but the package manager has no GKE identity (\(core.methodEvidence))",
+                evidence: ["packages": names.joined(separator: ",")],
+                remediation: Remediation("annotate the crossplane ServiceAccount with a GSA that may read the repository (or grant the reader role to its principal)",
+                    commands: Commands.setServiceAccountAnnotation(core, key: GKEFacts.gsaAnnotation, value: .variable("GSA_EMAIL", meaning: "the Google service account, NAME@PROJECT.iam.gserviceaccount.com")))
+            )]
+        }
+    }
+
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let core) = target else { return [] }
         let cloudPackages = context.snapshot.packages.filter { [.ecr, .acr, .gar].contains($0.reference.registryKind) }
@@ -62,7 +81,7 @@ public struct CoreRegistryIdentityCheck: Check {
             ]
         }
         let acr = cloudPackages.filter { $0.reference.registryKind == .acr }
-        guard !acr.isEmpty else { return [.skip("packages come from GAR; GKE identity checks are not in this version")] }
+        guard !acr.isEmpty else { return garResult(core, cloudPackages.filter { $0.reference.registryKind == .gar }, context) }
         let acrNames = acr.map { "\($0.kind.rawValue)/\($0.metadata.name)" }.sorted()
         let acrRegistries = Set(acr.compactMap(\.reference.registry)).sorted()
         let clientID = core.serviceAccount?.metadata.annotations[AzureWIFacts.clientIDAnnotation]

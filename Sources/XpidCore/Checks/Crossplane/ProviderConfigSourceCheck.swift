@@ -8,6 +8,7 @@ public struct ProviderConfigSourceCheck: Check {
         switch family {
         case .aws: return ["IRSA", "WebIdentity", "PodIdentity"]
         case .azure: return ["OIDCTokenFile"]
+        case .gcp: return ["InjectedIdentity", "ImpersonateServiceAccount"]
         default: return []
         }
     }
@@ -66,6 +67,7 @@ public struct ProviderConfigSourceCheck: Check {
         case .podIdentity: return ["PodIdentity"]
         case .irsa: return ["IRSA", "WebIdentity"]
         case .azureWI: return ["OIDCTokenFile"]
+        case .gkeWI, .gkeWIF: return ["InjectedIdentity", "ImpersonateServiceAccount"]
         default: return []
         }
     }
@@ -75,6 +77,7 @@ public struct ProviderConfigSourceCheck: Check {
         switch subject.providerFamily {
         case .aws?: return subject.method == .podIdentity || subject.method == .irsa
         case .azure?: return subject.method == .azureWI
+        case .gcp?: return subject.method == .gkeWI || subject.method == .gkeWIF
         default: return false
         }
     }
@@ -86,7 +89,7 @@ public struct ProviderConfigSourceCheck: Check {
                 return [.error("cannot read \(read.displayName): \(outcome.shortText)", remediation: ClusterAccessCheck.grant(verb: "list", read: read))]
             }
         }
-        let familyName = family == .azure ? "Azure" : "AWS"
+        let familyName = family == .azure ? "Azure" : family == .gcp ? "GCP" : "AWS"
         let expected = Self.sources(for: subject.method)
         let configs = context.snapshot.providerConfigs.filter { $0.api.family == family }.sorted { $0.displayName < $1.displayName }
         let mismatched = Self.unserved(in: context).filter { $0.api.family == family }.sorted { $0.displayName < $1.displayName }
@@ -103,6 +106,14 @@ public struct ProviderConfigSourceCheck: Check {
         }
         if matching.isEmpty {
             let have = configs.isEmpty ? "no \(familyName) ProviderConfig or ClusterProviderConfig exists" : "none of \(configs.map(\.displayName).joined(separator: ", ")) uses \(expected[0])"
+            if family == .gcp {
+                return [.fail(
+                    "\(have): managed resources of \(subject.id) have no workload identity credentials",
+                    evidence: ["expected": expected.joined(separator: "|")],
+                    remediation: Remediation(
+                        "create a ProviderConfig with credentials.source InjectedIdentity and spec.projectID (the project ID, not its number)",
+                        commands: [Commands.list("providerconfigs.gcp.upbound.io")]))]
+            }
             if family == .azure {
                 return [.fail(
                     "\(have): managed resources of \(subject.id) have no workload identity credentials",

@@ -13,6 +13,7 @@ public struct RegistryPermissionsCheck: Check {
         passing: [
             CheckExample("simulator allows every pull", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() },
             CheckExample("AcrPull on the registry", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() },
+            CheckExample("the GSA reads the Artifact Registry repository", subject: "crossplane-core/crossplane", expect: .pass) { Examples.gkeSeed() },
         ],
         failing: [
             CheckExample("policy without ecr:BatchGetImage", subject: "crossplane-core/crossplane", expect: .fail) {
@@ -36,6 +37,11 @@ public struct RegistryPermissionsCheck: Check {
                 s.azure.roleAssignments[Examples.acrID] = .value(s.azure.roleAssignments[Examples.acrID]?.value?.filter { $0.principalID != Examples.corePrincipalID } ?? [])
                 return s
             },
+            CheckExample("GSA without the Artifact Registry reader role", subject: "crossplane-core/crossplane", expect: .fail) {
+                var s = Examples.gkeSeed()
+                s.gcp.repositoryPolicies["europe-west1/acme-platform/crossplane"] = .value(GCPPolicy(bindings: []))
+                return s
+            },
             CheckExample("ABAC registry with only AcrPull", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.aksSeed()
                 s.azure.registries = .value([ContainerRegistry(name: "myregistry", id: Examples.acrID, loginServer: Examples.acrServer, roleAssignmentMode: "AbacRepositoryPermissions")])
@@ -49,7 +55,8 @@ public struct RegistryPermissionsCheck: Check {
         guard case .subject(let core) = target else { return [] }
         let repos = context.snapshot.ecrPackageRepositories
         let acr = context.snapshot.acrPackageRegistries
-        if repos.isEmpty && acr.isEmpty { return [.skip("no package comes from ECR or ACR")] }
+        let gar = context.snapshot.garPackageRepositories
+        if repos.isEmpty && acr.isEmpty && gar.isEmpty { return [.skip("no package comes from ECR, ACR or Artifact Registry")] }
         var results: [CheckResult] = []
         if !repos.isEmpty {
             if let role = context.identityRole(of: core) {
@@ -61,7 +68,34 @@ public struct RegistryPermissionsCheck: Check {
         if !acr.isEmpty {
             results += acrResults(core, registries: acr, context)
         }
+        if !gar.isEmpty {
+            results += gar.map { garResult(core, repository: $0, context) }
+        }
         return results
+    }
+
+    /// The package manager's GSA or principal holds a reader role on the repository or its project.
+    func garResult(_ core: Subject, repository: ArtifactRepository, _ context: EvaluationContext) -> CheckResult {
+        let gcp = context.snapshot.gcp
+        let member: String
+        if let gsa = core.serviceAccount?.metadata.annotations[GKEFacts.gsaAnnotation], GKEFacts.isServiceAccountEmail(gsa) {
+            member = "serviceAccount:\(gsa)"
+        } else if core.method == .gkeWIF, let pool = gcp.cluster.value?.workloadPool, let number = gcp.projectNumber.value, let sa = core.serviceAccountName {
+            member = GKEFacts.principal(projectNumber: number, pool: pool, namespace: core.namespace, serviceAccount: sa)
+        } else {
+            return .skip("the package manager has no GKE identity to check")
+        }
+        let repoPolicy = gcp.repositoryPolicies[repository.key]
+        if case .failed(let e)? = repoPolicy { return CloudRead<GCPPolicy>.failed(e).unavailableResult(what: "the IAM policy of repository \(repository.repository)") ?? .skip("") }
+        let repoRoles = repoPolicy?.value?.roles(of: member) ?? []
+        let projectRoles = repository.project == context.snapshot.cluster.project ? (gcp.projectPolicy.value?.roles(of: member) ?? []) : []
+        if let role = (repoRoles + projectRoles).first(where: GKEFacts.readerRoles.contains) {
+            return .pass("\(member) has \(role) on \(repoRoles.contains(role) ? "repository \(repository.repository)" : "project \(repository.project)")", evidence: ["member": member])
+        }
+        return .fail(
+            "\(member) has no Artifact Registry reader role on repository \(repository.key) or its project: pulls fail with DENIED: Permission \"artifactregistry.repositories.downloadArtifacts\" denied",
+            evidence: ["member": member, "repository": repository.key],
+            remediation: Remediation("grant roles/artifactregistry.reader on the repository", commands: [Commands.addRepositoryReader(repository, member: member)]))
     }
 
     func acrResults(_ core: Subject, registries: [String], _ context: EvaluationContext) -> [CheckResult] {
