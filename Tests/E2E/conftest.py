@@ -8,7 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from aws_standin import AWSStandIn  # noqa: E402
-from harness import require_binary, running_azure  # noqa: E402
+from harness import require_binary, running_azure, running_gcp  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -26,4 +26,13 @@ def azure():
     """The Azure Resource Manager stand-in with the real az logged in to it, one per test module.
     Fails (never skips) when there is no az: $XPID_TEST_AZ, else az on PATH."""
     with running_azure() as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
+def gcp():
+    """The Google Cloud API stand-in (GKE, Resource Manager, IAM, Artifact Registry) for the real
+    gcloud, one per test module. Fails (never skips) when there is no gcloud: $XPID_TEST_GCLOUD,
+    else gcloud on PATH."""
+    with running_gcp() as standin:
         yield standin

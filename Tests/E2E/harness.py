@@ -34,20 +34,27 @@ def require_az() -> str:
 
 
 # Variables through which a developer's own cloud logins could reach a test run.
-_CLOUD_PREFIXES = ("KUBE", "AWS_", "AZURE_", "MSI_", "IDENTITY_", "IMDS_")
+_CLOUD_PREFIXES = ("KUBE", "AWS_", "AZURE_", "MSI_", "IDENTITY_", "IMDS_", "CLOUDSDK_", "GOOGLE_", "GCE_")
 
 
-def xpid_env(aws, home: Path, kubeconfig, *, azure=None) -> dict:
+def xpid_env(aws, home: Path, kubeconfig, *, azure=None, gcp=None) -> dict:
     """The process environment for kubectl-xpid: the AWS stand-in's variables (`aws` may be None),
     with `azure` the Azure stand-in's (a logged-in az config dir, its CA, its token endpoint,
-    and PATH leading to the az under test), a private HOME and discovery cache (kubectl caches
-    discovery per host:port, and ports are reused). KUBE*, AWS_*, AZURE_*, MSI_*, IDENTITY_* and
-    IMDS_* variables of this process never reach it."""
+    and PATH leading to the az under test), `gcp` the GCP stand-in's (endpoint overrides, an
+    access token, a throwaway gcloud config dir, PATH leading to the gcloud under test), a
+    private HOME and discovery cache (kubectl caches discovery per host:port, and ports are
+    reused). KUBE*, AWS_*, AZURE_*, MSI_*, IDENTITY_*, IMDS_*, CLOUDSDK_*, GOOGLE_* and GCE_*
+    variables of this process never reach it."""
     env = {k: v for k, v in os.environ.items() if not k.upper().startswith(_CLOUD_PREFIXES)}
     if aws is not None:
         env.update(aws.env(inherit=False))
     if azure is not None:
         env.update(azure.env(inherit=False))
+    if gcp is not None:
+        gcp_env = gcp.env(inherit=False)
+        # Its PATH leads with a directory holding only gcloud; keep whatever PATH the others set.
+        gcp_env["PATH"] = gcp_env["PATH"].split(os.pathsep, 1)[0] + os.pathsep + env.get("PATH", os.defpath)
+        env.update(gcp_env)
     env.update({"HOME": str(home), "KUBECACHEDIR": str(home / "kube-cache"), "KUBECONFIG": str(kubeconfig), "LANG": "C.UTF-8"})
     return env
 
@@ -66,6 +73,34 @@ def start_cluster(cluster, aws, home: Path, context: str | None = None):
     name = context or cluster.context
     config = Path(emulator.write_kubeconfig(str(home / "kubeconfig"), context=name, cluster_name=name, user_name=name))
     return emulator, xpid_env(aws, home, config), config
+
+
+def require_gcloud() -> str:
+    """The gcloud CLI the GCP tests drive ($XPID_TEST_GCLOUD, else gcloud on PATH); fails the test without one."""
+    import pytest
+    from gcp_standin import find_gcloud
+
+    gcloud = find_gcloud()
+    if not gcloud:
+        configured = os.environ.get("XPID_TEST_GCLOUD")
+        why = f"XPID_TEST_GCLOUD={configured} is not executable" if configured else \
+            "XPID_TEST_GCLOUD is not set and no gcloud is on PATH"
+        pytest.fail(f"no gcloud CLI for the GCP stand-in tests: {why}. Install the Google Cloud SDK "
+                    f"(apt package google-cloud-cli) or set XPID_TEST_GCLOUD", pytrace=False)
+    return gcloud
+
+
+@contextmanager
+def running_gcp():
+    """The Google Cloud API stand-in, started for the real gcloud, stopped afterwards."""
+    from gcp_standin import GCPStandIn
+
+    gcp = GCPStandIn(gcloud=require_gcloud())
+    gcp.start()
+    try:
+        yield gcp
+    finally:
+        gcp.stop()
 
 
 @contextmanager
