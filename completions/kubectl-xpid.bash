@@ -81,8 +81,9 @@ _kubectl_xpid() {
                 --role-arn) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --client-id) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --tenant-id) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --gcp-service-account) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
             esac
-            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --yes --dry-run --restart --force --overwrite --role-arn --client-id --tenant-id --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --yes --dry-run --restart --force --overwrite --role-arn --client-id --tenant-id --gcp-service-account --help -h" -- "$cur"))
             ;;
         checks)
             case "$prev" in

@@ -78,6 +78,7 @@ complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l overwrite -d 'R
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l role-arn -x -d 'IAM role to annotate ServiceAccounts with when the plan cannot discover it.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l client-id -x -d 'Azure managed identity client ID to annotate when the plan cannot discover it.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l tenant-id -x -d 'Azure tenant ID to annotate when the plan cannot discover it.'
+complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l gcp-service-account -x -d 'Google service account to annotate (iam.gke.io/gcp-service-account) when the plan cannot discover it.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from fix' -l help -s h -d 'Show help for the command.'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from checks' -l output -s o -x -a 'text json markdown' -d 'Output format (default text).'
 complete -c kubectl-xpid -n '__fish_seen_subcommand_from checks' -l help -s h -d 'Show help for the command.'

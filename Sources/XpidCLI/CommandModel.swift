@@ -99,6 +99,7 @@ public enum CommandModel {
         FlagSpec("role-arn", value: "ARN", "IAM role to annotate ServiceAccounts with when the plan cannot discover it."),
         FlagSpec("client-id", value: "GUID", "Azure managed identity client ID to annotate when the plan cannot discover it."),
         FlagSpec("tenant-id", value: "GUID", "Azure tenant ID to annotate when the plan cannot discover it."),
+        FlagSpec("gcp-service-account", value: "EMAIL", "Google service account to annotate (iam.gke.io/gcp-service-account) when the plan cannot discover it."),
     ]
 
     public static let fix = CommandSpec(

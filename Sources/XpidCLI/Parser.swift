@@ -156,6 +156,12 @@ public enum Parser {
                     return .failure(UsageError(message: "invalid value \"\(v)\" for --\(t.spec.long): expected a GUID (az identity show --query \(t.spec.long == "client-id" ? "clientId" : "tenantId"))", command: "fix"))
                 }
                 if t.spec.long == "client-id" { o.fix.clientID = v } else { o.fix.tenantID = v }
+            case "gcp-service-account":
+                let v = t.value ?? ""
+                guard GKEFacts.isServiceAccountEmail(v) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --gcp-service-account: expected NAME@PROJECT.iam.gserviceaccount.com", command: "fix"))
+                }
+                o.fix.gcpServiceAccount = v
             default: break
             }
         }

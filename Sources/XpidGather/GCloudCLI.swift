@@ -24,7 +24,9 @@ public struct GCloudCLI: Sendable {
         await runner.run(argv(args, project: project), timeout: timeout).cloudJSON(cli: "gcloud") { _, stderr, command in Self.classify(stderr: stderr, command: command) }
     }
 
-    /// gcloud exits 1 for every service error; the HTTP status and reason are in stderr.
+    /// gcloud exits 1 for every service error; the HTTP status and reason are in stderr (measured with
+    /// gcloud 528 against Tests/E2E/gcp_standin.py). Resource Manager answers 403 for a project that does
+    /// not exist, so "does not have permission … (or it may not exist)" is access denied.
     public static func classify(stderr: String, command: Command) -> CloudError {
         let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         let message = lines.first(where: { $0.hasPrefix("ERROR:") }).map { $0.hasPrefix("ERROR: ") ? String($0.dropFirst(7)) : $0 } ?? lines.last ?? "failed without a message"
@@ -33,9 +35,9 @@ public struct GCloudCLI: Sendable {
             || stderr.contains("UNAUTHENTICATED") || stderr.contains("invalid_grant")
         {
             kind = .notLoggedIn
-        } else if stderr.contains("NOT_FOUND") || stderr.contains("(404)") || stderr.contains("was not found") {
+        } else if stderr.contains("NOT_FOUND") || stderr.contains("code=404") || stderr.contains("(404)") || stderr.contains("was not found") {
             kind = .notFound
-        } else if stderr.contains("PERMISSION_DENIED") || stderr.contains("(403)") || stderr.contains("does not have permission") {
+        } else if stderr.contains("PERMISSION_DENIED") || stderr.contains("code=403") || stderr.contains("(403)") || stderr.contains("does not have permission") {
             kind = .accessDenied
         } else if stderr.contains("timed out") || stderr.contains("Timeout") {
             kind = .timeout

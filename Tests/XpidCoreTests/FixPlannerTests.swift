@@ -13,13 +13,18 @@ struct FixCase: Sendable, CustomTestStringConvertible {
     var testDescription: String { "\(check): \(name)" }
 
     /// The options of the property: every switch on, so nothing is held back for safety.
-    var options: FixOptions { FixOptions(roleArn: role, restart: true, force: true, overwrite: true) }
+    var options: FixOptions {
+        var o = FixOptions(roleArn: role, restart: true, force: true, overwrite: true)
+        o.gcpServiceAccount = Examples.coreGSA
+        return o
+    }
 
     /// The checks whose findings can be `fixable: true` (the property must cover each of them).
     static let fixableChecks: Set<String> = [
         "podid.pods-current", "irsa.pods-current", "podid.stable-sa-name", "crossplane.providerconfig-source",
         "podid.irsa-shadowing", "irsa.sa-annotation", "crossplane.core-registry-identity",
         "azure.sa-annotation", "azure.pod-label", "azure.pods-current", "azure.stable-sa-name", "azure.providerconfig",
+        "gke.sa-annotation",
     ]
 
     /// Failing catalogue examples of fixable checks that cannot be fixed in the cluster, with why.

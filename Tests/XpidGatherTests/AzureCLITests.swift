@@ -157,3 +157,38 @@ struct LimitedRunnerTests {
         #expect(base.peak >= 1)
     }
 }
+
+struct GCloudClassifyCase: Sendable, CustomTestStringConvertible {
+    var stderr: String
+    var kind: CloudError.Kind
+    var testDescription: String { "\(kind): \(stderr.prefix(70))" }
+}
+
+/// First stderr lines measured with gcloud 528 against Tests/E2E/gcp_standin.py (every failure exits 1).
+@Suite("GCloudCLI adapter")
+struct GCloudCLITests {
+    static let token = " This command is authenticated with an access token from the CLOUDSDK_AUTH_ACCESS_TOKEN environment variable"
+    static let cases: [GCloudClassifyCase] = [
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.container.clusters.describe) ResponseError: code=404, message=Not found: projects/p/locations/l/clusters/ghost.\(token).\nNo cluster named 'ghost' in p.\n", kind: .notFound),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.container.clusters.describe) ResponseError: code=403, message=Required \"container.clusters.get\" permission(s) for \"projects/p/locations/l/clusters/c\".\(token).\n", kind: .accessDenied),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.projects.describe) [None] does not have permission to access projects instance [ghost-project] (or it may not exist): The caller does not have permission.\(token)\n", kind: .accessDenied),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.iam.service-accounts.get-iam-policy) NOT_FOUND: Unknown service account.\(token)\n", kind: .notFound),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.iam.service-accounts.get-iam-policy) PERMISSION_DENIED: Permission 'iam.serviceAccounts.getIamPolicy' denied on resource (or it may not exist).\(token).\n", kind: .accessDenied),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.artifacts.repositories.get-iam-policy) NOT_FOUND: Repository \"projects/p/locations/us/repositories/ghost\" not found.\(token)\n", kind: .notFound),
+        GCloudClassifyCase(stderr: "ERROR: (gcloud.container.clusters.describe) You do not currently have an active account selected.\nPlease run:\n\n  $ gcloud auth login\n", kind: .notLoggedIn),
+    ]
+
+    @Test("classify stderr", arguments: cases)
+    func classify(_ c: GCloudClassifyCase) {
+        let e = GCloudCLI.classify(stderr: c.stderr, command: Command(argv: ["gcloud", "x"]))
+        #expect(e.kind == c.kind)
+        #expect(e.message == String(c.stderr.split(separator: "\n")[0].dropFirst("ERROR: ".count)))
+    }
+
+    @Test("argv: JSON output and the project on every call")
+    func argvShape() {
+        let g = GCloudCLI(project: "acme", runner: FakeCommandRunner())
+        #expect(g.argv(["container", "clusters", "describe", "c", "--location", "l"]) == ["gcloud", "container", "clusters", "describe", "c", "--location", "l", "--project", "acme", "--format", "json"])
+        #expect(g.argv(["iam", "service-accounts", "get-iam-policy", "a@other.iam.gserviceaccount.com"], project: "other").suffix(4) == ["--project", "other", "--format", "json"])
+    }
+}

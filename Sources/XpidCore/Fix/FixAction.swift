@@ -105,6 +105,8 @@ public struct FixOptions: Sendable, Equatable {
     /// Azure: the client and tenant IDs to annotate when the plan cannot discover them.
     public var clientID: String?
     public var tenantID: String?
+    /// GKE: the Google service account to annotate when the plan cannot discover it.
+    public var gcpServiceAccount: String?
     public var restart = false
     public var force = false
     public var overwrite = false

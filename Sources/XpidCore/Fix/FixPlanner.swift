@@ -41,6 +41,11 @@ public enum FixPlanner {
                     actions += providerConfigFixes(f, subject: subject, context, seen: &patchedConfigs)
                 }
             }
+            if subject.method == .gkeWI || subject.method == .gkeWIF || (subject.kind == .crossplaneCore && context.snapshot.cluster.cloud == .gcp) {
+                let gke = gkeFixes(subject, open: { finding($0, subject) }, context, options)
+                actions += gke.actions
+                held += gke.held
+            }
             if finding("crossplane.providerconfig-source", subject) != nil, let expected = ProviderConfigSourceCheck.sources(for: subject.method).first {
                 for pc in unservedConfigs where pc.api.family == subject.providerFamily && patchedConfigs.insert(pc.displayName).inserted {
                     actions.append(setSource(pc, to: expected, subject: subject))
@@ -62,7 +67,9 @@ public enum FixPlanner {
         // by the webhook at pod creation). A ProviderConfig is read at reconcile time and needs no restart;
         // a new ServiceAccount name makes Crossplane roll the Deployment itself.
         let noRestart: Set<String> = ["crossplane.providerconfig-source", "azure.providerconfig"]
-        let changedSubjects = Set(actions.filter { $0.kind == .change && !noRestart.contains($0.check) }.map(\.subject))
+        // GKE injects nothing: a package's pods need no restart after an annotation (the core does: its keychain caches).
+        let gkePackages = Set(context.subjects.filter { ($0.method == .gkeWI || $0.method == .gkeWIF) && $0.kind != .crossplaneCore }.map(\.id))
+        let changedSubjects = Set(actions.filter { $0.kind == .change && !noRestart.contains($0.check) && !gkePackages.contains($0.subject) }.map(\.subject))
         for subject in context.subjects where subject.deployment != nil && finding("podid.stable-sa-name", subject) == nil && finding("azure.stable-sa-name", subject) == nil {
             let stale = ["podid.pods-current", "irsa.pods-current", "azure.pods-current", "azure.injected"].contains { finding($0, subject) != nil }
                 || finding("azure.pod-label", subject)?.evidence["stalePods"] != nil

@@ -53,8 +53,8 @@ public struct CoreRegistryIdentityCheck: Check {
                 "\(names.joined(separator: ", ")) come from Artifact Registry (\(registries.joined(separator: ", "))), but the package manager has no GKE identity (\(core.methodEvidence))",
                 evidence: ["packages": names.joined(separator: ",")],
                 remediation: Remediation("annotate the crossplane ServiceAccount with a GSA that may read the repository (or grant the reader role to its principal)",
-                    commands: Commands.setServiceAccountAnnotation(core, key: GKEFacts.gsaAnnotation, value: .variable("GSA_EMAIL", meaning: "the Google service account, NAME@PROJECT.iam.gserviceaccount.com")))
-            )]
+                    commands: Commands.setServiceAccountAnnotation(core, key: GKEFacts.gsaAnnotation, value: .variable("GSA_EMAIL", meaning: "the Google service account, NAME@PROJECT.iam.gserviceaccount.com"))),
+                fixable: true)]
         }
     }
 

@@ -42,7 +42,10 @@ public struct GKEAnnotationCheck: Check {
             return [.fail(
                 "\(GKEFacts.gsaAnnotation)=\(Printable.text(gsa)) on ServiceAccount \(subject.namespace)/\(saName) is not a Google service account email (NAME@PROJECT.iam.gserviceaccount.com)",
                 evidence: ["gsa": Printable.text(gsa)],
-                remediation: Remediation("annotate the GSA's email", commands: [Commands.gcloud(["iam", "service-accounts", "list", "--format", "value(email)"], project: context.snapshot.cluster.project)]))]
+                remediation: Remediation(
+                    "annotate the GSA's email (kubectl xpid fix --overwrite --gcp-service-account EMAIL)",
+                    commands: [Commands.gcloud(["iam", "service-accounts", "list", "--format", "value(email)"], project: context.snapshot.cluster.project)]),
+                fixable: true)]
         }
         return [.pass("ServiceAccount \(subject.namespace)/\(saName) impersonates \(gsa)", evidence: ["gsa": gsa])]
     }
