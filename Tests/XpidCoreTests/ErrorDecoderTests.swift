@@ -29,6 +29,8 @@ struct ErrorDecoderTests {
         DecoderCase(message: "WorkloadIdentityCredential: open /var/run/secrets/azure/tokens/azure-identity-token: no such file or directory", signature: "azure-identity-token: no such file or directory", relatedCheck: "azure.providerconfig"),
         DecoderCase(message: "cannot initialize the Terraform plugin SDK async external client: cannot get terraform setup: failed to prepare terraform.Setup: subscription ID must be set in ProviderConfig when credential source is InjectedIdentity, OIDCTokenFile or Upbound", signature: "must be set in ProviderConfig when credential source is", relatedCheck: "azure.providerconfig"),
         DecoderCase(message: "failed to resolve reference: invalid federated token", signature: "invalid federated token", relatedCheck: "azure.federated-credential"),
+        DecoderCase(message: "cannot unpack package: failed to fetch package digest from remote: GET https://europe-docker.pkg.dev/v2/token?scope=x: DENIED: Permission \"artifactregistry.repositories.downloadArtifacts\" denied on resource \"projects/p/locations/europe/repositories/r\" (or it may not exist)", signature: "artifactregistry.repositories.downloadArtifacts", relatedCheck: "crossplane.registry-permissions"),
+        DecoderCase(message: "Unable to generate access token; IAM returned 403 Forbidden: Permission 'iam.serviceAccounts.getAccessToken' denied on resource (or it may not exist).", signature: "iam.serviceAccounts.getAccessToken", relatedCheck: "gke.iam-binding"),
     ]
 
     @Test("known signatures", arguments: cases)

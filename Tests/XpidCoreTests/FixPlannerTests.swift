@@ -37,6 +37,8 @@ struct FixCase: Sendable, CustomTestStringConvertible {
             "the managed-identity ProviderConfig may serve other providers; a new OIDCTokenFile ProviderConfig is the user's choice",
         "azure.providerconfig: the ProviderConfig names another identity than the ServiceAccount":
             "which of the two identities is meant is the user's call (the ProviderConfig may serve other providers); the finding shows both",
+        "crossplane.providerconfig-source: GCP ProviderConfig with the project number as projectID":
+            "the ProviderConfig may name another project than the cluster's; the warning shows what to set",
         "podid.irsa-shadowing: pod carries both env sets":
             "the IRSA env was set on the pod by hand (no ServiceAccount or DeploymentRuntimeConfig annotation to remove); the finding is not fixable",
     ]

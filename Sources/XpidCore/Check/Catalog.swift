@@ -33,6 +33,7 @@ public enum Catalog {
         GKEWorkloadPoolCheck(),
         GKEAnnotationCheck(),
         GKEHostNetworkCheck(),
+        GKECredentialsEnvCheck(),
         GKEIAMBindingCheck(),
         PackageHealthCheck(),
         RuntimeConfigCheck(),

@@ -28,8 +28,8 @@ extension Commands {
                 "--role", "roles/artifactregistry.reader", "--member", .literal(member)], project: repository.project, effect: .change)
     }
 
-    public static func addProjectBinding(project: String, role: String, member: String) -> Command {
-        gcloud(["projects", "add-iam-policy-binding", .literal(project), "--role", .literal(role), "--member", .literal(member)], effect: .change)
+    public static func addProjectBinding(project: String, role: Command.Word, member: String) -> Command {
+        gcloud(["projects", "add-iam-policy-binding", .literal(project), "--role", role, "--member", .literal(member)], effect: .change)
     }
 }
 

@@ -27,6 +27,15 @@ public struct NodePullCheck: Check {
                     evaluations: IAMPolicyEvaluator.ecrPullRequests(repositoryARNs: [repo]).map { PermissionEvaluation(request: $0, decision: .implicitDeny) }))
                 return s
             },
+            CheckExample("ImagePullBackOff on GKE, the node service account cannot read the repository", subject: "provider/provider-gcp-storage", expect: .fail) {
+                var s = Examples.gkeSeed()
+                s.updatePods(where: { $0.metadata.labels["pkg.crossplane.io/revision"] == Examples.gcpStorageRevision }) {
+                    $0.phase = "Pending"
+                    $0.containerStatuses = [ContainerState(name: "package-runtime", ready: false, waitingReason: "ImagePullBackOff", waitingMessage: "Back-off pulling image")]
+                }
+                s.gcp.projectPolicy = .value(GCPPolicy(bindings: []))
+                return s
+            },
             CheckExample("ImagePullBackOff on AKS, kubelet identity lacks AcrPull", subject: "provider/provider-azure-storage", expect: .fail) {
                 var s = Examples.aksSeed()
                 s.updatePods(where: { $0.metadata.labels["pkg.crossplane.io/revision"] == Examples.storageRevision }) {
@@ -56,6 +65,9 @@ public struct NodePullCheck: Check {
         let head = "pod \(pod.metadata.name) is in \(status?.waitingReason ?? "ErrImagePull") for \(image): the node's identity cannot pull it (the package manager's identity only installs the package)"
         if PackageReference(image).registryKind == .acr, let server = PackageReference(image).registry?.lowercased() {
             return [azureVerdict(head: head, evidence: evidence, server: server, subject: subject, pod: pod, context)]
+        }
+        if let repository = ArtifactRepository(image: image) {
+            return [gkeVerdict(head: head, evidence: evidence, repository: repository, subject: subject, pod: pod, context)]
         }
         guard let repo = IAMPolicyEvaluator.ecrRepositoryARN(image: image) else {
             return [.fail(head, evidence: evidence, remediation: Remediation(Self.advice(context.snapshot.cluster.cloud), commands: [Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)]))]
@@ -111,6 +123,33 @@ public struct NodePullCheck: Check {
         commands.append(Commands.az(["aks", "update", "--resource-group", context.resourceGroupWord, "--name", context.aksNameWord, "--attach-acr", .literal(String(server.split(separator: ".")[0]))],
             subscription: context.snapshot.cluster.subscription, effect: .change))
         return .fail(head + "; " + verdict.message, evidence: merged, remediation: Remediation("grant the kubelet identity AcrPull on the registry (or attach the registry to the cluster)", commands: commands))
+    }
+
+    /// On GKE the node pool's service account pulls runtime images: a reader role on the repository or project?
+    func gkeVerdict(head: String, evidence: [String: String], repository: ArtifactRepository, subject: Subject, pod: Pod, _ context: EvaluationContext) -> CheckResult {
+        let describe = Commands.describePod(namespace: subject.namespace, name: pod.metadata.name)
+        let poolName = pod.spec.nodeName.flatMap { context.snapshot.node(named: $0)?.metadata.labels[GKEFacts.nodePoolLabel] }
+        let gcp = context.snapshot.gcp
+        guard let poolName, let pool = gcp.cluster.value?.nodePools.first(where: { $0.name == poolName }), let account = pool.serviceAccount else {
+            let why = context.cloudDisabledReason ?? gcp.cluster.unavailableReason ?? "the node pool of node \(pod.spec.nodeName ?? "?") is unknown"
+            return .fail(head + " (the node pool's service account could not be checked: \(why))", evidence: evidence, remediation: Remediation(Self.advice(.gcp), commands: [describe]))
+        }
+        var merged = evidence
+        merged["nodePool"] = poolName
+        guard account != "default" else {
+            return .fail(head + "; node pool \(poolName) runs as the Compute Engine default service account, whose roles are not read here", evidence: merged,
+                remediation: Remediation(Self.advice(.gcp), commands: [describe]))
+        }
+        let member = "serviceAccount:\(account)"
+        let repoRoles = gcp.repositoryPolicies[repository.key]?.value?.roles(of: member) ?? []
+        let projectRoles = repository.project == context.snapshot.cluster.project ? (gcp.projectPolicy.value?.roles(of: member) ?? []) : []
+        if (repoRoles + projectRoles).contains(where: GKEFacts.readerRoles.contains) {
+            return .fail(head + "; node pool \(poolName)'s service account \(account) may read \(repository.key), so check the tag and the repository", evidence: merged,
+                remediation: Remediation("find why the pull fails although the node service account may read", commands: [describe]))
+        }
+        return .fail(
+            head + "; node pool \(poolName) runs as \(account), which has no Artifact Registry reader role on \(repository.key) or its project", evidence: merged,
+            remediation: Remediation("grant the node service account roles/artifactregistry.reader on the repository", commands: [Commands.addRepositoryReader(repository, member: member)]))
     }
 
     static func advice(_ cloud: Cloud) -> String {

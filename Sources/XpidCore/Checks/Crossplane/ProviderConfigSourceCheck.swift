@@ -44,6 +44,11 @@ public struct ProviderConfigSourceCheck: Check {
                 s.providerConfigs = []
                 return s
             },
+            CheckExample("GCP ProviderConfig with the project number as projectID", subject: "provider/provider-gcp-storage", expect: .warn) {
+                var s = Examples.gkeSeed()
+                s.providerConfigs[0].projectID = Examples.gcpProjectNumber
+                return s
+            },
             CheckExample("Azure provider on workload identity, ProviderConfig uses the node's managed identity", subject: "provider/provider-azure-storage", expect: .fail) {
                 var s = Examples.aksSeed()
                 s.providerConfigs[0].source = "UserAssignedManagedIdentity"
@@ -130,6 +135,22 @@ public struct ProviderConfigSourceCheck: Check {
                         "create the default ClusterProviderConfig (namespaced MRs default to it; legacy MRs use aws.upbound.io ProviderConfig default)",
                         commands: [Commands.apply(Patches.clusterProviderConfig(source: expected[0]))]))
             ]
+        }
+        if family == .gcp {
+            // provider-upjet-gcp: projectID is the project ID (not its number); an ImpersonateServiceAccount
+            // without a name silently falls back to the pod's own identity.
+            var warnings: [String] = []
+            for pc in matching {
+                if let id = pc.projectID, id.allSatisfy(\.isNumber) { warnings.append("\(pc.displayName) spec.projectID \(id) is a project number; the provider wants the project ID") }
+                if pc.projectID == nil { warnings.append("\(pc.displayName) has no spec.projectID (required)") }
+                if pc.source == "ImpersonateServiceAccount" && pc.impersonateServiceAccount == nil {
+                    warnings.append("\(pc.displayName) uses ImpersonateServiceAccount without credentials.impersonateServiceAccount.name: the provider silently uses its own identity")
+                }
+            }
+            if !warnings.isEmpty {
+                return [.warn(warnings.joined(separator: "; "), evidence: ["expected": expected.joined(separator: "|")],
+                    remediation: Remediation("set spec.projectID to the project ID (and the GSA to impersonate)", commands: matching.map { Commands.getYAML("\($0.api.plural).\($0.api.group)", $0.metadata.name, namespace: $0.metadata.namespace) }))]
+            }
         }
         return [.pass(matching.map { "\($0.displayName) uses credentials.source \($0.source ?? "Secret")" }.joined(separator: "; "))]
     }

@@ -48,7 +48,10 @@ public struct GKEIAMBindingCheck: Check {
             }
             let prefix = "serviceAccount:\(pool)["
             let sameSA = users.filter { $0.hasPrefix(prefix) && $0.hasSuffix("/\(sa)]") }
-            let near = sameSA.isEmpty ? "" : "; it names \(sameSA.joined(separator: ", ")) (another namespace\(sameSA.contains { $0.contains("[upbound-system/") } ? ": upbound-system comes from the provider docs, Crossplane runs in \(subject.namespace)" : ""))"
+            // The seed's binding covers the package manager's ServiceAccount only; providers run as their own.
+            let coreOnly = subject.kind != .crossplaneCore && users.contains(GKEFacts.workloadIdentityMember(pool: pool, namespace: subject.namespace, serviceAccount: "crossplane"))
+                ? "; it is bound to the package manager's ServiceAccount crossplane, which does not cover providers" : ""
+            let near = coreOnly + (sameSA.isEmpty ? "" : "; it names \(sameSA.joined(separator: ", ")) (another namespace\(sameSA.contains { $0.contains("[upbound-system/") } ? ": upbound-system comes from the provider docs, Crossplane runs in \(subject.namespace)" : ""))")
             return [.fail(
                 "\(gsa) does not grant \(GKEFacts.workloadIdentityUser) to \(member)\(near): token requests fail with 403 on iam.serviceAccounts.getAccessToken",
                 evidence: ["gsa": gsa, "member": member],
@@ -67,8 +70,8 @@ public struct GKEIAMBindingCheck: Check {
         return [.warn(
             "no binding found for \(member) (or its namespace's principalSet) in the project's policy\(gcp.repositoryPolicies.isEmpty ? "" : " or the registry repositories'"); grants on other resources are not read",
             evidence: ["member": member],
-            remediation: Remediation("grant the roles the workload needs to its principal", commands: [
-                Commands.gcloud(["projects", "get-iam-policy", .literal(String(pool.dropLast(".svc.id.goog".count))), "--format", "json"]),
+            remediation: Remediation("grant the roles the workload needs to its principal (grants on individual resources are not read)", commands: [
+                Commands.addProjectBinding(project: context.snapshot.cluster.project ?? String(pool.dropLast(".svc.id.goog".count)), role: .variable("ROLE", meaning: "the role the workload needs, e.g. roles/storage.admin"), member: member),
             ]))]
     }
 }
