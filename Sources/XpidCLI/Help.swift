@@ -6,8 +6,8 @@ public enum Help {
     public static func root() -> String {
         var s = """
             OVERVIEW: Verify workload identity for Crossplane (the package manager, Providers and
-            Functions) on EKS (IRSA and Pod Identity) and AKS (Azure Workload Identity): every link from
-            the ServiceAccount to the IAM role or the managed identity's federated credential.
+            Functions) on EKS (IRSA and Pod Identity), AKS (Azure Workload Identity) and GKE (Workload
+            Identity): every link from the ServiceAccount to the cloud identity that trusts it.
 
             USAGE: kubectl xpid <subcommand> [flags]
 

@@ -20,7 +20,13 @@ public struct GKEAnnotationCheck: Check {
                 var s = Examples.gkeSeed()
                 s.updateServiceAccount(namespace: Examples.namespace, name: "crossplane") { $0.metadata.annotations[GKEFacts.gsaAnnotation] = "crossplane-gar" }
                 return s
-            }
+            },
+            CheckExample("a provider's runtime config sets a project number instead of an email", subject: "provider/provider-gcp-storage", expect: .fail) {
+                var s = Examples.gkeSeed()
+                for i in s.runtimeConfigs.indices where s.runtimeConfigs[i].metadata.name == "gcp-storage" { s.runtimeConfigs[i].serviceAccountAnnotations[GKEFacts.gsaAnnotation] = "123456789012" }
+                s.updateServiceAccount(namespace: Examples.namespace, name: "provider-gcp-storage") { $0.metadata.annotations[GKEFacts.gsaAnnotation] = "123456789012" }
+                return s
+            },
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .gkeWI || subject.method == .gkeWIF }
