@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how `kubectl xpid verify` scales with the number of Providers.
 
-Four parts, each can run alone (--parts):
+Five parts, each can run alone (--parts):
 
 counts  Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its
         own ServiceAccount and Pod Identity association, all trusting one role), then a mixed
@@ -42,15 +42,31 @@ aks     AKS clusters (seed 000's Azure tab: Crossplane on workload identity with
         (azure.providerconfig) for each ClusterProviderConfig whose clientID is not a
         provider's own identity: upjet authenticates with the ProviderConfig's clientID.
 
+gke     GKE clusters (seed 000's Google Cloud GKE tab: the package manager on workload identity with
+        its own GSA crossplane-gar-sa, reader on the Artifact Registry repository
+        us-docker.pkg.dev/PROJECT/crossplane) with 1, 10 and 50 upjet GCP providers from that
+        repository (provider-gcp-svcNN), each with its own DeploymentRuntimeConfig pinning its
+        ServiceAccount and annotating (iam.gke.io/gcp-service-account) one of 2 shared GSAs, each GSA
+        bound (roles/iam.workloadIdentityUser) to every provider ServiceAccount that uses it; a
+        ProviderConfig InjectedIdentity and the family provider. `verify -v` with the real gcloud
+        (--gcloud, $XPID_TEST_GCLOUD or gcloud on PATH) against the Google Cloud stand-in, and
+        `verify --no-cloud -v`: median wall, kubectl calls, gcloud calls per subcommand. The gcloud
+        count must stay within 3 + distinct GSAs in use + repositories (container clusters describe,
+        projects describe, projects get-iam-policy, then an iam service-accounts get-iam-policy per
+        GSA and an artifacts repositories get-iam-policy per repository), the kubectl count must not
+        depend on the number of Providers, and the stand-in's request log must show no write.
+
 Not a test: it prints figures. It exits 1 only if a kubectl count grows with the number of
 Providers, a role is read twice, an AKS run makes more az calls than the bound or the ARM
-stand-in saw a write, 2 if a run could not be made (binary or az missing, a run failing, an
+stand-in saw a write, a GKE run makes more gcloud calls than the bound or the Google Cloud
+stand-in saw a write, 2 if a run could not be made (binary, az or gcloud missing, a run failing, an
 argv the replay had not recorded); the two targets print TARGET MET / TARGET NOT MET.
 
-    python3 Tests/benchmark.py [--parts counts,own,ratio,aks] [--bin PATH]
+    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke] [--bin PATH]
         [--sizes 1,10,50,200] [--mixed 50,50] [--runs 3] [--skip-cloud]
         [--own-sizes 50,200,800] [--own-runs 5] [--ratio-size 200] [--ratio-runs 5]
         [--aks-sizes 1,10,50] [--aks-concurrency-size 10] [--az PATH]
+        [--gke-sizes 1,10,50] [--gcloud PATH]
 
 Machines are noisy: quote medians and ratios, not single times.
 """
@@ -167,16 +183,17 @@ class _NoAWS:
 
 
 @contextmanager
-def emulated(cluster, home: Path, aws=None, azure=None):
-    """The emulator for `cluster` (scenarios.Cluster or scenarios_aks.AksCluster) and kubectl-xpid's
-    environment pointing at it (and at the Azure stand-in `azure`, when given)."""
+def emulated(cluster, home: Path, aws=None, azure=None, gcp=None):
+    """The emulator for `cluster` (scenarios.Cluster, scenarios_aks.AksCluster or
+    scenarios_gke.GkeCluster) and kubectl-xpid's environment pointing at it (and at the Azure
+    stand-in `azure` or the Google Cloud stand-in `gcp`, when given)."""
     emulator = KubeEmulator(cluster.kube_scenario())
     emulator.start()
     try:
         home.mkdir(parents=True, exist_ok=True)
         config = emulator.write_kubeconfig(str(home / "kubeconfig"), context=cluster.context, cluster_name=cluster.context,
                                            user_name=cluster.context)
-        yield emulator, xpid_env(aws or _NoAWS(), home, config, azure=azure)
+        yield emulator, xpid_env(aws or _NoAWS(), home, config, azure=azure, gcp=gcp)
     finally:
         emulator.stop()
 
@@ -667,18 +684,231 @@ def aks_concurrency(args, binary: Path, tmp: Path, standin, shim: Path, log: Pat
     return {"one": one, "default": default, "size": n}
 
 
+# ---- part: gke ---------------------------------------------------------------------------------
+
+GKE_CORE_GSA = "crossplane-gar-sa"
+GKE_SHARED_GSAS = 2
+GKE_PROVIDER_VERSION = "v1.2.0"
+# The gcloud reads of a verify, as `-v` prints them (gcloud SUBCOMMAND ...), with the table's short names.
+GCLOUD_READS = [("container clusters describe", "cluster"), ("projects describe", "proj"),
+                ("projects get-iam-policy", "proj-iam"), ("iam service-accounts get-iam-policy", "gsa-iam"),
+                ("artifacts repositories get-iam-policy", "repo-iam")]
+
+
+def build_gke(providers: int):
+    """Seed 000's Google Cloud GKE tab (workload pool, a GKE_METADATA node pool, the package manager
+    on workload identity with GSA crossplane-gar-sa, reader on the repository crossplane, the node
+    service account too) plus `providers` upjet GCP providers provider-gcp-svcNN pulled from that
+    repository, each with its own DeploymentRuntimeConfig pinning its ServiceAccount and annotating one
+    of GKE_SHARED_GSAS shared GSAs (round robin; roles/editor on the project, roles/iam.workloadIdentityUser
+    for every provider ServiceAccount that uses it), a ProviderConfig InjectedIdentity and the family
+    provider from xpkg.upbound.io. Returns (cluster, distinct GSAs in use, repositories)."""
+    from scenarios_gke import FAMILY, GSA_ANNOTATION, GkeCluster
+
+    c = GkeCluster()
+    c._gke_base()
+    core = GKE_CORE_GSA
+    c.gsa(core, display_name="Crossplane Artifact Registry Service Account").repository()
+    c.gar_reader(core).bind_ksa(core, "crossplane")
+    c.gar_reader(c.node_gsa)  # the nodes pull the providers' runtime images from the repository
+    c.crossplane_core(gsa_email=core)
+    shared = [f"crossplane-providers-{j}" for j in range(GKE_SHARED_GSAS)]
+    for gsa in shared:
+        c.gsa(gsa).grant_project("roles/editor", f"serviceAccount:{c.gsa_email(gsa)}")
+    in_use = {core}
+    for i in range(providers):
+        name = f"provider-gcp-svc{i:02d}"
+        gsa = shared[i % len(shared)]
+        in_use.add(gsa)
+        c.bind_ksa(gsa, name)
+        c.drc(f"{name}-runtime", sa_name=name, sa_annotations={GSA_ANNOTATION: c.gsa_email(gsa)})
+        c.provider(name, c.gar(f"{name}:{GKE_PROVIDER_VERSION}"), runtime_config=f"{name}-runtime")
+    c.provider("upbound-provider-family-gcp", f"xpkg.upbound.io/upbound/{FAMILY}:{GKE_PROVIDER_VERSION}")
+    c.provider_config("InjectedIdentity")
+    return c, len(in_use), len(c.repositories)
+
+
+def seed_gcp_spec(gcp, spec: dict) -> None:
+    """Seeds the Google Cloud stand-in with a GkeCluster.gcp_spec() (as Tests/E2E/test_gke_e2e.py does)."""
+    project = spec["project"]
+    gcp.add_project(project["projectId"], number=project["projectNumber"], bindings=project["iamPolicy"].get("bindings", []))
+    cluster = spec["cluster"]
+    pool = (cluster.get("workloadIdentityConfig") or {}).get("workloadPool") or False
+    pools = [{"name": p["name"], "mode": (p["config"].get("workloadMetadataConfig") or {}).get("mode"),
+              "serviceAccount": p["config"].get("serviceAccount")} for p in cluster["nodePools"]]
+    gcp.add_cluster(cluster["name"], cluster["location"], project["projectId"], workload_pool=pool, node_pools=pools)
+    for sa in spec["serviceAccounts"]:
+        gcp.add_service_account(sa["email"], bindings=sa["iamPolicy"].get("bindings", []), project=sa["projectId"])
+    for repo in spec["repositories"]:
+        gcp.add_repository(repo["repositoryId"], repo["location"], project["projectId"],
+                           bindings=repo["iamPolicy"].get("bindings", []))
+
+
+def gke_commands(stderr: str) -> dict:
+    """kubectl and gcloud calls of a `-v` run: counts, gcloud calls by subcommand (a known read's name,
+    else the words before the first flag)."""
+    kubectl, gcloud = 0, Counter()
+    for line in stderr.splitlines():
+        if not line.startswith("+ "):
+            continue
+        words = shlex.split(line[2:].rsplit("  (", 1)[0])
+        tool = os.path.basename(words[0]) if words else ""
+        if tool == "kubectl":
+            kubectl += 1
+        elif tool == "gcloud":
+            argv = " ".join(words[1:])
+            known = next((sub for sub, _ in GCLOUD_READS if argv == sub or argv.startswith(sub + " ")), None)
+            gcloud[known or " ".join(_before_flags(words[1:]))] += 1
+    return {"kubectl": kubectl, "gcloud": gcloud}
+
+
+def gke_run(binary: Path, env: dict, standin, label: str, extra: list, out: dict) -> dict:
+    """One verify -v on GKE: its exit code, calls, findings, and the stand-in's requests (writes noted in `out`)."""
+    before = len(standin.requests()) if standin else 0
+    start = time.monotonic()
+    proc = subprocess.run([str(binary), "verify", "-v", "-o", "json", *extra], env=env, capture_output=True, text=True,
+                          timeout=900)
+    wall = time.monotonic() - start
+    if proc.returncode not in (0, 1) or not proc.stdout.lstrip().startswith("{"):
+        raise RunError(f"verify {' '.join(extra)} on GKE at {label} exited {proc.returncode}\n{proc.stderr[-2000:]}")
+    result = gke_commands(proc.stderr)
+    result["wall"] = wall
+    findings = json.loads(proc.stdout)["findings"]
+    result["findings"] = Counter(f["status"] for f in findings)
+    result["warned"] = Counter(f["check"] for f in findings if f["status"] in ("warn", "fail", "error"))
+    result["api_requests"] = 0
+    if standin:
+        requests = standin.requests()[before:]
+        result["api_requests"] = len(requests)
+        out["gcp_requests"] += len(requests)
+        for r in requests:
+            if r["write"]:  # the stand-in marks anything but GET/HEAD and POST …:getIamPolicy (and refuses it)
+                out["writes"].append(f"{label} {' '.join(extra) or 'verify'}: {r['method']} {r['api']} {r['path']} ({r['status']})")
+    return result
+
+
+def part_gke(args, binary: Path, tmp: Path) -> dict:
+    from gcp_standin import GCPStandIn, find_gcloud
+
+    sizes = [int(s) for s in args.gke_sizes.split(",") if s]
+    cloud = not args.skip_cloud
+    gcloud = args.gcloud or find_gcloud()
+    if cloud and not gcloud:
+        raise RunError("no gcloud CLI for the gke part: set XPID_TEST_GCLOUD or pass --gcloud PATH, or pass --skip-cloud")
+    out: dict = {"kubectl": {}, "bounded": [], "writes": [], "gcp_requests": 0, "cloud_runs": 0}
+    standin = GCPStandIn(gcloud=gcloud) if cloud else None
+    if standin:
+        standin.start()
+    try:
+        if standin:
+            version = subprocess.run([gcloud, "version", "--format=json"], env=standin.env(), capture_output=True, text=True,
+                                     timeout=120, stdin=subprocess.DEVNULL)
+            try:
+                gcloud_version = json.loads(version.stdout).get("Google Cloud SDK", "?")
+            except ValueError:
+                gcloud_version = "?"
+            escapes_before = len(standin.escapes())
+            print(f"\n== gke: external commands per verify on GKE ({args.runs} run(s) each, median wall; gcloud "
+                  f"{gcloud_version} against the Google Cloud stand-in) ==")
+        else:
+            print(f"\n== gke: external commands per verify --no-cloud on GKE ({args.runs} run(s) each, median wall; --skip-cloud) ==")
+        print(f"  cluster: Crossplane on workload identity (GSA {GKE_CORE_GSA}, reader on the Artifact Registry repository);\n"
+              "  N upjet GCP providers pulled from the repository, each with its own DeploymentRuntimeConfig pinning its\n"
+              f"  ServiceAccount and annotating one of {GKE_SHARED_GSAS} shared GSAs (each bound to its providers' ServiceAccounts);\n"
+              "  a ProviderConfig InjectedIdentity; the family provider")
+        short = " ".join(s for _, s in GCLOUD_READS)
+        print(f"{'providers':>9} {'gsa':>3} {'repo':>4} {'mode':>8} {'wall s':>6} {'kubectl':>7} {'gcloud':>6} | {short} | "
+              f"{'API reqs':>8} {'bound':>5} {'gcloud <= bound':<15} {'pass/warn/fail':>14}")
+        warned: dict = {}
+        for n in sizes:
+            cluster, gsas, repositories = build_gke(n)
+            bound = 3 + gsas + repositories
+            if standin:
+                standin.reset()
+                seed_gcp_spec(standin, cluster.gcp_spec())
+            with emulated(cluster, tmp / f"gke{n}", gcp=standin) as (_, env):
+                for mode, extra in ([("cloud", [])] if cloud else []) + [("no-cloud", ["--no-cloud"])]:
+                    results = [gke_run(binary, env, standin, f"{n} providers", extra, out) for _ in range(args.runs)]
+                    r = results[-1]
+                    wall = statistics.median(x["wall"] for x in results)
+                    out["kubectl"][f"gke {n} {mode}"] = r["kubectl"]
+                    total = sum(r["gcloud"].values())
+                    cells = " ".join(f"{r['gcloud'].get(sub, 0):>{len(s)}}" for sub, s in GCLOUD_READS)
+                    if mode == "cloud":
+                        out["cloud_runs"] += len(results)
+                        ok = all(sum(x["gcloud"].values()) <= bound for x in results)
+                        out["bounded"].append((n, total, bound, ok))
+                        verdict = "yes" if ok else "NO"
+                        others = set(r["gcloud"]) - {sub for sub, _ in GCLOUD_READS}
+                        if others:
+                            verdict += f" (+{', '.join(sorted(others))})"
+                        bound_cell = f"{bound:>5}"
+                        for check, count in r["warned"].items():
+                            warned.setdefault(check, {})[n] = count
+                    else:
+                        bound_cell, verdict = f"{'':>5}", "-" if total == 0 else f"NO: {total} gcloud call(s)"
+                        if total:
+                            out["bounded"].append((n, total, 0, False))
+                    f = r["findings"]
+                    findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                    print(f"{n:>9} {gsas:>3} {repositories:>4} {mode:>8} {wall:>6.2f} {r['kubectl']:>7} {total:>6} | {cells} | "
+                          f"{r['api_requests']:>8} {bound_cell} {verdict:<15} {findings:>14}")
+        print("  gsa: distinct GSAs in use (the package manager's + the providers' shared ones); repo: Artifact Registry "
+              "repositories; bound = 3 + gsa + repo")
+        print("  gcloud reads: " + ", ".join(f"{s} = gcloud {sub}" for sub, s in GCLOUD_READS)
+              + "; API reqs: requests the stand-in served during the last run")
+        if warned:
+            print("  warn/fail findings by check (providers: count): "
+                  + "; ".join(f"{check} " + ", ".join(f"{n}: {c}" for n, c in per.items()) for check, per in sorted(warned.items())))
+        if standin:
+            escapes = standin.escapes()[escapes_before:]
+            if escapes:
+                print(f"  note: {len(escapes)} request(s) for other hosts or the metadata server reached the stand-in: {escapes[:3]}")
+    finally:
+        if standin:
+            standin.stop()
+    return out
+
+
+def gke_summary(gke: dict) -> int:
+    """The gke part's verdicts; 1 if one fails."""
+    status = 0
+    unbounded = [b for b in gke["bounded"] if not b[3]]
+    if unbounded:
+        print("FAIL: on GKE, gcloud calls exceed 3 + distinct GSAs in use + repositories (providers: calls > bound): "
+              + ", ".join(f"{n}: {calls} > {bound}" for n, calls, bound, _ in unbounded))
+        status = 1
+    elif gke["bounded"]:
+        print("GKE gcloud calls within 3 + distinct GSAs in use + repositories (providers: calls <= bound): "
+              + ", ".join(f"{n}: {calls} <= {bound}" for n, calls, bound, _ in gke["bounded"]))
+    if gke["writes"]:
+        print(f"FAIL: Google Cloud write(s) in the stand-in's request log: {gke['writes'][:5]}")
+        status = 1
+    elif gke["cloud_runs"]:
+        print(f"no Google Cloud write ({gke['gcp_requests']} request(s) over {gke['cloud_runs']} gcloud-backed run(s), "
+              "all reads)")
+    distinct = set(gke["kubectl"].values())
+    if len(distinct) > 1:
+        print(f"FAIL: kubectl call count on GKE varies with the number of providers: {gke['kubectl']}")
+        status = 1
+    elif distinct:
+        print(f"GKE kubectl calls constant across sizes: {distinct.pop()} ({len(gke['kubectl'])} configuration(s))")
+    return status
+
+
 # ---- main --------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="counts,own,ratio,aks", help="which parts to run (comma-separated: counts, own, ratio, aks)")
+    parser.add_argument("--parts", default="counts,own,ratio,aks,gke",
+                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke)")
     parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
     parser.add_argument("--kubectl", default=None, help="the real kubectl (default: kubectl on PATH)")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first, for own, ratio and the aks concurrency comparison")
     parser.add_argument("--sizes", default="1,10,50,200", help="counts: provider counts ('' to skip)")
     parser.add_argument("--mixed", default="50,50", help="counts: IRSA,PodIdentity providers of the mixed cluster ('' to skip)")
-    parser.add_argument("--runs", type=int, default=3, help="counts, aks: runs per configuration; the median time is printed")
-    parser.add_argument("--skip-cloud", action="store_true", help="counts, aks: only --no-cloud runs (no moto, no aws or az CLI)")
+    parser.add_argument("--runs", type=int, default=3, help="counts, aks, gke: runs per configuration; the median time is printed")
+    parser.add_argument("--skip-cloud", action="store_true", help="counts, aks, gke: only --no-cloud runs (no moto, no aws, az or gcloud CLI)")
     parser.add_argument("--own-sizes", default="50,200,800", help="own: provider counts ('' to skip)")
     parser.add_argument("--own-runs", type=int, default=5, help="own: counted replayed runs per size")
     parser.add_argument("--ratio-size", type=int, default=200, help="ratio: provider count (0 to skip)")
@@ -687,11 +917,13 @@ def main() -> int:
     parser.add_argument("--aks-concurrency-size", type=int, default=10,
                         help="aks: provider count of the --concurrency 1 / default comparison (0 to skip)")
     parser.add_argument("--az", default=None, help="aks: the real az CLI (default $XPID_TEST_AZ, else az on PATH, else .venv-az/bin/az)")
+    parser.add_argument("--gke-sizes", default="1,10,50", help="gke: upjet GCP provider counts ('' to skip)")
+    parser.add_argument("--gcloud", default=None, help="gke: the real gcloud CLI (default $XPID_TEST_GCLOUD, else gcloud on PATH)")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (must be empty) and keep it: recordings, replay scripts "
                         "(ownN/replay/kubectl-replay, usable as --kubectl for profiling), reports")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"counts", "own", "ratio", "aks"}
+    unknown = parts - {"counts", "own", "ratio", "aks", "gke"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     binary = Path(args.bin)
@@ -708,6 +940,7 @@ def main() -> int:
     own: dict = {}
     ratio: dict = {}
     aks: dict = {}
+    gke: dict = {}
     with tempfile.TemporaryDirectory(prefix="xpid-bench-") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         if args.keep:
@@ -724,6 +957,8 @@ def main() -> int:
                 ratio = part_ratio(args, binary, tmp, real_kubectl, kubectl_counts)
             if "aks" in parts and (args.aks_sizes or (args.aks_concurrency_size > 0 and not args.skip_cloud)):
                 aks = part_aks(args, binary, tmp)
+            if "gke" in parts and args.gke_sizes:
+                gke = part_gke(args, binary, tmp)
         except RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -763,6 +998,8 @@ def main() -> int:
         print(f"kubectl calls constant across sizes: {distinct.pop()} ({len(kubectl_counts)} configuration(s))")
     if aks:
         status = max(status, aks_summary(aks))
+    if gke:
+        status = max(status, gke_summary(gke))
     return status
 
 
