@@ -57,6 +57,8 @@ public enum TextRenderer {
         var place = [c.cloud.rawValue]
         if let n = c.name { place.append(n) }
         if let g = c.resourceGroup { place.append("resource group \(g)") }
+        if let p = c.project { place.append("project \(p)") }
+        if let l = c.location { place.append(l) }
         if let r = c.region { place.append(r) }
         let dash = style.unicode ? "—" : "-"
         let bullet = style.unicode ? "►" : ">"

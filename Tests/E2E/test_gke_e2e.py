@@ -93,6 +93,7 @@ def test_seed_done_right_passes_and_discovers_without_flags(gcp, tmp_path):
     assert run.proc.returncode == 0, run.proc.stdout + run.proc.stderr
     c = run.report["cluster"]
     assert c["cloud"] == "gcp" and c["name"] == cluster.name, c
+    assert (c["project"], c["location"]) == (cluster.project, cluster.location), c
     for check in ["gke.sa-annotation", "gke.no-host-network", "gke.iam-binding", "crossplane.core-registry-identity", "crossplane.registry-permissions"]:
         assert run.status(check, CORE) == "pass", run.finding(check, CORE)
     assert run.status("gke.workload-pool") == "pass"

@@ -79,13 +79,17 @@ extension Report: Encodable {
             "name": self.cluster.name.map(JSONValue.string) ?? .null,
             "region": self.cluster.region.map(JSONValue.string) ?? .null,
         ]
-        var withAzure = cluster
-        // AKS coordinates appear only where they mean something (keys stay stable for EKS reports).
+        var clusterBlock = cluster
+        // Cloud coordinates appear only where they mean something (keys stay stable for EKS reports).
         if self.cluster.cloud == .azure {
-            withAzure["resourceGroup"] = self.cluster.resourceGroup.map(JSONValue.string) ?? .null
-            withAzure["subscription"] = self.cluster.subscription.map(JSONValue.string) ?? .null
+            clusterBlock["resourceGroup"] = self.cluster.resourceGroup.map(JSONValue.string) ?? .null
+            clusterBlock["subscription"] = self.cluster.subscription.map(JSONValue.string) ?? .null
         }
-        try c.encode(withAzure, forKey: .cluster)
+        if self.cluster.cloud == .gcp {
+            clusterBlock["project"] = self.cluster.project.map(JSONValue.string) ?? .null
+            clusterBlock["location"] = self.cluster.location.map(JSONValue.string) ?? .null
+        }
+        try c.encode(clusterBlock, forKey: .cluster)
         let s = summary
         try c.encode(["pass": s.pass, "warn": s.warn, "fail": s.fail, "skip": s.skip, "error": s.error], forKey: .summary)
         let subjects: [JSONValue] = self.subjects.map {
