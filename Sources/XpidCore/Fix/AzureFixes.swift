@@ -183,13 +183,10 @@ extension FixPlanner {
                 target: "DeploymentRuntimeConfig \(drcName)",
                 transform: { s in s.runtimeConfigs.append(created) }))
         }
-        actions.append(FixAction(
-            kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-            command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)), target: "\(Commands.packageResource(subject)) \(name)",
-            managedBy: subject.package?.metadata.managedBy,
-            notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(created.serviceAccountName ?? name) and rolls the Deployment; the federated credential must name it"],
-            transform: { s in
-                s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
+        actions.append(pointPackage(
+            subject, at: drcName, check: check,
+            notes: ["Crossplane creates ServiceAccount \(ns)/\(created.serviceAccountName ?? name) and rolls the Deployment; the federated credential must name it"],
+            then: { s in
                 follow(&s, created)
                 if let revision { s.recreatePods(namespace: ns, selector: ["pkg.crossplane.io/revision": revision], serviceAccount: created.serviceAccountName) }
             }))

@@ -105,6 +105,32 @@ public enum FixPlanner {
         }
     }
 
+    // MARK: runtime configs
+
+    /// Points a package's `runtimeConfigRef` at a DeploymentRuntimeConfig; `then` predicts what Crossplane does next.
+    static func pointPackage(_ subject: Subject, at drcName: String, check: String, notes: [String] = [], then: @escaping @Sendable (inout Snapshot) -> Void) -> FixAction {
+        let name = subject.name
+        return FixAction(
+            kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
+            command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)), target: "\(Commands.packageResource(subject)) \(name)",
+            managedBy: subject.package?.metadata.managedBy, notes: ["a Provider/Function spec change can create a new package revision"] + notes,
+            transform: { s in
+                s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
+                then(&s)
+            })
+    }
+
+    /// What Crossplane does once a package runs with a pinned ServiceAccount name: creates the ServiceAccount
+    /// (with `annotations`) and rolls the revision's Deployment to it.
+    static func rollToServiceAccount(_ s: inout Snapshot, namespace ns: String, revision: String?, serviceAccount sa: String, annotations: [String: String] = [:]) {
+        if s.serviceAccount(namespace: ns, name: sa) == nil { s.serviceAccounts.append(ServiceAccount(metadata: ObjectMeta(name: sa, namespace: ns))) }
+        s.updateServiceAccount(namespace: ns, name: sa) { for (k, v) in annotations { $0.metadata.annotations[k] = v } }
+        for i in s.deployments.indices where revision != nil && s.deployments[i].metadata.labels["pkg.crossplane.io/revision"] == revision {
+            s.deployments[i].template.spec.serviceAccountName = sa
+        }
+        if let revision { s.recreatePods(namespace: ns, selector: ["pkg.crossplane.io/revision": revision], serviceAccount: sa) }
+    }
+
     // MARK: ServiceAccount name
 
     static func stableName(_ subject: Subject, _ context: EvaluationContext) -> [FixAction] {
@@ -113,7 +139,6 @@ public enum FixPlanner {
         let manifest = Patches.runtimeConfigManifest(name: drcName, serviceAccountName: sa)
         let existing = context.snapshot.runtimeConfigs.contains { $0.metadata.name == drcName }
         let ns = subject.namespace
-        let name = subject.name
         let revision = subject.revision
         var list: [FixAction] = []
         if !existing {
@@ -123,20 +148,10 @@ public enum FixPlanner {
                 command: Commands.apply(manifest), target: "DeploymentRuntimeConfig \(drcName)",
                 transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountName: sa)) }))
         }
-        list.append(FixAction(
-            kind: .change, check: "podid.stable-sa-name", subject: subject.id,
-            description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-            command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)), target: "\(Commands.packageResource(subject)) \(name)",
-            managedBy: subject.package?.metadata.managedBy,
-            notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
-            transform: { s in
-                s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
-                if s.serviceAccount(namespace: ns, name: sa) == nil { s.serviceAccounts.append(ServiceAccount(metadata: ObjectMeta(name: sa, namespace: ns))) }
-                for i in s.deployments.indices where s.deployments[i].metadata.labels["pkg.crossplane.io/revision"] == revision && revision != nil {
-                    s.deployments[i].template.spec.serviceAccountName = sa
-                }
-                if let revision { s.recreatePods(namespace: ns, selector: ["pkg.crossplane.io/revision": revision], serviceAccount: sa) }
-            }))
+        list.append(pointPackage(
+            subject, at: drcName, check: "podid.stable-sa-name",
+            notes: ["Crossplane creates ServiceAccount \(ns)/\(sa) and rolls the Deployment to it; the association must name \(sa)"],
+            then: { s in rollToServiceAccount(&s, namespace: ns, revision: revision, serviceAccount: sa) }))
         return list
     }
 
@@ -225,21 +240,12 @@ public enum FixPlanner {
                 // Never edit the shared default runtime config: give the package its own.
                 let drcName = Commands.dedicatedRuntimeConfigName(subject)
                 let manifest = Patches.runtimeConfigManifest(name: drcName, annotations: [IRSAFacts.roleAnnotation: role])
-                let name = subject.name
                 return .planned([
                     FixAction(
                         kind: .change, check: check, subject: subject.id, description: "create DeploymentRuntimeConfig \(drcName) annotating the ServiceAccount with the role",
                         command: Commands.apply(manifest), target: "DeploymentRuntimeConfig \(drcName)",
                         transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountAnnotations: [IRSAFacts.roleAnnotation: role])) }),
-                    FixAction(
-                        kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-                        command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)),
-                        target: "\(Commands.packageResource(subject)) \(name)", managedBy: subject.package?.metadata.managedBy,
-                        notes: ["a Provider/Function spec change can create a new package revision"],
-                        transform: { s in
-                            s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
-                            setSA(&s)
-                        }),
+                    pointPackage(subject, at: drcName, check: check, then: setSA),
                 ])
             }
             let drcName = drc.metadata.name

@@ -63,7 +63,6 @@ extension FixPlanner {
             // Never edit the shared `default` runtime config: a dedicated one, with a stable ServiceAccount name.
             let drcName = Commands.dedicatedRuntimeConfigName(subject)
             let pinned = subject.name
-            let name = subject.name
             let revision = subject.revision
             var actions: [FixAction] = []
             if !context.snapshot.runtimeConfigs.contains(where: { $0.metadata.name == drcName }) {
@@ -73,20 +72,10 @@ extension FixPlanner {
                     target: "DeploymentRuntimeConfig \(drcName)",
                     transform: { s in s.runtimeConfigs.append(DeploymentRuntimeConfig(metadata: ObjectMeta(name: drcName), serviceAccountName: pinned, serviceAccountAnnotations: [key: gsa])) }))
             }
-            actions.append(FixAction(
-                kind: .change, check: check, subject: subject.id, description: "point \(subject.id) at DeploymentRuntimeConfig \(drcName)",
-                command: Commands.patch(Commands.packageResource(subject), name, Patches.runtimeConfigRef(drcName)), target: "\(Commands.packageResource(subject)) \(name)",
-                managedBy: subject.package?.metadata.managedBy,
-                notes: ["a Provider/Function spec change can create a new package revision", "Crossplane creates ServiceAccount \(ns)/\(pinned); the GSA's workloadIdentityUser binding must name it"],
-                transform: { s in
-                    s.updatePackage(name) { $0.runtimeConfigName = drcName; $0.runtimeConfigRefSet = true }
-                    if s.serviceAccount(namespace: ns, name: pinned) == nil { s.serviceAccounts.append(ServiceAccount(metadata: ObjectMeta(name: pinned, namespace: ns))) }
-                    s.updateServiceAccount(namespace: ns, name: pinned) { $0.metadata.annotations[key] = gsa }
-                    for i in s.deployments.indices where revision != nil && s.deployments[i].metadata.labels["pkg.crossplane.io/revision"] == revision {
-                        s.deployments[i].template.spec.serviceAccountName = pinned
-                    }
-                    if let revision { s.recreatePods(namespace: ns, selector: ["pkg.crossplane.io/revision": revision], serviceAccount: pinned) }
-                }))
+            actions.append(pointPackage(
+                subject, at: drcName, check: check,
+                notes: ["Crossplane creates ServiceAccount \(ns)/\(pinned); the GSA's workloadIdentityUser binding must name it"],
+                then: { s in rollToServiceAccount(&s, namespace: ns, revision: revision, serviceAccount: pinned, annotations: [key: gsa]) }))
             return (actions, [])
         }
     }
