@@ -338,7 +338,7 @@ def test_subject_that_matches_nothing_is_a_usage_error(session):
 def test_method_without_checks_is_a_usage_error(session):
     c = Cluster().pod_identity_seed()
     c.associations[0]["createdAt"] = AFTER_PODS  # a failing cluster: --method must not hide the failure
-    run = session(c).run("verify", "--method", "gke-wi")
+    run = session(c).run("verify", "--method", "none")
     assert run.returncode == 64, (run.returncode, run.stdout[-2000:], run.stderr[-2000:])
     assert "--method" in run.stderr, run.stderr
 
