@@ -134,15 +134,7 @@ struct AzureAdapter: CloudAdapter {
 
     /// Login servers of ACR images that provider/function pods cannot pull (the kubelet identity's job).
     static func failingACRPulls(_ subjects: [Subject]) -> [String] {
-        var servers: Set<String> = []
-        for subject in subjects where subject.kind != .crossplaneCore {
-            for pod in subject.livePods where pod.containerStatuses.contains(where: { ImagePull.isPullFailure($0.waitingReason) }) {
-                for container in pod.allContainers {
-                    let ref = PackageReference(container.image ?? "")
-                    if ref.registryKind == .acr, let server = ref.registry?.lowercased() { servers.insert(server) }
-                }
-            }
-        }
-        return servers.sorted()
+        let images = subjects.filter { $0.kind != .crossplaneCore }.flatMap(\.imagesFailingToPull)
+        return Set(images.map(PackageReference.init).compactMap { $0.registryKind == .acr ? $0.registry?.lowercased() : nil }).sorted()
     }
 }

@@ -70,10 +70,7 @@ struct GCPAdapter: CloudAdapter {
         let subjects = SubjectResolver.subjects(in: s)
         let gsas = Set(subjects.compactMap { $0.serviceAccount?.metadata.annotations[GKEFacts.gsaAnnotation] }.filter(GKEFacts.isServiceAccountEmail)).sorted()
         // Repositories packages come from (the package manager pulls) and those of runtime images nodes cannot pull.
-        let failing = subjects.filter { $0.kind != .crossplaneCore }.flatMap { subject in
-            subject.livePods.filter { $0.containerStatuses.contains { ImagePull.isPullFailure($0.waitingReason) } }
-                .flatMap { $0.allContainers.compactMap { $0.image.flatMap(ArtifactRepository.init(image:)) } }
-        }
+        let failing = subjects.filter { $0.kind != .crossplaneCore }.flatMap(\.imagesFailingToPull).compactMap(ArtifactRepository.init(image:))
         let repositories = Dictionary((s.garPackageRepositories + failing).map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         async let cluster = gcloud.describeCluster(name, location: location)
         async let number = gcloud.projectNumber(project)

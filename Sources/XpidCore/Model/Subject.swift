@@ -59,6 +59,11 @@ public struct Subject: Sendable, Equatable {
 
     public var livePods: [Pod] { pods.filter(\.isLive) }
 
+    /// Images of the live pods that are waiting in ErrImagePull/ImagePullBackOff (the node's identity pulls these).
+    public var imagesFailingToPull: [String] {
+        livePods.filter { $0.containerStatuses.contains { ImagePull.isPullFailure($0.waitingReason) } }.flatMap { $0.allContainers.compactMap(\.image) }
+    }
+
     public var revision: String? { package?.currentRevision }
 
     /// An upjet AWS package (service provider, family or monolith), or the classic provider-aws.

@@ -88,6 +88,7 @@ public struct CoreRegistryIdentityCheck: Check {
         let labelled = core.deployment.map { AzureWIFacts.isOn($0.template.labels) } ?? false
         let evidence = ["packages": acrNames.joined(separator: ","), "registries": acrRegistries.joined(separator: ",")]
         guard let clientID, AzureWIFacts.isGUID(clientID), labelled else {
+            let candidates = context.candidateIdentities(for: core)
             var missing: [String] = []
             if clientID.map(AzureWIFacts.isGUID) != true { missing.append("no \(AzureWIFacts.clientIDAnnotation) annotation on ServiceAccount \(core.namespace)/\(core.serviceAccountName ?? "crossplane")") }
             if !labelled { missing.append("no \(AzureWIFacts.useLabel)=true label on its pods") }
@@ -97,7 +98,7 @@ public struct CoreRegistryIdentityCheck: Check {
                 remediation: Remediation(
                     "give the package manager a managed identity with AcrPull (see crossplane.registry-permissions), annotate its ServiceAccount and label its pods",
                     commands: AzureFixCommands.annotate(
-                        core, context: context, clientID: context.candidateIdentities(for: core).count == 1 ? context.candidateIdentities(for: core)[0].clientID : nil,
+                        core, context: context, clientID: candidates.count == 1 ? candidates[0].clientID : nil,
                         label: !labelled)),
                 fixable: true)]
         }
