@@ -259,6 +259,12 @@ BUILTIN_RESOURCES = (
         has_status=False),
     _rt("admissionregistration.k8s.io", "validatingwebhookconfigurations", "ValidatingWebhookConfiguration", False,
         has_status=False),
+    # RBAC objects are stored and served (Flux's crd-controller ClusterRole and its binding); the
+    # emulator's own authorization is the scenario's `forbidden` list, never these rules.
+    _rt("rbac.authorization.k8s.io", "clusterroles", "ClusterRole", False, has_status=False),
+    _rt("rbac.authorization.k8s.io", "clusterrolebindings", "ClusterRoleBinding", False, has_status=False),
+    _rt("rbac.authorization.k8s.io", "roles", "Role", True, has_status=False),
+    _rt("rbac.authorization.k8s.io", "rolebindings", "RoleBinding", True, has_status=False),
     _rt("authorization.k8s.io", "selfsubjectaccessreviews", "SelfSubjectAccessReview", False,
         verbs=("create",), has_status=False),
     _rt("authentication.k8s.io", "selfsubjectreviews", "SelfSubjectReview", False,
