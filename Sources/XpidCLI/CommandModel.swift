@@ -50,6 +50,8 @@ public enum CommandModel {
 
     static let scopeFlags: [FlagSpec] = [
         FlagSpec("crossplane-namespace", value: "NS", "Where Crossplane runs (default: where the Crossplane Deployment is, else crossplane-system)."),
+        FlagSpec("flux-namespace", value: "NS", "Where the Flux controllers run (default flux-system)."),
+        FlagSpec("target", value: "TARGET", choices: Target.allCases.map(\.rawValue), "Which workloads to verify: crossplane, flux or all (default: all that are installed)."),
         FlagSpec("subject", value: "NAME", repeatable: true, "Only report on this subject (name or kind/name; repeatable)."),
         FlagSpec("only", value: "CHECK-ID", repeatable: true, "Only report these checks (repeatable)."),
         FlagSpec("skip", value: "CHECK-ID", repeatable: true, "Do not report these checks (repeatable)."),

@@ -199,6 +199,12 @@ public enum Parser {
             case "request-timeout": o.kubectlFlags.requestTimeout = v
             case "namespace": o.gather.namespace = v
             case "crossplane-namespace": o.gather.crossplaneNamespace = v
+            case "flux-namespace": o.gather.fluxNamespace = v
+            case "target":
+                guard let target = Target(rawValue: v) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --target: choose \(Target.allCases.map(\.rawValue).joined(separator: ", "))", command: command))
+                }
+                o.gather.target = target
             case "subject": o.subjects.append(v)
             case "only", "skip":
                 guard known.contains(v) else { return .failure(UsageError(message: "unknown check \"\(v)\" for --\(t.spec.long) (see kubectl xpid checks)", command: command)) }

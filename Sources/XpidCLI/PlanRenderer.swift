@@ -19,6 +19,10 @@ public enum PlanRenderer {
                 out += "     \(arrow) \(a.displayCommand)\n"
                 if let owner = a.managedBy { out += "     note: managed by \(owner.label) (--force given); it will revert this on its next sync\n" }
                 for note in a.notes { out += "     note: \(note)\n" }
+                if a.managedBy != nil, let patch = a.kustomizePatch {
+                    out += "     note: commit this patch to the Kustomization's kustomization.yaml so that it stays:\n"
+                    for line in patch.yamlLines { out += "       \(Printable.text(line))\n" }
+                }
             }
         }
         if !plan.held.isEmpty {
@@ -26,6 +30,7 @@ public enum PlanRenderer {
             for h in plan.held {
                 out += "  - [\(h.check)] \(h.subject): \(Printable.text(h.reason))\n"
                 for line in h.advice { out += "     \(Printable.text(line))\n" }
+                for line in h.kustomizePatch?.yamlLines ?? [] { out += "       \(Printable.text(line))\n" }
                 out += TextRenderer.commandLines(h.instead, style: style, indent: "     ")
             }
         }
@@ -46,6 +51,7 @@ public enum PlanRenderer {
                 "command": .array(a.command.argv.map(JSONValue.string)), "input": a.command.input ?? .null, "kind": .string(a.kind.rawValue),
                 "managedBy": a.managedBy.map { .string($0.kind) } ?? .null,
                 "notes": .array(a.notes.map { .string(Printable.text($0)) }),
+                "kustomizePatch": a.kustomizePatch.map { .string($0.yamlLines.joined(separator: "\n") + "\n") } ?? .null,
             ]
         }
         let held: [JSONValue] = plan.held.map { h in
@@ -53,6 +59,7 @@ public enum PlanRenderer {
                 "check": .string(h.check), "subject": .string(h.subject), "reason": .string(Printable.text(h.reason)), "advice": .array(h.advice.map { .string(Printable.text($0)) }),
                 "instead": .array(h.instead.map { .string($0.line) }), "insteadArgv": .array(h.instead.map { .array($0.argv.map(JSONValue.string)) }),
                 "managedBy": h.managedBy.map { .string($0.kind) } ?? .null,
+                "kustomizePatch": h.kustomizePatch.map { .string($0.yamlLines.joined(separator: "\n") + "\n") } ?? .null,
             ]
         }
         return JSONRenderer.render(JSONValue.object(["schema": .string(FixPlan.schema), "actions": .array(actions), "held": .array(held)]))

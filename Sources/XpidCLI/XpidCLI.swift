@@ -136,8 +136,16 @@ public enum XpidCLI {
             return .failure(.couldNotRun)
         case .success(let g): gathered = g
         }
-        if !gathered.snapshot.crossplaneInstalled {
-            console.err("error: Crossplane is not installed in this cluster (the API server serves no providers.pkg.crossplane.io): there is nothing to verify\n")
+        let target = o.gather.target
+        let snapshot = gathered.snapshot
+        if !snapshot.crossplaneInstalled && !snapshot.fluxInstalled {
+            let what: String
+            switch target {
+            case .crossplane: what = "Crossplane is not installed in this cluster (the API server serves no providers.pkg.crossplane.io)"
+            case .flux: what = "Flux is not installed in this cluster (the API server serves none of the toolkit.fluxcd.io kinds kubectl xpid reads)"
+            case .all: what = "neither Crossplane nor Flux is installed in this cluster (no providers.pkg.crossplane.io, no toolkit.fluxcd.io kinds)"
+            }
+            console.err("error: \(what): there is nothing to verify\n")
             return .failure(.couldNotRun)
         }
         if gathered.snapshot.crossplaneInstalled,
@@ -156,7 +164,10 @@ public enum XpidCLI {
             return .failure(.usage)
         }
         if context.subjects.isEmpty {
-            console.err("error: no subject to verify: Crossplane's Deployment and packages were not found in namespace \(gathered.snapshot.crossplaneNamespace) (pass --crossplane-namespace)\n")
+            var places: [String] = []
+            if target.includesCrossplane && snapshot.crossplaneInstalled { places.append("Crossplane's Deployment and packages were not found in namespace \(snapshot.crossplaneNamespace) (pass --crossplane-namespace)") }
+            if target.includesFlux && snapshot.fluxInstalled { places.append("no Flux object uses a cloud provider and no controller in \(snapshot.fluxNamespace) carries a workload identity (pass --flux-namespace if Flux runs elsewhere)") }
+            console.err("error: no subject to verify: \(places.joined(separator: "; "))\n")
             return .failure(.couldNotRun)
         }
         let notes = gathered.notes

@@ -29,22 +29,29 @@ struct KubeKind: Hashable, Sendable {
     static let imageConfigs = KubeKind("imageconfigs", group: "pkg.crossplane.io", kind: "ImageConfig")
     static let mutatingWebhooks = KubeKind("mutatingwebhookconfigurations", group: "admissionregistration.k8s.io", kind: "MutatingWebhookConfiguration")
 
+    static let clusterRoles = KubeKind("clusterroles", group: "rbac.authorization.k8s.io", kind: "ClusterRole")
+    static let clusterRoleBindings = KubeKind("clusterrolebindings", group: "rbac.authorization.k8s.io", kind: "ClusterRoleBinding")
+
+    /// Flux's kinds that reach a cloud (read across namespaces when any of them is served).
+    static let flux: [KubeKind] = FluxKind.allCases.map { KubeKind($0.plural, group: $0.group, kind: $0.rawValue) }
+
     /// Crossplane's own kinds and every family's ProviderConfig kinds, in the order they are requested.
     static let crossplane: [KubeKind] = [.providers, .functions, .configurations, .runtimeConfigs, .imageConfigs] + ProviderConfigAPI.allCases.map(KubeKind.init)
 
     /// Every kind any reader may request (for discovery lookups).
-    static let all: [KubeKind] = [.nodes, .deployments, .pods, .serviceAccounts, .daemonSets, .mutatingWebhooks] + crossplane
+    static let all: [KubeKind] = [.nodes, .deployments, .pods, .serviceAccounts, .daemonSets, .mutatingWebhooks, .clusterRoles, .clusterRoleBindings] + crossplane + flux
 
     /// The `plural.group` name, as `kubectl api-resources -o name` prints it.
     var discoveryName: String { group.isEmpty ? plural : "\(plural).\(group)" }
 
     /// Kinds from CustomResourceDefinitions: absent from discovery means "not installed", not an error.
-    var isCRD: Bool { !["", "apps", "admissionregistration.k8s.io"].contains(group) }
+    var isCRD: Bool { !["", "apps", "admissionregistration.k8s.io", "rbac.authorization.k8s.io"].contains(group) }
 
     /// Names for the built-in kinds that need no discovery (`deployments.v1.apps` resolves without it).
     static let builtinNames: [KubeKind: String] = [
         .nodes: "nodes", .pods: "pods", .serviceAccounts: "serviceaccounts", .deployments: "deployments.v1.apps", .daemonSets: "daemonsets.v1.apps",
         .mutatingWebhooks: "mutatingwebhookconfigurations.v1.admissionregistration.k8s.io",
+        .clusterRoles: "clusterroles.v1.rbac.authorization.k8s.io", .clusterRoleBindings: "clusterrolebindings.v1.rbac.authorization.k8s.io",
     ]
 
     /// `plural.version.group` (or the plain plural for the core group) from discovery's API version;

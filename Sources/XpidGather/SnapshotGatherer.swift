@@ -16,6 +16,9 @@ public struct GatherOptions: Sendable, Equatable {
     public var project: String?
     public var location: String?
     public var concurrency = 8
+    /// `--flux-namespace` and `--target`.
+    public var fluxNamespace = FluxFacts.defaultNamespace
+    public var target: Target = .all
     public var methodOverride: IdentityMethod?
     public var now = Date()
 
@@ -98,7 +101,12 @@ public struct SnapshotGatherer: Sendable {
         case .failure(let f): return .failure(f)
         }
 
-        var snapshot = Snapshot(options: EvaluationOptions(methodOverride: options.methodOverride, cloudDisabledReason: options.noCloud ? "--no-cloud" : nil, now: options.now))
+        var snapshot = Snapshot(options: EvaluationOptions(
+            methodOverride: options.methodOverride, cloudDisabledReason: options.noCloud ? "--no-cloud" : nil, now: options.now, target: options.target))
+        snapshot.fluxNamespace = options.fluxNamespace
+        let fluxKinds = options.target.includesFlux ? KubeKind.flux.filter { available.contains($0) } : []
+        snapshot.fluxInstalled = !fluxKinds.isEmpty
+        if options.target.includesFlux, fluxKinds.isEmpty { notes.append("Flux is not installed (no toolkit.fluxcd.io API): no Flux subjects") }
         snapshot.cluster.context = context.contextName
         snapshot.cluster.server = context.server
         for r in KubeKind.crossplane where !available.contains(r) {
@@ -116,29 +124,52 @@ public struct SnapshotGatherer: Sendable {
         snapshot.cluster.cloudEvidence = cloudEvidence
         let readers = readingAdapters(cloud)
         let keep = readers.reduce(into: Set<String>()) { $0.formUnion($1.platformDeployments) }
-        snapshot.deployments.removeAll { $0.metadata.namespace != namespace && !keep.contains($0.metadata.name) }
+        let fluxNamespace = snapshot.fluxInstalled ? options.fluxNamespace : nil
+        snapshot.deployments.removeAll { $0.metadata.namespace != namespace && $0.metadata.namespace != fluxNamespace && !keep.contains($0.metadata.name) }
 
-        // Round 2.
-        let clusterKinds = (KubeKind.crossplane + readers.flatMap(\.clusterKinds)).filter { available.contains($0) }
+        // Round 2. With Flux, its kinds, the RBAC that object-level identity needs and the ServiceAccounts
+        // of every namespace (objects name ServiceAccounts in their own namespaces) join the cluster-wide
+        // batch, and the Flux namespace's pods get one more concurrent call: still two rounds.
+        let fluxExtras: [KubeKind] = snapshot.fluxInstalled ? fluxKinds + [.clusterRoles, .clusterRoleBindings, .serviceAccounts] : []
+        let crossplaneKinds = options.target.includesCrossplane ? KubeKind.crossplane : []
+        let clusterKinds = (crossplaneKinds + readers.flatMap(\.clusterKinds)).filter { available.contains($0) } + fluxExtras
         let kubeSystem = readers.flatMap { $0.kubeSystemKinds(crossplaneNamespace: namespace) }
         let rereadNamespace = namespace != guess
         async let crdCall = readBatch(clusterKinds, namespace: nil, names: names)
         async let kubeSystemCall = readBatch(kubeSystem, namespace: "kube-system", names: names)
         async let namespacedCall = rereadNamespace ? readBatch(namespaced, namespace: namespace, names: names) : guessResult
+        let fluxPods = fluxNamespace != nil && fluxNamespace != namespace
+        async let fluxCall = fluxPods ? readBatch([.pods], namespace: options.fluxNamespace, names: names) : .success(Kubectl.BatchResult(items: [], forbidden: [], failures: []))
         let crdResult = await crdCall
+        let fluxResult = await fluxCall
         let kubeSystemResult = await kubeSystemCall
         let namespacedResult = await namespacedCall
-        for (result, requested, ns) in [(crdResult, clusterKinds, nil), (namespacedResult, namespaced, namespace as String?), (kubeSystemResult, kubeSystem, "kube-system")] {
+        // The Crossplane namespace's ServiceAccounts come from their own read; the cluster-wide list adds the others.
+        let crdBatch = crdResult.map { batch -> Kubectl.BatchResult in
+            var b = batch
+            b.items.removeAll { $0["kind"].string == "ServiceAccount" && $0.at("metadata", "namespace").string == namespace }
+            return b
+        }
+        for (result, requested, ns) in [
+            (crdBatch, clusterKinds, nil), (namespacedResult, namespaced, namespace as String?), (kubeSystemResult, kubeSystem, "kube-system"),
+            (fluxResult, fluxPods ? [KubeKind.pods] : [], options.fluxNamespace),
+        ] {
             switch result {
             case .failure(let f): return .failure(f)
             case .success(let batch): record(batch, requested: requested, namespace: ns, into: &snapshot)
             }
         }
-        snapshot.crossplaneInstalled = available.contains(.providers)
+        scopeServiceAccountRead(&snapshot, crossplaneNamespace: namespace)
+        // Without discovery every Flux kind was asked for: Flux is there if the server served any of them.
+        if snapshot.fluxInstalled {
+            snapshot.fluxInstalled = fluxKinds.contains { snapshot.reads[ResourceRead(resource: $0.plural, group: $0.group)] != .notInstalled }
+        }
+        snapshot.crossplaneInstalled = options.target.includesCrossplane && available.contains(.providers)
             && snapshot.reads[ResourceRead(resource: KubeKind.providers.plural, group: KubeKind.providers.group)] != .notInstalled
         if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
         if let ns = options.namespace {
             snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
+            snapshot.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }
         }
 
         for reader in readers { reader.discover(context, into: &snapshot, notes: &notes) }
@@ -149,6 +180,19 @@ public struct SnapshotGatherer: Sendable {
             await active.gather(into: &snapshot, notes: &notes)
         }
         return .success(Gathered(snapshot: snapshot, notes: notes))
+    }
+
+    /// The cluster-wide ServiceAccount read serves Flux objects only: its outcome is recorded for the namespaces
+    /// those objects name, so a denied cluster-wide list never hides the Crossplane namespace's own read.
+    func scopeServiceAccountRead(_ s: inout Snapshot, crossplaneNamespace: String) {
+        let wide = ResourceRead(resource: "serviceaccounts")
+        guard let outcome = s.reads.removeValue(forKey: wide) else { return }
+        var namespaces = Set(s.fluxObjects.map(\.namespace))
+        namespaces.insert(options.fluxNamespace)
+        namespaces.remove(crossplaneNamespace)
+        for ns in namespaces where s.reads[ResourceRead(resource: "serviceaccounts", namespace: ns)] == nil {
+            s.reads[ResourceRead(resource: "serviceaccounts", namespace: ns)] = outcome
+        }
     }
 
     /// The cloud, from `--cloud`, the nodes, or the kubeconfig (as each adapter recognises its clusters).
@@ -244,6 +288,7 @@ public struct SnapshotGatherer: Sendable {
         var nodes: [Node] = [], pods: [Pod] = [], serviceAccounts: [ServiceAccount] = [], deployments: [Deployment] = []
         var daemonSets: [DaemonSet] = [], packages: [CrossplanePackage] = [], runtimeConfigs: [DeploymentRuntimeConfig] = []
         var imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = [], webhooks: [MutatingWebhookConfiguration] = []
+        var fluxObjects: [FluxObject] = [], clusterRoles: [ClusterRole] = [], clusterRoleBindings: [ClusterRoleBinding] = []
         for item in batch.items {
             let apiVersion = item["apiVersion"].string ?? ""
             let group = apiVersion.contains("/") ? String(apiVersion.split(separator: "/")[0]) : ""
@@ -259,7 +304,10 @@ public struct SnapshotGatherer: Sendable {
             case ("pkg.crossplane.io", "DeploymentRuntimeConfig"): runtimeConfigs.append(DeploymentRuntimeConfig(item))
             case ("pkg.crossplane.io", "ImageConfig"): imageConfigs.append(ImageConfig(item))
             case ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"): webhooks.append(MutatingWebhookConfiguration(item))
+            case ("rbac.authorization.k8s.io", "ClusterRole"): clusterRoles.append(ClusterRole(item))
+            case ("rbac.authorization.k8s.io", "ClusterRoleBinding"): clusterRoleBindings.append(ClusterRoleBinding(item))
             case (let group, let kind):
+                if let flux = FluxKind(group: group, kind: kind) { fluxObjects.append(FluxObject(kind: flux, item)); continue }
                 if let api = ProviderConfigAPI(group: group, kind: kind) { providerConfigs.append(ProviderConfig(api: api, item)) }
             }
         }
@@ -273,5 +321,8 @@ public struct SnapshotGatherer: Sendable {
         if !imageConfigs.isEmpty { s.imageConfigs += imageConfigs }
         if !providerConfigs.isEmpty { s.providerConfigs += providerConfigs }
         if !webhooks.isEmpty { s.webhookConfigurations += webhooks }
+        if !fluxObjects.isEmpty { s.fluxObjects += fluxObjects }
+        if !clusterRoles.isEmpty { s.clusterRoles += clusterRoles }
+        if !clusterRoleBindings.isEmpty { s.clusterRoleBindings += clusterRoleBindings }
     }
 }

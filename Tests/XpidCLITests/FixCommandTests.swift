@@ -137,7 +137,7 @@ struct FixCommandTests {
         let actions = json["actions"].array
         try #require(!actions.isEmpty, "\(out)")
         for a in actions {
-            #expect(Set(a.object.keys) == ["id", "check", "subject", "description", "command", "input", "kind", "managedBy", "notes"], "\(a.object.keys.sorted())")
+            #expect(Set(a.object.keys) == ["id", "check", "subject", "description", "command", "input", "kind", "managedBy", "notes", "kustomizePatch"], "\(a.object.keys.sorted())")
             #expect(!a["command"].array.isEmpty && a["command"].array.allSatisfy { $0.string != nil })
             #expect(["change", "restart", "cloud"].contains(a["kind"].string ?? ""))
             #expect(a["managedBy"].isNull || ["helm", "flux"].contains(a["managedBy"].string ?? ""))

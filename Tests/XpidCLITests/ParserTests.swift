@@ -98,6 +98,9 @@ struct ParserTests {
         VerifyCase(args: [], environment: ["XPID_AWS": "/opt/aws"]) { $0.aws = "/opt/aws" },
         VerifyCase(args: [], environment: ["NO_COLOR": "1"]) { $0.noColor = true },
         VerifyCase(args: [], environment: ["NO_COLOR": ""]) { _ in },
+        VerifyCase(args: ["--flux-namespace", "gitops"]) { $0.gather.fluxNamespace = "gitops" },
+        VerifyCase(args: ["--target", "flux"]) { $0.gather.target = .flux },
+        VerifyCase(args: ["--target=crossplane"]) { $0.gather.target = .crossplane },
         // Several at once, in any order.
         VerifyCase(args: ["--context", "prod", "-o", "json", "--no-cloud", "--as-group", "a", "-n", "ns", "--fail-on=warn"]) {
             $0.kubectlFlags.context = "prod"
@@ -146,6 +149,7 @@ struct ParserTests {
     }
 
     static let usageCases: [UsageCase] = [
+        UsageCase(args: ["verify", "--target", "argo"], mentions: "--target", command: "verify"),
         UsageCase(args: ["verify", "--frobnicate"], mentions: "--frobnicate", command: "verify"),
         UsageCase(args: ["verify", "--frobnicate=1"], mentions: "--frobnicate", command: "verify"),
         UsageCase(args: ["verify", "-x"], mentions: "-x", command: "verify"),

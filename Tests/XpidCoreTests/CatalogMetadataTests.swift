@@ -29,6 +29,7 @@ struct CatalogMetadataTests {
         "gke.workload-pool", "gke.sa-annotation", "gke.no-host-network", "gke.credentials-env", "gke.iam-binding",
         "crossplane.package-health", "crossplane.runtime-config", "crossplane.core-registry-identity", "crossplane.registry-permissions",
         "crossplane.node-pull", "crossplane.private-dependencies", "crossplane.pod-identity-support", "crossplane.providerconfig-source",
+        "flux.controller-identity", "flux.object-level-gate", "flux.object-sa", "flux.provider-field", "flux.token-permission", "flux.object-health",
     ]
 
     static let ids = Catalog.descriptions.map(\.id)
@@ -39,7 +40,7 @@ struct CatalogMetadataTests {
     }
 
     /// Checks the spec does not list but users need (the spec is the minimum).
-    static let beyondSpec: Set<String> = ["azure.stable-sa-name", "gke.credentials-env"]
+    static let beyondSpec: Set<String> = ["azure.stable-sa-name", "gke.credentials-env", "flux.token-permission", "flux.object-health"]
 
     @Test("every implemented ID comes from the spec")
     func idsFromSpec() {

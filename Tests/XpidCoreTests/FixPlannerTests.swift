@@ -25,6 +25,7 @@ struct FixCase: Sendable, CustomTestStringConvertible {
         "podid.irsa-shadowing", "irsa.sa-annotation", "crossplane.core-registry-identity",
         "azure.sa-annotation", "azure.pod-label", "azure.pods-current", "azure.stable-sa-name", "azure.providerconfig",
         "gke.sa-annotation",
+        "flux.controller-identity", "flux.object-level-gate", "flux.object-sa", "flux.token-permission",
     ]
 
     /// Failing catalogue examples of fixable checks that cannot be fixed in the cluster, with why.
@@ -39,12 +40,16 @@ struct FixCase: Sendable, CustomTestStringConvertible {
             "which of the two identities is meant is the user's call (the ProviderConfig may serve other providers); the finding shows both",
         "crossplane.providerconfig-source: GCP ProviderConfig with the project number as projectID":
             "the ProviderConfig may name another project than the cluster's; the warning shows what to set",
+        "flux.object-sa: imagePullSecrets on the ServiceAccount":
+            "the pull secret may be what the object is meant to use; dropping it is the user's call (the finding prints the patch)",
         "podid.irsa-shadowing: pod carries both env sets":
             "the IRSA env was set on the pod by hand (no ServiceAccount or DeploymentRuntimeConfig annotation to remove); the finding is not fixable",
     ]
 
     static func role(for subject: String) -> String {
-        subject.hasPrefix("crossplane-core/") ? Examples.coreRole : Examples.providerIRSARole
+        if subject.hasPrefix("flux-controller/") { return Examples.fluxRole }
+        if subject.hasPrefix("flux-object/") { return Examples.fluxObjectRole }
+        return subject.hasPrefix("crossplane-core/") ? Examples.coreRole : Examples.providerIRSARole
     }
 
     /// Every failing example, from the catalogue, of every check in `fixableChecks`.

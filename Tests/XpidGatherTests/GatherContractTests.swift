@@ -399,8 +399,11 @@ struct GatherContractTests {
         let runner = seed.runner()
         runner.stub(seed.apiResourcesArgv, stderr: #"Error from server (Forbidden): apis is forbidden: User "alice" cannot list resource "apis" in API group "" at the cluster scope"#, exit: 1)
         // Without discovery the versions are unknown: the types are named plural.group.
-        let unversioned = seed.kubectlArgv(["get", SeedCluster.crdOrder.joined(separator: ","), "--all-namespaces", "-o", "json"])
+        // Flux's kinds may be served too: they, the RBAC and every namespace's ServiceAccounts join the batch.
+        let fluxTypes = SeedCluster.fluxAPIResources + ["clusterroles.v1.rbac.authorization.k8s.io", "clusterrolebindings.v1.rbac.authorization.k8s.io", "serviceaccounts"]
+        let unversioned = seed.kubectlArgv(["get", (SeedCluster.crdOrder + fluxTypes).joined(separator: ","), "--all-namespaces", "-o", "json"])
         runner.stub(unversioned, stdout: KubeJSON.listText(seed.crdItems))
+        runner.stub(seed.fluxBatchArgv, stdout: KubeJSON.listText([]))
         let gathered = try #require(await gather(runner, options: gatherOptions { $0.noCloud = true }).successValue)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
         #expect(runner.calls.contains(unversioned))

@@ -72,6 +72,13 @@ public struct SeedCluster: Sendable {
         "providers.pkg.crossplane.io", "functionrevisions.pkg.crossplane.io",
     ]
 
+    /// Flux's kinds that kubectl xpid reads (a Flux install serves them).
+    public static let fluxAPIResources = [
+        "ocirepositories.source.toolkit.fluxcd.io", "buckets.source.toolkit.fluxcd.io", "gitrepositories.source.toolkit.fluxcd.io",
+        "helmrepositories.source.toolkit.fluxcd.io", "imagerepositories.image.toolkit.fluxcd.io", "kustomizations.kustomize.toolkit.fluxcd.io",
+        "providers.notification.toolkit.fluxcd.io",
+    ]
+
     public static let awsProviderAPIResources = [
         "providerconfigs.aws.upbound.io", "providerconfigusages.aws.upbound.io", "providerconfigs.aws.m.upbound.io",
         "clusterproviderconfigs.aws.m.upbound.io", "buckets.s3.aws.upbound.io", "buckets.s3.aws.m.upbound.io",
@@ -92,6 +99,11 @@ public struct SeedCluster: Sendable {
     public var serviceAccounts: [JSONValue]
     public var kubeSystemDaemonSets: [JSONValue]
     public var kubeSystemPods: [JSONValue]
+    /// Flux: its objects, the pods of flux-system, ServiceAccounts outside the Crossplane namespace, RBAC.
+    public var fluxObjects: [JSONValue] = []
+    public var fluxPods: [JSONValue] = []
+    public var otherServiceAccounts: [JSONValue] = []
+    public var clusterRBAC: [JSONValue] = []
 
     // aws side
     public var aws = "aws"
@@ -238,7 +250,14 @@ public struct SeedCluster: Sendable {
     public var builtinBatchArgv: [String] { kubectlArgv(["get", "nodes,deployments.v1.apps", "--all-namespaces", "-o", "json"]) }
     public var crdTypes: [String] { Self.crdOrder.filter(apiResources.contains) }
     /// Round 2: the Crossplane and provider kinds that discovery lists.
-    public var crdBatchArgv: [String] { kubectlArgv(["get", crdTypes.map(Self.versioned).joined(separator: ","), "--all-namespaces", "-o", "json"]) }
+    public var fluxInstalled: Bool { Self.fluxAPIResources.contains(where: apiResources.contains) }
+    /// With Flux the batch also lists Flux's kinds, the RBAC and the ServiceAccounts of every namespace.
+    public var crdBatchTypes: [String] {
+        crdTypes.map(Self.versioned)
+            + (fluxInstalled ? Self.fluxAPIResources.filter(apiResources.contains).map(Self.versioned) + ["clusterroles.v1.rbac.authorization.k8s.io", "clusterrolebindings.v1.rbac.authorization.k8s.io", "serviceaccounts"] : [])
+    }
+    public var crdBatchArgv: [String] { kubectlArgv(["get", crdBatchTypes.joined(separator: ","), "--all-namespaces", "-o", "json"]) }
+    public var fluxBatchArgv: [String] { kubectlArgv(["get", "pods", "-n", "flux-system", "-o", "json"]) }
     public var crossplaneBatchArgv: [String] { kubectlArgv(["get", "pods,serviceaccounts", "-n", Self.namespace, "-o", "json"]) }
     public var kubeSystemBatchArgv: [String] { kubectlArgv(["get", "daemonsets.v1.apps,pods", "-n", "kube-system", "-o", "json"]) }
 
@@ -255,7 +274,9 @@ public struct SeedCluster: Sendable {
     /// Objects the built-in batch returns.
     public var builtinItems: [JSONValue] { nodes + deployments }
     /// Objects the custom resource batch returns (kubectl only lists served types).
-    public var crdItems: [JSONValue] { packages + runtimeConfigs + imageConfigs + providerConfigs }
+    public var crdItems: [JSONValue] {
+        packages + runtimeConfigs + imageConfigs + providerConfigs + (fluxInstalled ? fluxObjects + clusterRBAC + serviceAccounts + otherServiceAccounts : [])
+    }
 
     // MARK: stubbing
 
@@ -264,7 +285,8 @@ public struct SeedCluster: Sendable {
         runner.stubJSON(configViewArgv, configView)
         runner.stub(apiResourcesArgv, stdout: Self.wideTable(apiResources))
         runner.stub(builtinBatchArgv, stdout: KubeJSON.listText(builtinItems))
-        if !crdTypes.isEmpty { runner.stub(crdBatchArgv, stdout: KubeJSON.listText(crdItems)) }
+        if !crdBatchTypes.isEmpty { runner.stub(crdBatchArgv, stdout: KubeJSON.listText(crdItems)) }
+        if fluxInstalled { runner.stub(fluxBatchArgv, stdout: KubeJSON.listText(fluxPods)) }
         runner.stub(crossplaneBatchArgv, stdout: KubeJSON.listText(crossplanePods + serviceAccounts))
         runner.stub(kubeSystemBatchArgv, stdout: KubeJSON.listText(kubeSystemDaemonSets + kubeSystemPods))
     }

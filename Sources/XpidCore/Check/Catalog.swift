@@ -43,6 +43,12 @@ public enum Catalog {
         PrivateDependenciesCheck(),
         PodIdentitySupportCheck(),
         ProviderConfigSourceCheck(),
+        FluxControllerIdentityCheck(),
+        FluxObjectLevelGateCheck(),
+        FluxObjectServiceAccountCheck(),
+        FluxProviderFieldCheck(),
+        FluxTokenPermissionCheck(),
+        FluxObjectHealthCheck(),
     ]
 
     public static var descriptions: [CheckDescription] { all.map { type(of: $0).description } }

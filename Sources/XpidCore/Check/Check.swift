@@ -78,6 +78,7 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
     case azureWI = "Azure Workload Identity"
     case gke = "GKE Workload Identity"
     case crossplane = "Registries and packages (Crossplane)"
+    case flux = "Flux"
 
     /// The cloud whose clusters the mechanism exists on; its checks are `skip` on any other cloud.
     public var platform: Cloud? {
@@ -85,7 +86,7 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
         case .irsa, .podIdentity: return .aws
         case .azureWI: return .azure
         case .gke: return .gcp
-        case .cluster, .crossplane: return nil
+        case .cluster, .crossplane, .flux: return nil
         }
     }
 }
@@ -94,7 +95,8 @@ public enum Mechanism: String, Sendable, Equatable, CaseIterable {
 /// the check reports `error` naming it (never a guess from the objects that were not read).
 public struct KubeRead: Sendable, Hashable {
     public enum Scope: Sendable, Hashable {
-        case cluster, crossplaneNamespace, kubeSystem
+        /// `subjectNamespace`: where the subject runs (the Crossplane namespace for cluster-wide checks).
+        case cluster, subjectNamespace, kubeSystem
     }
 
     public var resource: String
@@ -107,13 +109,15 @@ public struct KubeRead: Sendable, Hashable {
         self.scope = scope
     }
 
-    public static let pods = KubeRead("pods", .crossplaneNamespace)
-    public static let serviceAccounts = KubeRead("serviceaccounts", .crossplaneNamespace)
+    public static let pods = KubeRead("pods", .subjectNamespace)
+    public static let serviceAccounts = KubeRead("serviceaccounts", .subjectNamespace)
     public static let nodes = KubeRead("nodes", .cluster)
     public static let runtimeConfigs = KubeRead("deploymentruntimeconfigs", group: "pkg.crossplane.io", .cluster)
     public static let imageConfigs = KubeRead("imageconfigs", group: "pkg.crossplane.io", .cluster)
     public static let agentDaemonSet = KubeRead("daemonsets", group: "apps", .kubeSystem)
     public static let webhookConfigurations = KubeRead("mutatingwebhookconfigurations", group: "admissionregistration.k8s.io", .cluster)
+    public static let clusterRoles = KubeRead("clusterroles", group: "rbac.authorization.k8s.io", .cluster)
+    public static let clusterRoleBindings = KubeRead("clusterrolebindings", group: "rbac.authorization.k8s.io", .cluster)
 }
 
 /// What a check is, for people and for tests: the catalogue, `explain`, the README table and

@@ -164,6 +164,14 @@ extension Snapshot {
         }
     }
 
+    public mutating func updateDeployment(namespace: String, name: String, _ change: (inout Deployment) -> Void) {
+        for i in deployments.indices where deployments[i].metadata.namespace == namespace && deployments[i].metadata.name == name { change(&deployments[i]) }
+    }
+
+    public mutating func updateFluxObject(namespace: String, name: String, _ change: (inout FluxObject) -> Void) {
+        for i in fluxObjects.indices where fluxObjects[i].namespace == namespace && fluxObjects[i].name == name { change(&fluxObjects[i]) }
+    }
+
     public mutating func updateAssociations(_ change: (inout PodIdentityAssociation) -> Void) {
         if var listed = aws.associations.value {
             for i in listed.indices { change(&listed[i]) }

@@ -48,7 +48,8 @@ public struct CheckEngine: Sendable {
                 let results = evaluate(check, d, target: .cluster, subjectID: clusterSubjectID, context, outcome, &blocked)
                 record(results, check: d.id, subjectID: clusterSubjectID, selected: selected, into: &findings, &outcome)
             case .subject:
-                for subject in subjects where check.applies(to: subject, in: context) {
+                // A Flux object at controller level borrows its controller's identity: that subject carries the cloud's chain.
+                for subject in subjects where check.applies(to: subject, in: context) && !(subject.delegatesIdentity && d.mechanism.platform != nil) {
                     let results = evaluate(check, d, target: .subject(subject), subjectID: subject.id, context, outcome, &blocked)
                     record(results, check: d.id, subjectID: subject.id, selected: selected, into: &findings, &outcome)
                 }
@@ -93,7 +94,8 @@ public struct CheckEngine: Sendable {
             let namespace: String?
             switch read.scope {
             case .cluster: namespace = nil
-            case .crossplaneNamespace: namespace = context.snapshot.crossplaneNamespace
+            case .subjectNamespace:
+                if case .subject(let subject) = target { namespace = subject.namespace } else { namespace = context.snapshot.crossplaneNamespace }
             case .kubeSystem: namespace = "kube-system"
             }
             if let (failed, outcome) = context.snapshot.failedRead(read.resource, group: read.group, namespace: namespace) {

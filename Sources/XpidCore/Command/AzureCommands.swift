@@ -129,6 +129,12 @@ public enum AzureFixCommands {
                 Commands.apply(Patches.runtimeConfigManifest(name: drc, serviceAccountName: subject.name, podLabels: [AzureWIFacts.useLabel: "true"])),
                 Commands.patch(Commands.packageResource(subject), subject.name, Patches.runtimeConfigRef(drc)),
             ]
+        case .fluxController:
+            let name = subject.deployment?.metadata.name ?? subject.name
+            return [Commands.patch("deployment", name, namespace: subject.namespace, Patches.podTemplateLabel(AzureWIFacts.useLabel, "true"))]
+        case .fluxObject:
+            // Object level: the controller issues the token; no pod carries the label.
+            return []
         }
     }
 

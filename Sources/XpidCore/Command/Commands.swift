@@ -146,6 +146,11 @@ public enum Commands {
                 apply(Patches.runtimeConfigManifest(name: drc, annotations: [key: value])),
                 patch(packageResource(subject), subject.name, Patches.runtimeConfigRef(drc)),
             ]
+        case .fluxController:
+            return [annotateSA(), restart(subject)]
+        case .fluxObject:
+            // The controller mints the object's token at each reconcile: nothing to restart.
+            return [annotateSA()]
         }
     }
 

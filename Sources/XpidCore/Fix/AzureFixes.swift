@@ -32,6 +32,7 @@ extension FixPlanner {
         switch subject.kind {
         case .crossplaneCore: return coreAzure(subject, needs: needs, check: check, options, held)
         case .provider, .function: return (packageAzure(subject, needs: needs, check: check, context), held)
+        case .fluxController, .fluxObject: return ([], held)
         }
     }
 

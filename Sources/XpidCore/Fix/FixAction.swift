@@ -24,6 +24,8 @@ public struct FixAction: Sendable {
     /// The Deployment a restart action restarts (a dry run sends the equivalent patch instead).
     public var deployment: (namespace: String, name: String)?
     public var managedBy: ManagedBy?
+    /// For an object Flux manages: the patch that makes the change stick in its Kustomization.
+    public var kustomizePatch: KustomizePatch?
     /// Things the user should know before it runs (a Provider spec change can create a new revision …).
     public var notes: [String]
     /// What the cluster looks like after the action, for idempotence tests and plan previews.
@@ -31,9 +33,10 @@ public struct FixAction: Sendable {
 
     public init(
         id: String = "", kind: Kind, check: String, subject: String, description: String, command: Command, target: String = "",
-        deployment: (namespace: String, name: String)? = nil, managedBy: ManagedBy? = nil, notes: [String] = [],
+        deployment: (namespace: String, name: String)? = nil, managedBy: ManagedBy? = nil, kustomizePatch: KustomizePatch? = nil, notes: [String] = [],
         transform: @escaping @Sendable (inout Snapshot) -> Void = { _ in }
     ) {
+        self.kustomizePatch = kustomizePatch
         self.id = id
         self.kind = kind
         self.check = check
@@ -68,8 +71,11 @@ public struct HeldFix: Sendable, Equatable {
     /// What to run instead.
     public var instead: [Command]
     public var managedBy: ManagedBy?
+    /// For an object Flux manages: the `patches:` entry to commit to its Kustomization.
+    public var kustomizePatch: KustomizePatch?
 
-    public init(check: String, subject: String, reason: String, advice: [String] = [], instead: [Command] = [], managedBy: ManagedBy? = nil) {
+    public init(check: String, subject: String, reason: String, advice: [String] = [], instead: [Command] = [], managedBy: ManagedBy? = nil, kustomizePatch: KustomizePatch? = nil) {
+        self.kustomizePatch = kustomizePatch
         self.check = check
         self.subject = subject
         self.reason = reason

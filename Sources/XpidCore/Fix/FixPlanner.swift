@@ -15,7 +15,14 @@ public enum FixPlanner {
         for f in open where byKey["\(f.check)|\(f.subject)"] == nil { byKey["\(f.check)|\(f.subject)"] = f }
         func finding(_ check: String, _ subject: Subject) -> Finding? { byKey["\(check)|\(subject.id)"] }
 
+        var fluxState = FluxPlanState()
         for subject in context.subjects {
+            if subject.isFlux {
+                let flux = fluxFixes(subject, open: { finding($0, subject) }, context, options, &fluxState)
+                actions += flux.actions
+                held += flux.held
+                continue
+            }
             if finding("podid.stable-sa-name", subject) != nil {
                 actions += stableName(subject, context)
             }
@@ -59,14 +66,15 @@ public enum FixPlanner {
                 held.append(HeldFix(
                     check: action.check, subject: action.subject,
                     reason: "\(action.description): the object is managed by \(owner.label) and would be reverted (pass --force to change it anyway)",
-                    advice: permanentFix(action, owner), managedBy: owner))
+                    advice: permanentFix(action, owner), managedBy: owner, kustomizePatch: action.kustomizePatch))
                 return true
             }
         }
         // Restart what is stale now, and what the remaining changes make stale (identity settings are read
         // by the webhook at pod creation). A ProviderConfig is read at reconcile time and needs no restart;
         // a new ServiceAccount name makes Crossplane roll the Deployment itself.
-        let noRestart: Set<String> = ["crossplane.providerconfig-source", "azure.providerconfig"]
+        // Flux: a gate patch rolls the Deployment itself, RBAC is live, an object's ServiceAccount serves no pod.
+        let noRestart: Set<String> = ["crossplane.providerconfig-source", "azure.providerconfig", "flux.object-level-gate", "flux.token-permission", "flux.object-sa"]
         // GKE injects nothing: a package's pods need no restart after an annotation (the core does: its keychain caches).
         let gkePackages = Set(context.subjects.filter { ($0.method == .gkeWI || $0.method == .gkeWIF) && $0.kind != .crossplaneCore }.map(\.id))
         let changedSubjects = Set(actions.filter { $0.kind == .change && !noRestart.contains($0.check) && !gkePackages.contains($0.subject) }.map(\.subject))
@@ -101,6 +109,9 @@ public enum FixPlanner {
         case .helm(let release, _):
             return ["set the same value in the values of Helm release \(release ?? "?") (it renders \(target)), then helm upgrade --reuse-values"] + (patch.map { ["change: \($0)"] } ?? [])
         case .flux(let ks, let ns):
+            if action.kustomizePatch != nil {
+                return ["commit this patch to the kustomization.yaml that Flux Kustomization \(ns.map { "\($0)/" } ?? "")\(ks) builds (for flux-system: the bootstrap kustomization.yaml beside gotk-components.yaml); Flux applies it on its next sync (or run kubectl xpid fix --force to apply it now; Flux reverts that until the patch is in Git)"]
+            }
             return ["add a patch for \(target) to Flux Kustomization \(ns.map { "\($0)/" } ?? "")\(ks) (spec.patches), in Git"] + (patch.map { ["patch: \($0)"] } ?? [])
         }
     }
@@ -260,6 +271,13 @@ public enum FixPlanner {
                     }
                     setSA(&s)
                 })])
+        case .fluxController, .fluxObject:
+            let annotate = Commands.annotate("serviceaccount", sa, namespace: ns, key: IRSAFacts.roleAnnotation, value: .literal(role), overwrite: current != nil)
+            return .planned([FixAction(
+                kind: .change, check: check, subject: subject.id, description: "annotate ServiceAccount \(ns)/\(sa) with \(IRSAFacts.roleAnnotation)=\(role)",
+                command: annotate, target: "ServiceAccount \(ns)/\(sa)", managedBy: subject.serviceAccount?.metadata.managedBy,
+                kustomizePatch: KustomizePatch.serviceAccountAnnotations(sa, namespace: ns, [IRSAFacts.roleAnnotation: role], fluxNamespace: context.snapshot.fluxNamespace),
+                transform: setSA)])
         }
     }
 
@@ -313,10 +331,16 @@ public enum FixPlanner {
         let ns = subject.namespace
         let selector = subject.deployment?.selector ?? [:]
         return FixAction(
-            kind: .restart, check: subject.method == .azureWI ? "azure.pods-current" : (subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current"), subject: subject.id,
+            kind: .restart, check: restartCheck(subject), subject: subject.id,
             description: "restart deployment \(ns)/\(name) so new pods get the identity env (then wait for the rollout)",
             command: Commands.restart(namespace: ns, deployment: name), target: "Deployment \(ns)/\(name)", deployment: (ns, name),
             transform: { s in s.recreatePods(namespace: ns, selector: selector, serviceAccount: nil) })
+    }
+
+    static func restartCheck(_ subject: Subject) -> String {
+        if subject.method == .azureWI { return "azure.pods-current" }
+        if subject.kind == .fluxController && ![.irsa, .podIdentity].contains(subject.method) { return "flux.controller-identity" }
+        return subject.kind == .crossplaneCore || subject.method == .irsa ? "irsa.pods-current" : "podid.pods-current"
     }
 
     /// Cloud-side fixes are printed, never run: the finding's own aws/eksctl commands.

@@ -77,6 +77,8 @@ extension FixPlanner {
                 notes: ["Crossplane creates ServiceAccount \(ns)/\(pinned); the GSA's workloadIdentityUser binding must name it"],
                 then: { s in rollToServiceAccount(&s, namespace: ns, revision: revision, serviceAccount: pinned, annotations: [key: gsa]) }))
             return (actions, [])
+        case .fluxController, .fluxObject:
+            return ([], [])
         }
     }
 }

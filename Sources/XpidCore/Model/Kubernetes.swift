@@ -347,10 +347,18 @@ public struct Node: Sendable, Equatable {
 
 public struct ServiceAccount: Sendable, Equatable {
     public var metadata: ObjectMeta
+    /// Names of the Secrets in `imagePullSecrets` (Flux's OCI keychain prefers them over workload identity).
+    public var imagePullSecrets: [String]
 
-    public init(metadata: ObjectMeta) { self.metadata = metadata }
+    public init(metadata: ObjectMeta, imagePullSecrets: [String] = []) {
+        self.metadata = metadata
+        self.imagePullSecrets = imagePullSecrets
+    }
 
-    public init(_ json: JSONValue) { metadata = ObjectMeta(json["metadata"]) }
+    public init(_ json: JSONValue) {
+        metadata = ObjectMeta(json["metadata"])
+        imagePullSecrets = json["imagePullSecrets"].array.compactMap { $0["name"].string }
+    }
 }
 
 public struct Condition: Sendable, Equatable {

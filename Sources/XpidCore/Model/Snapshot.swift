@@ -182,12 +182,23 @@ public struct EvaluationOptions: Sendable, Equatable {
     public var methodOverride: IdentityMethod?
     public var cloudDisabledReason: String?
     public var now: Date
+    /// `--target`: which workloads are subjects.
+    public var target: Target
 
-    public init(methodOverride: IdentityMethod? = nil, cloudDisabledReason: String? = nil, now: Date = Date()) {
+    public init(methodOverride: IdentityMethod? = nil, cloudDisabledReason: String? = nil, now: Date = Date(), target: Target = .all) {
         self.methodOverride = methodOverride
         self.cloudDisabledReason = cloudDisabledReason
         self.now = now
+        self.target = target
     }
+}
+
+/// `--target crossplane|flux|all`.
+public enum Target: String, Sendable, Equatable, CaseIterable {
+    case crossplane, flux, all
+
+    public var includesCrossplane: Bool { self != .flux }
+    public var includesFlux: Bool { self != .crossplane }
 }
 
 /// Everything read from the cluster and the cloud. Checks are pure functions of this value.
@@ -195,6 +206,14 @@ public struct Snapshot: Sendable, Equatable {
     public var cluster: ClusterInfo
     public var crossplaneNamespace: String
     public var crossplaneInstalled: Bool
+    /// Where the Flux controllers run (`--flux-namespace`).
+    public var fluxNamespace: String
+    /// Whether any Flux API this tool reads is served.
+    public var fluxInstalled: Bool
+    public var fluxObjects: [FluxObject]
+    /// ClusterRoles and their bindings (read when Flux is installed: object-level identity needs `serviceaccounts/token`).
+    public var clusterRoles: [ClusterRole]
+    public var clusterRoleBindings: [ClusterRoleBinding]
     public var reads: [ResourceRead: ReadOutcome]
     public var nodes: [Node] { didSet { lookups = SnapshotLookups() } }
     public var serviceAccounts: [ServiceAccount] { didSet { lookups = SnapshotLookups() } }
@@ -219,7 +238,8 @@ public struct Snapshot: Sendable, Equatable {
             && a.nodes == b.nodes && a.serviceAccounts == b.serviceAccounts && a.pods == b.pods && a.deployments == b.deployments
             && a.daemonSets == b.daemonSets && a.packages == b.packages && a.runtimeConfigs == b.runtimeConfigs && a.imageConfigs == b.imageConfigs
             && a.providerConfigs == b.providerConfigs && a.aws == b.aws && a.azure == b.azure && a.gcp == b.gcp
-            && a.webhookConfigurations == b.webhookConfigurations && a.options == b.options
+            && a.webhookConfigurations == b.webhookConfigurations && a.options == b.options && a.fluxNamespace == b.fluxNamespace
+            && a.fluxInstalled == b.fluxInstalled && a.fluxObjects == b.fluxObjects && a.clusterRoles == b.clusterRoles && a.clusterRoleBindings == b.clusterRoleBindings
     }
 
     public init(
@@ -229,8 +249,15 @@ public struct Snapshot: Sendable, Equatable {
         runtimeConfigs: [DeploymentRuntimeConfig] = [], imageConfigs: [ImageConfig] = [], providerConfigs: [ProviderConfig] = [],
         aws: AWSFacts = .unavailable("not an EKS cluster"), azure: AzureFacts = .unavailable("not an AKS cluster"),
         gcp: GCPFacts = .unavailable("not a GKE cluster"),
-        webhookConfigurations: [MutatingWebhookConfiguration] = [], options: EvaluationOptions = EvaluationOptions()
+        webhookConfigurations: [MutatingWebhookConfiguration] = [], options: EvaluationOptions = EvaluationOptions(),
+        fluxNamespace: String = FluxFacts.defaultNamespace, fluxInstalled: Bool = false, fluxObjects: [FluxObject] = [],
+        clusterRoles: [ClusterRole] = [], clusterRoleBindings: [ClusterRoleBinding] = []
     ) {
+        self.fluxNamespace = fluxNamespace
+        self.fluxInstalled = fluxInstalled || !fluxObjects.isEmpty
+        self.fluxObjects = fluxObjects
+        self.clusterRoles = clusterRoles
+        self.clusterRoleBindings = clusterRoleBindings
         self.gcp = gcp
         self.azure = azure
         self.webhookConfigurations = webhookConfigurations

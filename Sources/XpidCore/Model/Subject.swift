@@ -16,6 +16,39 @@ public enum SubjectKind: String, Sendable, Equatable, Codable {
     case crossplaneCore = "crossplane-core"
     case provider
     case function
+    case fluxController = "flux-controller"
+    case fluxObject = "flux-object"
+}
+
+/// How a Flux subject gets its identity.
+public struct FluxBinding: Sendable, Equatable {
+    /// flux-object: the object.
+    public var object: FluxObject?
+    /// The controller Deployment that reconciles the object (or is the subject).
+    public var controller: String
+    /// flux-object: it authenticates as its own ServiceAccount, a token the controller mints (object level);
+    /// otherwise it uses the controller's identity.
+    public var objectLevel: Bool
+    /// The cloud the object's identity is for (its `provider`, or the cluster's cloud for SOPS KMS).
+    public var cloud: Cloud?
+    /// flux-object: where the object-level ServiceAccount name comes from (the object's field or the controller's lockdown flag).
+    public var serviceAccountSource: String?
+    /// flux-controller: objects that use the controller's own identity, and objects it mints object-level tokens for.
+    public var controllerLevelObjects: [String]
+    public var objectLevelObjects: [String]
+
+    public init(
+        object: FluxObject? = nil, controller: String, objectLevel: Bool = false, cloud: Cloud? = nil, serviceAccountSource: String? = nil,
+        controllerLevelObjects: [String] = [], objectLevelObjects: [String] = []
+    ) {
+        self.object = object
+        self.controller = controller
+        self.objectLevel = objectLevel
+        self.cloud = cloud
+        self.serviceAccountSource = serviceAccountSource
+        self.controllerLevelObjects = controllerLevelObjects
+        self.objectLevelObjects = objectLevelObjects
+    }
 }
 
 /// One workload that needs (or may need) a cloud identity, with its runtime resolved
@@ -34,6 +67,8 @@ public struct Subject: Sendable, Equatable {
     public var runtimeConfigEvidence: String?
     public var method: IdentityMethod
     public var methodEvidence: String
+    /// Flux subjects: the object or controller and how it gets its identity.
+    public var flux: FluxBinding?
 
     public init(
         kind: SubjectKind, name: String, namespace: String, package: CrossplanePackage? = nil, deployment: Deployment? = nil,
@@ -55,7 +90,19 @@ public struct Subject: Sendable, Equatable {
         self.methodEvidence = methodEvidence
     }
 
-    public var id: String { "\(kind.rawValue)/\(name)" }
+    public var id: String { kind == .fluxObject ? "\(kind.rawValue)/\(namespace)/\(name)" : "\(kind.rawValue)/\(name)" }
+
+    /// A Crossplane Provider or Function (a package with a runtime).
+    public var isPackage: Bool { kind == .provider || kind == .function }
+
+    public var isFlux: Bool { kind == .fluxController || kind == .fluxObject }
+
+    /// Pods run as this subject's ServiceAccount. Not so for a Flux object: at object level its controller
+    /// mints a token for the ServiceAccount, so nothing is injected and no pod needs a restart.
+    public var runsPods: Bool { kind != .fluxObject }
+
+    /// A Flux object that uses its controller's identity: the controller's subject carries the identity chain.
+    public var delegatesIdentity: Bool { kind == .fluxObject && flux?.objectLevel != true }
 
     public var livePods: [Pod] { pods.filter(\.isLive) }
 
@@ -97,6 +144,7 @@ public struct Subject: Sendable, Equatable {
         switch kind {
         case .crossplaneCore: return pod.spec.containers.first { $0.name == "crossplane" } ?? pod.spec.containers.first
         case .provider, .function: return pod.spec.containers.first { $0.name == "package-runtime" } ?? pod.spec.containers.first
+        case .fluxController, .fluxObject: return pod.spec.containers.first { $0.name == FluxFacts.managerContainer } ?? pod.spec.containers.first
         }
     }
 }
@@ -105,6 +153,10 @@ public struct Subject: Sendable, Equatable {
 /// it follows `status.currentRevision` and the objects that carry that revision label.
 public enum SubjectResolver {
     public static func subjects(in snapshot: Snapshot) -> [Subject] {
+        (snapshot.options.target.includesCrossplane ? crossplaneSubjects(in: snapshot) : []) + FluxSubjectResolver.subjects(in: snapshot)
+    }
+
+    static func crossplaneSubjects(in snapshot: Snapshot) -> [Subject] {
         let ns = snapshot.crossplaneNamespace
         var result: [Subject] = []
         if let core = CrossplaneCore.deployment(in: snapshot.deployments, namespace: ns) {

@@ -31,7 +31,7 @@ public struct AzureInjectedCheck: Check {
             },
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .azureWI }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { (subject.method == .azureWI) && subject.runsPods }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target else { return [] }

@@ -20,7 +20,7 @@ public struct AzurePodsCurrentCheck: Check {
             }
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .azureWI }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { (subject.method == .azureWI) && subject.runsPods }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target, let clientID = subject.serviceAccount?.metadata.annotations[AzureWIFacts.clientIDAnnotation] else {

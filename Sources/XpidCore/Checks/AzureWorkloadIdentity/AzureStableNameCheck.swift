@@ -26,7 +26,7 @@ public struct AzureStableNameCheck: Check {
             }
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .azureWI && subject.kind != .crossplaneCore }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .azureWI && subject.isPackage }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target else { return [] }

@@ -47,7 +47,7 @@ public struct NodePullCheck: Check {
             },
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.kind != .crossplaneCore }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.isPackage }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target else { return [] }

@@ -20,7 +20,7 @@ public struct GKECredentialsEnvCheck: Check {
             }
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .gkeWI || subject.method == .gkeWIF }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { (subject.method == .gkeWI || subject.method == .gkeWIF) && subject.runsPods }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target else { return [] }

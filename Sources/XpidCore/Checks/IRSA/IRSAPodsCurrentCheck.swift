@@ -25,7 +25,7 @@ public struct IRSAPodsCurrentCheck: Check {
             },
         ])
 
-    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { subject.method == .irsa }
+    public func applies(to subject: Subject, in context: EvaluationContext) -> Bool { (subject.method == .irsa) && subject.runsPods }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
         guard case .subject(let subject) = target, let role = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation] else {

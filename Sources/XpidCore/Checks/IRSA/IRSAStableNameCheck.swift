@@ -23,7 +23,7 @@ public struct IRSAStableNameCheck: Check {
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool {
-        subject.method == .irsa && subject.kind != .crossplaneCore
+        subject.method == .irsa && subject.isPackage
     }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {

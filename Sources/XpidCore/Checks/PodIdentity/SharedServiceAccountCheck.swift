@@ -22,7 +22,7 @@ public struct SharedServiceAccountCheck: Check {
         ])
 
     public func applies(to subject: Subject, in context: EvaluationContext) -> Bool {
-        subject.method == .podIdentity && subject.kind != .crossplaneCore
+        subject.method == .podIdentity && subject.isPackage
     }
 
     public func evaluate(_ target: CheckTarget, in context: EvaluationContext) -> [CheckResult] {
