@@ -107,6 +107,9 @@ public struct SnapshotGatherer: Sendable {
         let fluxKinds = options.target.includesFlux ? KubeKind.flux.filter { available.contains($0) } : []
         snapshot.fluxInstalled = !fluxKinds.isEmpty
         if options.target.includesFlux, fluxKinds.isEmpty { notes.append("Flux is not installed (no toolkit.fluxcd.io API): no Flux subjects") }
+        if !fluxKinds.isEmpty {
+            notes.append("Flux namespace \(options.fluxNamespace) (\(options.fluxNamespace == FluxFacts.defaultNamespace ? "default" : "--flux-namespace"))")
+        }
         snapshot.cluster.context = context.contextName
         snapshot.cluster.server = context.server
         for r in KubeKind.crossplane where !available.contains(r) {
@@ -118,7 +121,7 @@ public struct SnapshotGatherer: Sendable {
         }
         let (namespace, nsEvidence) = crossplaneNamespace(snapshot)
         snapshot.crossplaneNamespace = namespace
-        if available.contains(.providers) { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
+        if options.target.includesCrossplane, available.contains(.providers) { notes.append("Crossplane namespace \(namespace) (\(nsEvidence))") }
         let (cloud, cloudEvidence) = detectCloud(context, snapshot.nodes)
         snapshot.cluster.cloud = cloud
         snapshot.cluster.cloudEvidence = cloudEvidence

@@ -88,7 +88,7 @@ public struct FluxControllerIdentityCheck: Check {
             return [.skip("\(why): the controller's own identity is not needed")]
         }
         if let have { return [.pass("\(have); used by \(FluxText.list(users))")] }
-        var message = "\(subject.id) has no \(cloud.kubernetesService) workload identity, but \(FluxText.list(users)) authenticate(s) as the controller: \(missing ?? "")"
+        var message = "\(subject.id) has no \(cloud.kubernetesService) workload identity, but \(FluxText.list(users)) \(users.count == 1 ? "authenticates" : "authenticate") as the controller: \(missing ?? "")"
         if let ext = context.aksFluxExtension { message += "; \(ext) manages these objects and reverts hand-made patches: set the identity through the extension's configuration" }
         return [.fail(
             message, evidence: ["serviceAccount": sa, "objects": users.joined(separator: "; ")],

@@ -20,6 +20,7 @@ public struct FluxObjectHealthCheck: Check {
         }])
 
     static let table: [(String, String, String)] = [
+        ("access token for the controller", "the controller's own identity failed (controller level)", "flux.controller-identity"),
         ("ObjectLevelWorkloadIdentity feature gate", "the controller runs without --feature-gates=ObjectLevelWorkloadIdentity=true", "flux.object-level-gate"),
         ("azure tenant ID is not set", "the object's ServiceAccount lacks azure.workload.identity/tenant-id (required at object level)", "flux.object-sa"),
         ("azure client ID is not set", "the object's ServiceAccount lacks azure.workload.identity/client-id", "flux.object-sa"),
@@ -46,10 +47,14 @@ public struct FluxObjectHealthCheck: Check {
         }
         let message = failing.message ?? ""
         var meanings = Self.table.filter { message.localizedCaseInsensitiveContains($0.0) || failing.reason == $0.0 }.map { (meaning: $0.1, check: $0.2) }
-        if failing.reason == FluxFacts.featureGateDisabledReason && !meanings.contains(where: { $0.check == "flux.object-level-gate" }) {
-            meanings.insert((Self.table[0].1, Self.table[0].2), at: 0)
+        if failing.reason == FluxFacts.featureGateDisabledReason && !meanings.contains(where: { $0.check == "flux.object-level-gate" }), let gate = Self.table.first(where: { $0.2 == "flux.object-level-gate" }) {
+            meanings.insert((gate.1, gate.2), at: 0)
         }
         meanings += ErrorDecoder.decode(message).compactMap { e in e.relatedCheck.map { (meaning: e.meaning, check: $0) } }
+        // At controller level the injected env and the chain belong to the controller's subject.
+        if subject.delegatesIdentity, let controller = subject.flux?.controller {
+            meanings = meanings.map { m in m.check.hasPrefix("flux.") || m.check.hasPrefix("crossplane.") ? m : (meaning: m.meaning, check: "\(m.check) on flux-controller/\(controller)") }
+        }
         let shown = Printable.text(String(message.prefix(300)))
         var evidence = ["condition": "\(failing.type)=\(failing.status)", "reason": failing.reason ?? ""]
         if let first = meanings.first { evidence["relatedCheck"] = first.check }
