@@ -29,8 +29,10 @@ public enum PlanRenderer {
             out += "\nNot changed (would be unsafe or needs input):\n"
             for h in plan.held {
                 out += "  - [\(h.check)] \(h.subject): \(Printable.text(h.reason))\n"
-                for line in h.advice { out += "     \(Printable.text(line))\n" }
+                // The patch follows the line that says where it goes; later advice comes after it.
+                for line in h.advice.prefix(1) { out += "     \(Printable.text(line))\n" }
                 for line in h.kustomizePatch?.yamlLines ?? [] { out += "       \(Printable.text(line))\n" }
+                for line in h.advice.dropFirst() { out += "     \(Printable.text(line))\n" }
                 out += TextRenderer.commandLines(h.instead, style: style, indent: "     ")
             }
         }

@@ -106,7 +106,6 @@ public struct SnapshotGatherer: Sendable {
         snapshot.fluxNamespace = options.fluxNamespace
         let fluxKinds = options.target.includesFlux ? KubeKind.flux.filter { available.contains($0) } : []
         snapshot.fluxInstalled = !fluxKinds.isEmpty
-        if options.target.includesFlux, fluxKinds.isEmpty { notes.append("Flux is not installed (no toolkit.fluxcd.io API): no Flux subjects") }
         if !fluxKinds.isEmpty {
             notes.append("Flux namespace \(options.fluxNamespace) (\(options.fluxNamespace == FluxFacts.defaultNamespace ? "default" : "--flux-namespace"))")
         }
@@ -169,7 +168,7 @@ public struct SnapshotGatherer: Sendable {
         }
         snapshot.crossplaneInstalled = options.target.includesCrossplane && available.contains(.providers)
             && snapshot.reads[ResourceRead(resource: KubeKind.providers.plural, group: KubeKind.providers.group)] != .notInstalled
-        if !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
+        if options.target.includesCrossplane, !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
         if let ns = options.namespace {
             snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
             snapshot.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }

@@ -61,12 +61,20 @@ public enum FixPlanner {
         }
         if !options.force {
             // Helm or Flux would revert a direct change on their next sync: say how to make it permanent instead.
+            let fluxControllers = Dictionary(context.subjects.filter { $0.kind == .fluxController }.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
             actions.removeAll { action in
                 guard action.kind == .change, let owner = action.managedBy else { return false }
+                var advice = permanentFix(action, owner)
+                var instead: [Command] = []
+                // A controller reads its identity env at pod creation: once Flux applied the ServiceAccount patch, recreate the pods.
+                if let controller = fluxControllers[action.subject], action.kustomizePatch?.targetKind == "ServiceAccount", let d = controller.deployment {
+                    advice.append("once Flux has applied it, recreate the controller's pods so they get the identity:")
+                    instead = [Commands.restart(namespace: controller.namespace, deployment: d.metadata.name)]
+                }
                 held.append(HeldFix(
                     check: action.check, subject: action.subject,
                     reason: "\(action.description): the object is managed by \(owner.label) and would be reverted (pass --force to change it anyway)",
-                    advice: permanentFix(action, owner), managedBy: owner, kustomizePatch: action.kustomizePatch))
+                    advice: advice, instead: instead, managedBy: owner, kustomizePatch: action.kustomizePatch))
                 return true
             }
         }
