@@ -183,6 +183,21 @@ struct FluxTests {
         #expect(forced.actions.contains { $0.kind == .restart && $0.subject == Self.source }, "controller level: the pod must be recreated")
     }
 
+    @Test("EKS controller without identity: the Pod Identity association is printed only when the role to annotate is unknown")
+    func podIdentityAlternative() throws {
+        let s = Examples.eksFlux(controllerRole: nil)
+        let context = EvaluationContext(s)
+        let findings = CheckEngine().run(context)
+        let unknownRole = FixPlanner.plan(context, findings: findings, options: FixOptions(restart: true, force: true))
+        let cloud = try #require(unknownRole.actions.first { $0.kind == .cloud && $0.subject == Self.source })
+        #expect(Array(cloud.command.argv.prefix(3)) == ["aws", "eks", "create-pod-identity-association"])
+        #expect(cloud.command.argv.contains("source-controller") && cloud.command.argv.contains("flux-system"))
+        #expect(unknownRole.held.contains { $0.subject == Self.source && $0.reason.contains("role to annotate is unknown") })
+        let knownRole = FixPlanner.plan(context, findings: findings, options: FixOptions(roleArn: Examples.fluxRole, restart: true, force: true))
+        #expect(!knownRole.actions.contains { $0.kind == .cloud && $0.subject == Self.source })
+        #expect(knownRole.actions.contains { $0.kind == .change && $0.subject == Self.source })
+    }
+
     @Test("controllers the AKS Flux extension manages are never patched, even with --force")
     func aksExtension() {
         var s = Examples.aksFlux(label: false)

@@ -99,7 +99,9 @@ public enum FixPlanner {
                 held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: [Commands.xpid(["fix", "--restart"]), Commands.restart(subject)]))
             }
         }
-        actions += cloudActions(open)
+        // A controller that gets its IRSA annotation (planned or held for Git) does not also need the Pod Identity alternative.
+        let annotated = Set((actions.map { "\($0.check)|\($0.subject)" } + held.filter { $0.kustomizePatch != nil }.map { "\($0.check)|\($0.subject)" }))
+        actions += cloudActions(open.filter { !($0.check == "flux.controller-identity" && annotated.contains("\($0.check)|\($0.subject)")) })
         for i in actions.indices { actions[i].id = "a\(i + 1)" }
         return FixPlan(actions: actions, held: held)
     }

@@ -52,9 +52,10 @@ public struct FluxControllerIdentityCheck: Check {
                     return [.error("\(subject.id) has no \(IRSAFacts.roleAnnotation) annotation, and EKS Pod Identity associations were not read (\(why)): cannot tell whether it has an identity")]
                 }
                 missing = "ServiceAccount \(sa) has no \(IRSAFacts.roleAnnotation) annotation and no EKS Pod Identity association"
-                // The other way, EKS Pod Identity (aws eks create-pod-identity-association), needs no in-cluster change;
-                // the plan proposes IRSA, which Flux's docs show first and which also serves object level.
+                // Two ways: IRSA (the annotation, patched into the install) or EKS Pod Identity (an association, no
+                // in-cluster change). The plan applies the first when it knows the role and prints the second otherwise.
                 commands = Commands.setRoleAnnotation(subject, role: .variable("ROLE_ARN", meaning: "the ARN of the IAM role for \(subject.name), arn:aws:iam::ACCOUNT_ID:role/NAME"))
+                    + [Commands.createAssociation(context, namespace: ns, serviceAccount: saName)]
             }
         case .azure:
             let clientID = annotations[AzureWIFacts.clientIDAnnotation]
