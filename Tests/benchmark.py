@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how `kubectl xpid verify` scales with the number of Providers.
 
-Five parts, each can run alone (--parts):
+Six parts, each can run alone (--parts):
 
 counts  Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its
         own ServiceAccount and Pod Identity association, all trusting one role), then a mixed
@@ -56,17 +56,30 @@ gke     GKE clusters (seed 000's Google Cloud GKE tab: the package manager on wo
         GSA and an artifacts repositories get-iam-policy per repository), the kubectl count must not
         depend on the number of Providers, and the stand-in's request log must show no write.
 
+flux    EKS clusters with Crossplane AND Flux (Tests/E2E/scenarios_flux.py): --flux-providers upjet AWS
+        providers as in `counts` (each with its own ServiceAccount and Pod Identity association on one
+        role), plus Flux installed with the ObjectLevelWorkloadIdentity gate and source-controller on
+        IRSA (role flux-source-controller), and 1, 10 and 50 OCIRepositories on this account's ECR with
+        `provider: aws`: every even one controller level in flux-system (no serviceAccountName), every
+        odd one object level in its own namespace tenant-NN naming ServiceAccount flux-oci, annotated
+        with its own role flux-tenant-NN whose IRSA trust names that ServiceAccount. `verify -v -o json`
+        with the real aws CLI against moto + the stand-in (--skip-cloud: `verify --no-cloud`): median
+        wall, kubectl and aws calls (aws by subcommand), get-role calls against the distinct roles of
+        the cluster, subjects by kind (flux-controller, flux-object, provider). Every run must verify
+        something (exit 0 or 1, flux-object and provider subjects present); the kubectl count must not
+        depend on the number of Flux objects, and no role may be read twice.
+
 Not a test: it prints figures. It exits 1 only if a kubectl count grows with the number of
-Providers, a role is read twice, an AKS run makes more az calls than the bound or the ARM
+Providers (or Flux objects), a role is read twice, an AKS run makes more az calls than the bound or the ARM
 stand-in saw a write, a GKE run makes more gcloud calls than the bound or the Google Cloud
-stand-in saw a write, 2 if a run could not be made (binary, az or gcloud missing, a run failing, an
+stand-in saw a write, a Flux run verified no Flux object, 2 if a run could not be made (binary, az or gcloud missing, a run failing, an
 argv the replay had not recorded); the two targets print TARGET MET / TARGET NOT MET.
 
-    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke] [--bin PATH]
+    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke,flux] [--bin PATH]
         [--sizes 1,10,50,200] [--mixed 50,50] [--runs 3] [--skip-cloud]
         [--own-sizes 50,200,800] [--own-runs 5] [--ratio-size 200] [--ratio-runs 5]
         [--aks-sizes 1,10,50] [--aks-concurrency-size 10] [--az PATH]
-        [--gke-sizes 1,10,50] [--gcloud PATH]
+        [--gke-sizes 1,10,50] [--gcloud PATH] [--flux-sizes 1,10,50] [--flux-providers 5]
 
 Machines are noisy: quote medians and ratios, not single times.
 """
@@ -896,19 +909,180 @@ def gke_summary(gke: dict) -> int:
     return status
 
 
+# ---- part: flux --------------------------------------------------------------------------------
+
+FLUX_SUBJECT_KINDS = ("flux-controller", "flux-object", "provider")
+
+
+def build_flux(objects: int, providers: int):
+    """build_cluster(providers) (upjet AWS providers on Pod Identity, one role) plus Flux: the
+    controllers with the ObjectLevelWorkloadIdentity gate and their RBAC, source-controller annotated
+    with role flux-source-controller (IRSA trust for flux-system:source-controller, ECR pull), and
+    `objects` OCIRepositories on this account's ECR with `provider: aws`: even ones controller level in
+    flux-system (no serviceAccountName), odd ones object level in namespace tenant-NN, naming
+    ServiceAccount flux-oci annotated with its own role flux-tenant-NN (IRSA trust for
+    tenant-NN:flux-oci). Returns (cluster, controller-level objects, object-level objects)."""
+    import scenarios_flux as flux
+    from scenarios import ROLE_ANNOTATION
+
+    c = build_cluster(providers)
+    arn = flux.flux_irsa_role(c, "flux-source-controller")
+    flux.flux_install(c, gate=True, source_controller={"sa_annotations": {ROLE_ANNOTATION: arn}})
+    controller_level = object_level = 0
+    for i in range(objects):
+        name = f"app-{i:02d}"
+        url = flux.ecr_url(c, f"apps/{name}")
+        if i % 2:
+            ns = f"tenant-{i:02d}"
+            role = flux.flux_irsa_role(c, f"flux-tenant-{i:02d}", ns, flux.OBJECT_SA)
+            flux.object_sa(c, flux.OBJECT_SA, ns, {ROLE_ANNOTATION: role})
+            flux.oci_repository(c, name, ns, url, provider="aws", service_account=flux.OBJECT_SA)
+            object_level += 1
+        else:
+            flux.oci_repository(c, name, flux.FLUX_NS, url, provider="aws")
+            controller_level += 1
+    return c, controller_level, object_level
+
+
+def flux_commands(stderr: str) -> dict:
+    """kubectl and aws calls of a `-v` run: counts, aws calls by `SERVICE OPERATION`, the roles get-role read."""
+    kubectl, aws, roles = 0, Counter(), []
+    for line in stderr.splitlines():
+        if not line.startswith("+ "):
+            continue
+        words = shlex.split(line[2:].rsplit("  (", 1)[0])
+        tool = os.path.basename(words[0]) if words else ""
+        if tool == "kubectl":
+            kubectl += 1
+        elif tool == "aws":
+            op = " ".join(_before_flags(words[1:])[:2])
+            aws[op] += 1
+            if op == "iam get-role" and "--role-name" in words:
+                roles.append(words[words.index("--role-name") + 1])
+    return {"kubectl": kubectl, "aws": aws, "roles": roles}
+
+
+def part_flux(args, binary: Path, tmp: Path) -> dict:
+    from aws_standin import AWSStandIn, seed
+
+    sizes = [int(s) for s in args.flux_sizes.split(",") if s]
+    cloud = not args.skip_cloud
+    mode, extra = ("cloud", []) if cloud else ("no-cloud", ["--no-cloud"])
+    out: dict = {"kubectl": {}, "repeats": [], "empty": [], "rows": []}
+    print(f"\n== flux: Crossplane ({args.flux_providers} upjet AWS providers on Pod Identity) and Flux on one EKS cluster, "
+          f"verify -v -o json{' --no-cloud' if not cloud else ' (real aws CLI against moto + the stand-in)'}, "
+          f"{args.runs} run(s) each, median wall ==")
+    print("  Flux: the gate on, source-controller on IRSA (role flux-source-controller); N OCIRepositories on ECR with\n"
+          "  provider aws: even ones controller level (flux-system, no serviceAccountName), odd ones object level\n"
+          "  (tenant-NN/flux-oci, annotated with its own IRSA role flux-tenant-NN)")
+    print(f"{'objects':>7} {'ctl/obj':>7} {'roles':>5} {'mode':>8} {'wall s':>6} {'kubectl':>7} {'aws':>4} {'get-role':>8} "
+          f"{'flux-controller':>15} {'flux-object':>11} {'provider':>8} {'exit':>4} {'pass/warn/fail':>14}")
+    aws = AWSStandIn() if cloud else None
+    if aws:
+        aws.__enter__()
+    try:
+        for n in sizes:
+            cluster, controller_level, object_level = build_flux(n, args.flux_providers)
+            roles = len(cluster.roles)
+            if aws:
+                aws.reset()
+                seed(aws, cluster.aws_spec())
+            with emulated(cluster, tmp / f"flux{n}", aws) as (_, env):
+                results = []
+                for _ in range(args.runs):
+                    start = time.monotonic()
+                    proc = subprocess.run([str(binary), "verify", "-v", "-o", "json", *extra], env=env, capture_output=True,
+                                          text=True, timeout=900)
+                    wall = time.monotonic() - start
+                    if proc.returncode not in (0, 1) or not proc.stdout.lstrip().startswith("{"):
+                        raise RunError(f"verify {' '.join(extra)} with {n} Flux object(s) exited {proc.returncode}\n"
+                                       f"{proc.stderr[-2000:]}")
+                    r = flux_commands(proc.stderr)
+                    report = json.loads(proc.stdout)
+                    r.update(wall=wall, exit=proc.returncode,
+                             subjects=Counter(s["kind"] for s in report["subjects"]),
+                             findings=Counter(f["status"] for f in report["findings"]),
+                             warned=Counter(f["check"] for f in report["findings"] if f["status"] in ("warn", "fail", "error")))
+                    results.append(r)
+            r = results[-1]
+            wall = statistics.median(x["wall"] for x in results)
+            out["kubectl"][f"flux {n} {mode}"] = r["kubectl"]
+            for x in results:
+                repeated = len(x["roles"]) - len(set(x["roles"]))
+                if repeated:
+                    out["repeats"].append((n, repeated))
+                if not x["subjects"].get("flux-object") or not x["subjects"].get("provider"):
+                    out["empty"].append((n, dict(x["subjects"])))
+            f = r["findings"]
+            findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+            subjects = r["subjects"]
+            aws_total = sum(r["aws"].values())
+            out["rows"].append({"n": n, "roles": roles, "aws": aws_total, "get_role": len(r["roles"]),
+                                "distinct_read": len(set(r["roles"])), "by_op": dict(r["aws"]), "warned": dict(r["warned"])})
+            print(f"{n:>7} {f'{controller_level}/{object_level}':>7} {roles:>5} {mode:>8} {wall:>6.2f} {r['kubectl']:>7} "
+                  f"{aws_total:>4} {len(r['roles']):>8} {subjects.get('flux-controller', 0):>15} "
+                  f"{subjects.get('flux-object', 0):>11} {subjects.get('provider', 0):>8} {r['exit']:>4} {findings:>14}")
+    finally:
+        if aws:
+            aws.__exit__(None, None, None)
+    print("  ctl/obj: controller-level / object-level OCIRepositories; roles: IAM roles of the cluster (the providers' "
+          "Pod Identity role, flux-source-controller, one per tenant); get-role: aws iam get-role calls of the last run")
+    rows = out["rows"]
+    if rows and cloud:
+        for row in rows:
+            print(f"  {row['n']} object(s), aws calls by operation: "
+                  + ", ".join(f"{op} {count}" for op, count in sorted(row["by_op"].items())))
+        first = rows[0]
+        for row in rows[1:]:
+            print(f"  {first['n']} -> {row['n']} objects: aws calls {first['aws']} -> {row['aws']} (+{row['aws'] - first['aws']}), "
+                  f"get-role {first['get_role']} -> {row['get_role']} (+{row['get_role'] - first['get_role']}), "
+                  f"roles {first['roles']} -> {row['roles']} (+{row['roles'] - first['roles']})")
+    warned: dict = {}
+    for row in rows:
+        for check, count in row["warned"].items():
+            warned.setdefault(check, {})[row["n"]] = count
+    if warned:
+        print("  warn/fail findings by check (objects: count): "
+              + "; ".join(f"{check} " + ", ".join(f"{n}: {c}" for n, c in per.items()) for check, per in sorted(warned.items())))
+    return out
+
+
+def flux_summary(flux: dict) -> int:
+    """The flux part's verdicts; 1 if one fails."""
+    status = 0
+    if flux["empty"]:
+        print(f"FAIL: a Crossplane + Flux run verified no flux-object or no provider subject (objects: subjects): {flux['empty']}")
+        status = 1
+    if flux["repeats"]:
+        print(f"FAIL: Crossplane + Flux, role(s) read more than once (objects: repeats): {flux['repeats']}")
+        status = 1
+    elif flux["rows"] and any(r["get_role"] for r in flux["rows"]):
+        print("Crossplane + Flux: each role read once (objects: get-role calls / roles of the cluster): "
+              + ", ".join(f"{r['n']}: {r['get_role']}/{r['roles']}" for r in flux["rows"]))
+    distinct = set(flux["kubectl"].values())
+    if len(distinct) > 1:
+        print(f"FAIL: kubectl call count on Crossplane + Flux varies with the number of Flux objects: {flux['kubectl']}")
+        status = 1
+    elif distinct:
+        print(f"Crossplane + Flux verified in one run, kubectl calls constant across Flux object counts: {distinct.pop()} "
+              f"({len(flux['kubectl'])} size(s): {', '.join(k.split()[1] for k in flux['kubectl'])})")
+    return status
+
+
 # ---- main --------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="counts,own,ratio,aks,gke",
-                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke)")
+    parser.add_argument("--parts", default="counts,own,ratio,aks,gke,flux",
+                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke, flux)")
     parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
     parser.add_argument("--kubectl", default=None, help="the real kubectl (default: kubectl on PATH)")
     parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first, for own, ratio and the aks concurrency comparison")
     parser.add_argument("--sizes", default="1,10,50,200", help="counts: provider counts ('' to skip)")
     parser.add_argument("--mixed", default="50,50", help="counts: IRSA,PodIdentity providers of the mixed cluster ('' to skip)")
-    parser.add_argument("--runs", type=int, default=3, help="counts, aks, gke: runs per configuration; the median time is printed")
-    parser.add_argument("--skip-cloud", action="store_true", help="counts, aks, gke: only --no-cloud runs (no moto, no aws, az or gcloud CLI)")
+    parser.add_argument("--runs", type=int, default=3, help="counts, aks, gke, flux: runs per configuration; the median time is printed")
+    parser.add_argument("--skip-cloud", action="store_true",
+                        help="counts, aks, gke, flux: only --no-cloud runs (no moto, no aws, az or gcloud CLI)")
     parser.add_argument("--own-sizes", default="50,200,800", help="own: provider counts ('' to skip)")
     parser.add_argument("--own-runs", type=int, default=5, help="own: counted replayed runs per size")
     parser.add_argument("--ratio-size", type=int, default=200, help="ratio: provider count (0 to skip)")
@@ -919,11 +1093,13 @@ def main() -> int:
     parser.add_argument("--az", default=None, help="aks: the real az CLI (default $XPID_TEST_AZ, else az on PATH, else .venv-az/bin/az)")
     parser.add_argument("--gke-sizes", default="1,10,50", help="gke: upjet GCP provider counts ('' to skip)")
     parser.add_argument("--gcloud", default=None, help="gke: the real gcloud CLI (default $XPID_TEST_GCLOUD, else gcloud on PATH)")
+    parser.add_argument("--flux-sizes", default="1,10,50", help="flux: OCIRepository counts ('' to skip)")
+    parser.add_argument("--flux-providers", type=int, default=5, help="flux: upjet AWS providers on Pod Identity next to Flux")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (must be empty) and keep it: recordings, replay scripts "
                         "(ownN/replay/kubectl-replay, usable as --kubectl for profiling), reports")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"counts", "own", "ratio", "aks", "gke"}
+    unknown = parts - {"counts", "own", "ratio", "aks", "gke", "flux"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     binary = Path(args.bin)
@@ -941,6 +1117,7 @@ def main() -> int:
     ratio: dict = {}
     aks: dict = {}
     gke: dict = {}
+    flux: dict = {}
     with tempfile.TemporaryDirectory(prefix="xpid-bench-") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         if args.keep:
@@ -959,6 +1136,8 @@ def main() -> int:
                 aks = part_aks(args, binary, tmp)
             if "gke" in parts and args.gke_sizes:
                 gke = part_gke(args, binary, tmp)
+            if "flux" in parts and args.flux_sizes:
+                flux = part_flux(args, binary, tmp)
         except RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -1000,6 +1179,8 @@ def main() -> int:
         status = max(status, aks_summary(aks))
     if gke:
         status = max(status, gke_summary(gke))
+    if flux:
+        status = max(status, flux_summary(flux))
     return status
 
 
