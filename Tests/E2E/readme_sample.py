@@ -42,8 +42,8 @@ def sample_cluster() -> Cluster:
     return c
 
 
-def generate() -> str:
-    cluster = sample_cluster()
+def run_on_eks(cluster: Cluster, commands: list) -> list:
+    """Runs each argv (after the binary) against an emulator of `cluster` and the seeded AWS stand-in."""
     standin = AWSStandIn()
     standin.start()
     emulator = KubeEmulator(cluster.kube_scenario())
@@ -56,10 +56,14 @@ def generate() -> str:
             config = emulator.write_kubeconfig(str(Path(tmp) / "kubeconfig"), context=cluster.context,
                                                cluster_name=cluster.context, user_name=cluster.context)
             env = xpid_env(standin, home, Path(config))
-            proc = subprocess.run([str(BIN), "verify"], env=env, capture_output=True, text=True, timeout=300)
+            return [subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=300) for args in commands]
     finally:
         emulator.stop()
         standin.stop()
+
+
+def generate() -> str:
+    [proc] = run_on_eks(sample_cluster(), [["verify"]])
     if proc.returncode != 1:
         raise SystemExit(f"the sample run should find failures (exit 1), got {proc.returncode}: {proc.stderr}")
     text = re.sub(r"\ba-[0-9a-z]{17}\b", "a-0123456789abcdefg", proc.stdout)
@@ -100,28 +104,12 @@ def generate_flux() -> str:
     the plan, which holds the Flux-managed ServiceAccount and prints the kustomize patch."""
     import scenarios_flux as flux
 
-    cluster = flux.eks_flux_no_annotation()
-    standin = AWSStandIn()
-    standin.start()
-    emulator = KubeEmulator(cluster.kube_scenario())
-    emulator.start()
+    commands = [["verify", "--target", "flux"], ["fix", "--target", "flux", "--role-arn", FLUX_ROLE]]
     out = ""
-    try:
-        seed(standin, cluster.aws_spec())
-        with tempfile.TemporaryDirectory() as tmp:
-            home = Path(tmp) / "home"
-            home.mkdir()
-            config = emulator.write_kubeconfig(str(Path(tmp) / "kubeconfig"), context=cluster.context,
-                                               cluster_name=cluster.context, user_name=cluster.context)
-            env = xpid_env(standin, home, Path(config))
-            for args, expected in ((["verify", "--target", "flux"], 1), (["fix", "--target", "flux", "--role-arn", FLUX_ROLE], 1)):
-                proc = subprocess.run([str(BIN), *args], env=env, capture_output=True, text=True, timeout=300)
-                if proc.returncode != expected:
-                    raise SystemExit(f"the Flux sample run {args} should exit {expected}, got {proc.returncode}: {proc.stderr}")
-                out += "$ kubectl xpid " + " ".join(args) + "\n" + proc.stdout + ("\n" if args[0] == "verify" else "")
-    finally:
-        emulator.stop()
-        standin.stop()
+    for args, proc in zip(commands, run_on_eks(flux.eks_flux_no_annotation(), commands)):
+        if proc.returncode != 1:
+            raise SystemExit(f"the Flux sample run {args} should exit 1, got {proc.returncode}: {proc.stderr}")
+        out += "$ kubectl xpid " + " ".join(args) + "\n" + proc.stdout + ("\n" if args[0] == "verify" else "")
     return "```text\n" + out + "```\n"
 
 

@@ -102,9 +102,8 @@ def verify_eks(cluster: Cluster, aws, tmp_path: Path, *args: str) -> Run:
         emulator.stop()
 
 
-def verify_aks(cluster, azure, tmp_path: Path, *args: str) -> Run:
-    azure.reset()
-    seed_spec(azure, cluster.azure_spec())
+def _verify_in_emulator(cluster, tmp_path: Path, args: tuple, **clouds) -> Run:
+    """verify -o json against an emulator of `cluster`, the cloud stand-ins already seeded (azure= or gcp=)."""
     emulator = KubeEmulator(cluster.kube_scenario())
     emulator.start()
     try:
@@ -112,29 +111,26 @@ def verify_aks(cluster, azure, tmp_path: Path, *args: str) -> Run:
         home.mkdir(exist_ok=True)
         config = Path(emulator.write_kubeconfig(str(tmp_path / "kubeconfig"), context=cluster.context,
                                                 cluster_name=cluster.context, user_name=cluster.context))
-        run = _execute(emulator, xpid_env(None, home, config, azure=azure), "verify", ("-o", "json", *args))
-        assert [r for r in azure.requests() if r["api"] == "arm" and r["method"] != "GET"] == []
-        return run
+        return _execute(emulator, xpid_env(None, home, config, **clouds), "verify", ("-o", "json", *args))
     finally:
         emulator.stop()
+
+
+def verify_aks(cluster, azure, tmp_path: Path, *args: str) -> Run:
+    azure.reset()
+    seed_spec(azure, cluster.azure_spec())
+    run = _verify_in_emulator(cluster, tmp_path, args, azure=azure)
+    assert [r for r in azure.requests() if r["api"] == "arm" and r["method"] != "GET"] == []
+    return run
 
 
 def verify_gke(cluster, gcp, tmp_path: Path, *args: str) -> Run:
     require_binary()
     gcp.reset()
     seed_gcp_spec(gcp, cluster.gcp_spec())
-    emulator = KubeEmulator(cluster.kube_scenario())
-    emulator.start()
-    try:
-        home = tmp_path / "home"
-        home.mkdir(exist_ok=True)
-        config = Path(emulator.write_kubeconfig(str(tmp_path / "kubeconfig"), context=cluster.context,
-                                                cluster_name=cluster.context, user_name=cluster.context))
-        run = _execute(emulator, xpid_env(None, home, config, gcp=gcp), "verify", ("-o", "json", *args))
-        assert gcp.writes() == [], gcp.writes()
-        return run
-    finally:
-        emulator.stop()
+    run = _verify_in_emulator(cluster, tmp_path, args, gcp=gcp)
+    assert gcp.writes() == [], gcp.writes()
+    return run
 
 
 def assert_flux_only_ok(run: Run) -> None:

@@ -29,6 +29,16 @@ extension Examples {
         return (deployment, sa, pod)
     }
 
+    /// Adds a Flux install (one controller with its ServiceAccount and pod, crd-controller RBAC) and one object.
+    static func installFlux(_ s: inout Snapshot, _ controller: (Deployment, ServiceAccount, Pod), object: FluxObject) {
+        s.deployments.append(controller.0)
+        s.serviceAccounts.append(controller.1)
+        s.pods.append(controller.2)
+        s.fluxInstalled = true
+        s.fluxObjects = [object]
+        (s.clusterRoles, s.clusterRoleBindings) = fluxRBAC(tokenRule: true)
+    }
+
     static func readyConditions() -> [Condition] { [Condition(type: "Ready", status: "True", reason: "Succeeded", message: "stored artifact for digest 'sha256:…'")] }
 
     /// The crd-controller ClusterRole of a Flux install, with or without the object-level token rule.
@@ -51,14 +61,9 @@ extension Examples {
             irsaPod.spec.containers[0].volumeMounts = [irsaMount]
             irsaPod.spec.volumes = [irsaVolume()]
         }
-        s.deployments.append(d)
-        s.serviceAccounts.append(sa)
-        s.pods.append(irsaPod)
-        s.fluxInstalled = true
-        s.fluxObjects = [FluxObject(
+        installFlux(&s, (d, sa, irsaPod), object: FluxObject(
             kind: .ociRepository, metadata: ObjectMeta(name: "podinfo", namespace: fluxNS), provider: "aws", address: "oci://\(ecrRegistry)/podinfo",
-            conditions: readyConditions())]
-        (s.clusterRoles, s.clusterRoleBindings) = fluxRBAC(tokenRule: true)
+            conditions: readyConditions()))
         s.aws.roles[fluxRole] = .value(IAMRole(name: "flux-source-controller", arn: fluxRole, trustPolicy: irsaTrust(subject: "system:serviceaccount:flux-system:source-controller")))
         return s
     }
@@ -95,14 +100,9 @@ extension Examples {
             pod.spec.containers[0].volumeMounts = [azureTokenMount]
             pod.spec.volumes = [azureTokenVolume]
         }
-        s.deployments.append(d)
-        s.serviceAccounts.append(sa)
-        s.pods.append(pod)
-        s.fluxInstalled = true
-        s.fluxObjects = [FluxObject(
+        installFlux(&s, (d, sa, pod), object: FluxObject(
             kind: .ociRepository, metadata: ObjectMeta(name: "podinfo", namespace: fluxNS), provider: "azure", address: "oci://\(acrServer)/podinfo",
-            conditions: readyConditions())]
-        (s.clusterRoles, s.clusterRoleBindings) = fluxRBAC(tokenRule: true)
+            conditions: readyConditions()))
         let identity = ManagedIdentity(
             name: "flux-source-controller", resourceGroup: aksResourceGroup,
             id: "/subscriptions/\(azureSubscription)/resourceGroups/\(aksResourceGroup)/providers/Microsoft.ManagedIdentity/userAssignedIdentities/flux-source-controller",
@@ -129,15 +129,9 @@ extension Examples {
     /// (the ServiceAccount is the principal, granted on the repository).
     public static func gkeFlux(gsa: Bool = true) -> Snapshot {
         var s = gkeSeed()
-        let (d, sa, pod) = fluxController("source-controller", annotations: gsa ? [GKEFacts.gsaAnnotation: fluxGSA] : [:], node: "gke-prod-gke-default-pool-1a2b3c4d-0")
-        s.deployments.append(d)
-        s.serviceAccounts.append(sa)
-        s.pods.append(pod)
-        s.fluxInstalled = true
-        s.fluxObjects = [FluxObject(
+        installFlux(&s, fluxController("source-controller", annotations: gsa ? [GKEFacts.gsaAnnotation: fluxGSA] : [:], node: "gke-prod-gke-default-pool-1a2b3c4d-0"), object: FluxObject(
             kind: .ociRepository, metadata: ObjectMeta(name: "podinfo", namespace: fluxNS), provider: "gcp", address: "oci://\(garRepository)/podinfo",
-            conditions: readyConditions())]
-        (s.clusterRoles, s.clusterRoleBindings) = fluxRBAC(tokenRule: true)
+            conditions: readyConditions()))
         if gsa {
             s.gcp.serviceAccountPolicies[fluxGSA] = .value(GCPPolicy(bindings: [(role: GKEFacts.workloadIdentityUser, members: [GKEFacts.workloadIdentityMember(pool: gkePool, namespace: fluxNS, serviceAccount: "source-controller")])]))
         }
