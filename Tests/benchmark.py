@@ -177,15 +177,21 @@ def count_commands(stderr: str) -> dict:
     return counts
 
 
+def verbose_commands(stderr: str):
+    """(tool, argv after argv[0], milliseconds) for each external command a `-v` run printed (`+ argv  (N ms)`)."""
+    for line in stderr.splitlines():
+        if not line.startswith("+ "):
+            continue
+        command, _, timing = line[2:].rpartition("  (")
+        words = shlex.split(command or line[2:])
+        if words:
+            ms = int(timing.split(" ms", 1)[0]) if " ms" in timing and timing.split(" ms", 1)[0].isdigit() else 0
+            yield os.path.basename(words[0]), words[1:], ms
+
+
 def kubectl_calls(stderr: str) -> list:
     """The kubectl argv lists (without argv[0]) of the binary's `-v` lines, in the order they finished."""
-    calls = []
-    for line in stderr.splitlines():
-        if line.startswith("+ "):
-            words = shlex.split(line[2:].rsplit("  (", 1)[0])
-            if words and os.path.basename(words[0]).startswith("kubectl"):
-                calls.append(words[1:])
-    return calls
+    return [argv for tool, argv, _ in verbose_commands(stderr) if tool.startswith("kubectl")]
 
 
 class _NoAWS:
@@ -469,17 +475,12 @@ def build_aks(providers: int):
 def aks_commands(stderr: str) -> dict:
     """kubectl and az calls of a `-v` run: counts, az calls by subcommand, the summed az call time."""
     kubectl, az, az_ms = 0, Counter(), 0
-    for line in stderr.splitlines():
-        if not line.startswith("+ "):
-            continue
-        command, _, timing = line[2:].rpartition("  (")
-        words = shlex.split(command)
-        tool = os.path.basename(words[0]) if words else ""
+    for tool, argv, ms in verbose_commands(stderr):
         if tool == "kubectl":
             kubectl += 1
         elif tool == "az":
-            az[" ".join(w for w in _before_flags(words[1:]))] += 1
-            az_ms += int(timing.split(" ms", 1)[0]) if " ms" in timing else 0
+            az[" ".join(_before_flags(argv))] += 1
+            az_ms += ms
     return {"kubectl": kubectl, "az": az, "az_s": az_ms / 1000}
 
 
@@ -761,17 +762,13 @@ def gke_commands(stderr: str) -> dict:
     """kubectl and gcloud calls of a `-v` run: counts, gcloud calls by subcommand (a known read's name,
     else the words before the first flag)."""
     kubectl, gcloud = 0, Counter()
-    for line in stderr.splitlines():
-        if not line.startswith("+ "):
-            continue
-        words = shlex.split(line[2:].rsplit("  (", 1)[0])
-        tool = os.path.basename(words[0]) if words else ""
+    for tool, argv, _ in verbose_commands(stderr):
         if tool == "kubectl":
             kubectl += 1
         elif tool == "gcloud":
-            argv = " ".join(words[1:])
-            known = next((sub for sub, _ in GCLOUD_READS if argv == sub or argv.startswith(sub + " ")), None)
-            gcloud[known or " ".join(_before_flags(words[1:]))] += 1
+            line = " ".join(argv)
+            known = next((sub for sub, _ in GCLOUD_READS if line == sub or line.startswith(sub + " ")), None)
+            gcloud[known or " ".join(_before_flags(argv))] += 1
     return {"kubectl": kubectl, "gcloud": gcloud}
 
 
@@ -947,18 +944,14 @@ def build_flux(objects: int, providers: int):
 def flux_commands(stderr: str) -> dict:
     """kubectl and aws calls of a `-v` run: counts, aws calls by `SERVICE OPERATION`, the roles get-role read."""
     kubectl, aws, roles = 0, Counter(), []
-    for line in stderr.splitlines():
-        if not line.startswith("+ "):
-            continue
-        words = shlex.split(line[2:].rsplit("  (", 1)[0])
-        tool = os.path.basename(words[0]) if words else ""
+    for tool, argv, _ in verbose_commands(stderr):
         if tool == "kubectl":
             kubectl += 1
         elif tool == "aws":
-            op = " ".join(_before_flags(words[1:])[:2])
+            op = " ".join(_before_flags(argv)[:2])
             aws[op] += 1
-            if op == "iam get-role" and "--role-name" in words:
-                roles.append(words[words.index("--role-name") + 1])
+            if op == "iam get-role" and "--role-name" in argv:
+                roles.append(argv[argv.index("--role-name") + 1])
     return {"kubectl": kubectl, "aws": aws, "roles": roles}
 
 
