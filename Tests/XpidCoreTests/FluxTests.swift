@@ -181,6 +181,8 @@ struct FluxTests {
         let change = try #require(forced.actions.first { $0.kind == .change && $0.subject == Self.source })
         #expect(change.managedBy != nil && change.kustomizePatch != nil)
         #expect(forced.actions.contains { $0.kind == .restart && $0.subject == Self.source }, "controller level: the pod must be recreated")
+        let forcedNoRestart = FixPlanner.plan(context, findings: findings, options: FixOptions(roleArn: Examples.fluxRole, force: true))
+        #expect(forcedNoRestart.actions.contains { $0.kind == .restart && $0.subject == Self.source }, "--force on a Flux controller restarts it even without --restart")
     }
 
     @Test("EKS controller without identity: the Pod Identity association is printed only when the role to annotate is unknown")

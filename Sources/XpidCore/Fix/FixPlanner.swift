@@ -92,8 +92,11 @@ public enum FixPlanner {
             let changed = changedSubjects.contains(subject.id)
             if stale || changed { restart.append(subject) }
         }
+        // A Flux controller whose own objects --force changed is restarted with them: Flux's docs make recreating
+        // the controller pod part of the configuration change.
+        let forcedFlux = Set(actions.filter { $0.kind == .change && $0.managedBy != nil }.map(\.subject))
         for subject in restart {
-            if options.restart {
+            if options.restart || (subject.kind == .fluxController && forcedFlux.contains(subject.id)) {
                 actions.append(restartAction(subject))
             } else {
                 held.append(HeldFix(check: "restart", subject: subject.id, reason: "pods predate the identity settings (or will, once the changes above are applied); the webhook only mutates pods at creation", instead: [Commands.xpid(["fix", "--restart"]), Commands.restart(subject)]))
