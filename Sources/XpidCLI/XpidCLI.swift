@@ -143,7 +143,7 @@ public enum XpidCLI {
             switch target {
             case .crossplane: what = "Crossplane is not installed in this cluster (the API server serves no providers.pkg.crossplane.io)"
             case .flux: what = "Flux is not installed in this cluster (the API server serves none of the toolkit.fluxcd.io kinds kubectl xpid reads)"
-            case .all: what = "neither Crossplane nor Flux is installed in this cluster (no providers.pkg.crossplane.io, no toolkit.fluxcd.io kinds)"
+            case .all: what = "Crossplane is not installed in this cluster (the API server serves no providers.pkg.crossplane.io), and Flux is not installed either (no toolkit.fluxcd.io kinds)"
             }
             console.err("error: \(what): there is nothing to verify\n")
             return .failure(.couldNotRun)
