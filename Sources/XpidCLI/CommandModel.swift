@@ -76,8 +76,9 @@ public enum CommandModel {
         FlagSpec("gcloud", value: "PATH", files: true, "gcloud CLI to run (env XPID_GCLOUD; default gcloud on PATH)."),
     ]
 
-    static func outputFlags(json schema: String) -> [FlagSpec] { [
-        FlagSpec("output", short: "o", value: "FORMAT", choices: ["text", "json"], "Output format: text (default) or json (schema \(schema))."),
+    static func outputFlags(json schema: String, ci: Bool = false) -> [FlagSpec] { [
+        FlagSpec("output", short: "o", value: "FORMAT", choices: ci ? ["text", "json", "sarif", "junit"] : ["text", "json"],
+            ci ? "Output format: text (default), json (schema \(schema)), sarif (SARIF 2.1.0) or junit (JUnit XML)." : "Output format: text (default) or json (schema \(schema))."),
         FlagSpec("no-color", "No colour, ASCII status tags (also NO_COLOR)."),
         FlagSpec("fail-on", value: "LEVEL", choices: ["warn", "fail"], "Exit 1 when a finding is at or above this level (default fail)."),
         FlagSpec("verbose", short: "v", "Print every external command with its duration to stderr."),
@@ -90,7 +91,12 @@ public enum CommandModel {
     public static let verify = CommandSpec(
         name: "verify", abstract: "Verify workload identity for Crossplane on EKS (IRSA, Pod Identity), AKS (Azure Workload Identity) and GKE (Workload Identity), read-only; prints the report.",
         usage: "kubectl xpid verify [flags]",
-        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1") + [showAll, help], positionalChoices: [])
+        flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1", ci: true) + snapshotFlags + [showAll, help], positionalChoices: [])
+
+    static let snapshotFlags: [FlagSpec] = [
+        FlagSpec("save-snapshot", value: "FILE", files: true, "Also write what was gathered (every command and its output, secret values redacted) to FILE."),
+        FlagSpec("snapshot", value: "FILE", files: true, "Evaluate a saved snapshot offline (its own gather settings; no cluster or cloud is contacted)."),
+    ]
 
     static let fixFlags: [FlagSpec] = [
         FlagSpec("yes", "Apply the plan without asking (without it: on a terminal you are asked; otherwise only the plan is printed)."),

@@ -3,7 +3,7 @@ import XpidCore
 import XpidGather
 
 public enum OutputFormat: String, Sendable, Equatable {
-    case text, json, markdown
+    case text, json, markdown, sarif, junit
 }
 
 public enum Shell: String, Sendable, Equatable, CaseIterable {
@@ -28,6 +28,9 @@ public struct VerifyOptions: Sendable, Equatable {
     public var aws: String?
     public var az: String?
     public var gcloud: String?
+    /// `--snapshot FILE` (evaluate a saved snapshot offline) and `--save-snapshot FILE`.
+    public var snapshot: String?
+    public var saveSnapshot: String?
 
     public init() {}
 }

@@ -175,7 +175,12 @@ public enum Parser {
         case .success(let p): parsed = p
         }
         if parsed.flags.contains(where: { $0.spec.long == "help" }) { return .success(.help("verify")) }
-        return verifyOptions(parsed, command: "verify", environment: environment).map { .verify($0) }
+        return verifyOptions(parsed, command: "verify", environment: environment).flatMap { o in
+            if o.snapshot != nil && o.saveSnapshot != nil {
+                return .failure(UsageError(message: "--snapshot and --save-snapshot cannot be combined (a replay gathers nothing new)", command: "verify"))
+            }
+            return .success(.verify(o))
+        }
     }
 
     static func verifyOptions(_ parsed: (flags: [Token], positionals: [String]), command: String, environment: [String: String]) -> Result<VerifyOptions, UsageError> {
@@ -229,12 +234,17 @@ public enum Parser {
                 guard AzureWIFacts.isGUID(v) else { return .failure(UsageError(message: "invalid value \"\(v)\" for --subscription: expected a subscription ID (a GUID)", command: command)) }
                 o.gather.subscription = v
             case "output":
-                guard let f = OutputFormat(rawValue: v), f != .markdown else { return .failure(UsageError(message: "invalid value \"\(v)\" for --output: choose text, json", command: command)) }
+                let allowed: [OutputFormat] = command == "verify" ? [.text, .json, .sarif, .junit] : [.text, .json]
+                guard let f = OutputFormat(rawValue: v), allowed.contains(f) else {
+                    return .failure(UsageError(message: "invalid value \"\(v)\" for --output: choose \(allowed.map(\.rawValue).joined(separator: ", "))", command: command))
+                }
                 o.output = f
             case "no-color": o.noColor = true
             case "fail-on": o.failOn = v == "warn" ? .warn : .fail
             case "verbose": o.verbose = true
             case "show-all": o.showAll = true
+            case "snapshot": o.snapshot = v
+            case "save-snapshot": o.saveSnapshot = v
             case "timeout":
                 guard let seconds = parseDuration(v), seconds > 0 else { return .failure(UsageError(message: "invalid duration \"\(v)\" for --timeout (e.g. 90s, 2m)", command: command)) }
                 o.timeout = seconds

@@ -29,6 +29,18 @@ public struct Console: Sendable {
     public var stdinIsTTY: Bool
     /// What is at a path (the kubeconfig check before kubectl runs); tests see every path as a file.
     public var pathKind: @Sendable (String) -> PathKind
+    /// Files the CLI reads and writes itself (snapshots, manifests); `-` is stdin for reads.
+    public var readFile: @Sendable (String) -> Data? = Console.readRealFile
+    public var writeFile: @Sendable (String, Data) -> Bool = Console.writeRealFile
+
+    public static let readRealFile: @Sendable (String) -> Data? = { path in
+        path == "-" ? FileHandle.standardInput.readDataToEndOfFile() : FileManager.default.contents(atPath: path)
+    }
+
+    /// Written owner-only: a snapshot describes the cluster's identity set-up.
+    public static let writeRealFile: @Sendable (String, Data) -> Bool = { path, data in
+        FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    }
 
     public init(
         out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void, stdoutIsTTY: Bool, stderrIsTTY: Bool,
@@ -84,7 +96,7 @@ public enum XpidCLI {
         case .checks(let format):
             switch format {
             case .text: console.out(CatalogRenderer.text())
-            case .json: console.out(CatalogRenderer.json())
+            case .json, .sarif, .junit: console.out(CatalogRenderer.json())
             case .markdown: console.out(CatalogRenderer.markdown())
             }
             return .ok
@@ -112,10 +124,41 @@ public enum XpidCLI {
         var report: Report
     }
 
-    static func evaluate(_ o: VerifyOptions, console: Console, runner: any CommandRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
-        if let problem = Preflight.problem(o, environment: console.environment, pathKind: console.pathKind) {
-            console.err("error: \(problem)\n")
-            return .failure(.couldNotRun)
+    static func evaluate(_ options: VerifyOptions, console: Console, runner base: any CommandRunner, quiet: Bool = false) async -> Result<Evaluation, ExitCode> {
+        var o = options
+        var runner = base
+        var recorder: RecordingRunner?
+        var offlineNote: String?
+        if let path = o.snapshot {
+            // Replay: the snapshot's own settings gather again, from its recorded commands; nothing is contacted.
+            guard let data = console.readFile(path) else {
+                console.err("error: cannot read snapshot \(ShellQuote.word(path))\n")
+                return .failure(.couldNotRun)
+            }
+            switch SnapshotFile.decode(data) {
+            case .failure(let e):
+                console.err("error: \(ShellQuote.word(path)) is not a usable snapshot: \(e.message)\n")
+                return .failure(.couldNotRun)
+            case .success(let file):
+                o.gather = file.options
+                o.kubectlFlags = file.kubectlFlags
+                o.kubectl = nil
+                o.aws = nil
+                o.az = nil
+                o.gcloud = nil
+                runner = VerboseRunner(ReplayRunner(file), verbose: o.verbose, write: console.err)
+                offlineNote = "snapshot \(path), saved \(Timestamp.format(file.savedAt)) by kubectl-xpid \(file.toolVersion): evaluated offline, nothing was contacted"
+            }
+        } else {
+            if let problem = Preflight.problem(o, environment: console.environment, pathKind: console.pathKind) {
+                console.err("error: \(problem)\n")
+                return .failure(.couldNotRun)
+            }
+            if o.saveSnapshot != nil {
+                let r = RecordingRunner(base)
+                recorder = r
+                runner = r
+            }
         }
         let progress = console.stderrIsTTY && o.output == .text && !o.verbose && !quiet
         let counted: any CommandRunner = progress ? ProgressRunner(base: runner, write: console.err) : runner
@@ -126,6 +169,14 @@ public enum XpidCLI {
         let gathered: Gathered
         let result = await gatherer.gather()
         if progress { console.err("\u{1B}[2K") }
+        if let recorder, let path = o.saveSnapshot {
+            let file = SnapshotFile(savedAt: o.gather.now, toolVersion: CommandModel.version, options: o.gather, kubectlFlags: o.kubectlFlags, entries: recorder.entries)
+            guard console.writeFile(path, file.encoded()) else {
+                console.err("error: cannot write snapshot \(ShellQuote.word(path))\n")
+                return .failure(.couldNotRun)
+            }
+            console.err("snapshot saved to \(ShellQuote.word(path)) (\(recorder.entries.count) commands; secret values redacted)\n")
+        }
         if let signal = Interruption.signal {
             console.err("interrupted by \(signalName(signal)): kubectl xpid stopped its running commands; nothing was verified\n")
             return .failure(.interrupted(signal))
@@ -170,7 +221,7 @@ public enum XpidCLI {
             console.err("error: no subject to verify: \(places.joined(separator: "; "))\n")
             return .failure(.couldNotRun)
         }
-        let notes = gathered.notes
+        let notes = (offlineNote.map { [$0] } ?? []) + gathered.notes
         let report = Report(version: CommandModel.version, generatedAt: o.gather.now, cluster: gathered.snapshot.cluster, subjects: subjects, findings: findings, notes: notes)
         return .success(Evaluation(gathered: gathered, context: context, findings: findings, report: report))
     }
@@ -186,6 +237,8 @@ public enum XpidCLI {
         let verified = report.findings.contains { $0.status != .skip }
         switch o.output {
         case .json, .markdown: console.out(JSONRenderer.render(report))
+        case .sarif: console.out(SARIFRenderer.render(report))
+        case .junit: console.out(JUnitRenderer.render(report, failOn: o.failOn))
         case .text: console.out(TextRenderer.render(report, style: TextStyle.detect(noColor: o.noColor, isTTY: console.stdoutIsTTY, environment: console.environment), showAll: o.showAll))
         }
         if !verified {

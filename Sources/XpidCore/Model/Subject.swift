@@ -92,6 +92,16 @@ public struct Subject: Sendable, Equatable {
 
     public var id: String { kind == .fluxObject ? "\(kind.rawValue)/\(namespace)/\(name)" : "\(kind.rawValue)/\(name)" }
 
+    /// The object that defines the subject (where a finding about it points: a manifest line offline, the object live).
+    public var primaryObject: ObjectReference {
+        switch kind {
+        case .crossplaneCore, .fluxController: return ObjectReference(kind: "Deployment", namespace: namespace, name: deployment?.metadata.name ?? name)
+        case .provider: return ObjectReference(kind: "Provider", namespace: nil, name: name)
+        case .function: return ObjectReference(kind: "Function", namespace: nil, name: name)
+        case .fluxObject: return ObjectReference(kind: flux?.object?.kind.rawValue ?? "Object", namespace: namespace, name: name)
+        }
+    }
+
     /// A Crossplane Provider or Function (a package with a runtime).
     public var isPackage: Bool { kind == .provider || kind == .function }
 

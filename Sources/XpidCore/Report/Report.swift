@@ -1,5 +1,32 @@
 import Foundation
 
+/// A Kubernetes object by kind, namespace and name.
+public struct ObjectReference: Sendable, Hashable {
+    public var kind: String
+    public var namespace: String?
+    public var name: String
+
+    public init(kind: String, namespace: String?, name: String) {
+        self.kind = kind
+        self.namespace = namespace
+        self.name = name
+    }
+
+    /// `Kind namespace/name` (or `Kind name` for cluster-scoped objects).
+    public var text: String { namespace.map { "\(kind) \($0)/\(name)" } ?? "\(kind) \(name)" }
+}
+
+/// Where an object was read from: a manifest file and the line its document starts on.
+public struct SourceLocation: Sendable, Equatable {
+    public var file: String
+    public var line: Int
+
+    public init(file: String, line: Int) {
+        self.file = file
+        self.line = line
+    }
+}
+
 /// The one result model every renderer reads (text and JSON never disagree).
 public struct Report: Sendable, Equatable {
     public static let schema = "kubectl-xpid/report/v1"
@@ -39,8 +66,22 @@ public struct Report: Sendable, Equatable {
     public var findings: [Finding]
     /// Notes about how the run went (what was discovered, what was not possible); text output only.
     public var notes: [String]
+    /// The object behind each subject (by subject ID), and where it was read from when it came from a manifest.
+    public var objects: [String: ObjectReference]
+    public var locations: [String: SourceLocation]
 
-    public init(version: String, generatedAt: Date, cluster: ClusterInfo, subjects: [Subject], findings: [Finding], notes: [String] = []) {
+    public init(
+        version: String, generatedAt: Date, cluster: ClusterInfo, subjects: [Subject], findings: [Finding], notes: [String] = [],
+        locations: [ObjectReference: SourceLocation] = [:]
+    ) {
+        var objects: [String: ObjectReference] = [:]
+        var located: [String: SourceLocation] = [:]
+        for s in subjects {
+            objects[s.id] = s.primaryObject
+            if let l = locations[s.primaryObject] { located[s.id] = l }
+        }
+        self.objects = objects
+        self.locations = located
         tool = Tool(name: "kubectl-xpid", version: version)
         self.generatedAt = generatedAt
         self.cluster = cluster
