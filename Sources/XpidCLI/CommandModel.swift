@@ -94,6 +94,7 @@ public enum CommandModel {
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1", ci: true) + snapshotFlags + [showAll, help], positionalChoices: [])
 
     static let snapshotFlags: [FlagSpec] = [
+        FlagSpec("filename", short: "f", value: "PATH", repeatable: true, files: true, "Verify manifests instead of a cluster: a file, a directory (a kustomization is rendered) or - for stdin (repeatable)."),
         FlagSpec("save-snapshot", value: "FILE", files: true, "Also write what was gathered (every command and its output, secret values redacted) to FILE."),
         FlagSpec("snapshot", value: "FILE", files: true, "Evaluate a saved snapshot offline (its own gather settings; no cluster or cloud is contacted)."),
     ]

@@ -31,6 +31,8 @@ public struct VerifyOptions: Sendable, Equatable {
     /// `--snapshot FILE` (evaluate a saved snapshot offline) and `--save-snapshot FILE`.
     public var snapshot: String?
     public var saveSnapshot: String?
+    /// `-f PATH` (repeatable): verify manifests instead of a cluster.
+    public var files: [String] = []
 
     public init() {}
 }

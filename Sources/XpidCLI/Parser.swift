@@ -176,6 +176,9 @@ public enum Parser {
         }
         if parsed.flags.contains(where: { $0.spec.long == "help" }) { return .success(.help("verify")) }
         return verifyOptions(parsed, command: "verify", environment: environment).flatMap { o in
+            if !o.files.isEmpty && (o.snapshot != nil || o.saveSnapshot != nil) {
+                return .failure(UsageError(message: "-f reads manifests; it cannot be combined with --snapshot or --save-snapshot", command: "verify"))
+            }
             if o.snapshot != nil && o.saveSnapshot != nil {
                 return .failure(UsageError(message: "--snapshot and --save-snapshot cannot be combined (a replay gathers nothing new)", command: "verify"))
             }
@@ -244,6 +247,7 @@ public enum Parser {
             case "verbose": o.verbose = true
             case "show-all": o.showAll = true
             case "snapshot": o.snapshot = v
+            case "filename": o.files.append(v)
             case "save-snapshot": o.saveSnapshot = v
             case "timeout":
                 guard let seconds = parseDuration(v), seconds > 0 else { return .failure(UsageError(message: "invalid duration \"\(v)\" for --timeout (e.g. 90s, 2m)", command: command)) }

@@ -89,7 +89,8 @@ public enum TextRenderer {
             let header: String
             if let s = subject {
                 let sa = s.serviceAccount.map { "ServiceAccount \(s.namespace)/\($0)" } ?? (s.kind == SubjectKind.fluxObject.rawValue ? "no ServiceAccount of its own" : "no ServiceAccount found")
-                header = style.bold("\(bullet) \(Printable.text(id))") + "  method \(s.method) (\(Printable.text(s.methodEvidence))); \(Printable.text(sa))"
+                let place = report.locations[id].map { "  [\(Printable.text($0.file)):\($0.line)]" } ?? ""
+                header = style.bold("\(bullet) \(Printable.text(id))") + place + "  method \(s.method) (\(Printable.text(s.methodEvidence))); \(Printable.text(sa))"
             } else {
                 header = style.bold("\(bullet) \(id)")
             }

@@ -149,6 +149,8 @@ public enum XpidCLI {
                 runner = VerboseRunner(ReplayRunner(file), verbose: o.verbose, write: console.err)
                 offlineNote = "snapshot \(path), saved \(Timestamp.format(file.savedAt)) by kubectl-xpid \(file.toolVersion): evaluated offline, nothing was contacted"
             }
+        } else if !o.files.isEmpty {
+            offlineNote = "manifests: \(o.files.joined(separator: ", ")) (read with kubectl offline; no cluster was contacted)"
         } else {
             if let problem = Preflight.problem(o, environment: console.environment, pathKind: console.pathKind) {
                 console.err("error: \(problem)\n")
@@ -167,7 +169,22 @@ public enum XpidCLI {
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", azExecutable: o.az ?? "az", gcloudExecutable: o.gcloud ?? "gcloud", runner: deadline, options: o.gather)
         if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
-        let result = await gatherer.gather()
+        var locations: [ObjectReference: SourceLocation] = [:]
+        let result: Result<Gathered, KubectlFailure>
+        if !o.files.isEmpty {
+            // kubectl converts the YAML offline: no kubeconfig, context or server is involved.
+            let converter = Kubectl(executable: o.kubectl ?? "kubectl", runner: deadline, timeout: o.timeout)
+            switch await ManifestLoader(kubectl: converter, read: console.readFile).load(o.files) {
+            case .failure(.unreadable(let why)), .failure(.notManifests(let why)):
+                console.err("error: \(Printable.text(why))\n")
+                return .failure(.couldNotRun)
+            case .success(let loaded):
+                locations = loaded.locations
+                result = .success(await gatherer.gatherOffline(loaded))
+            }
+        } else {
+            result = await gatherer.gather()
+        }
         if progress { console.err("\u{1B}[2K") }
         if let recorder, let path = o.saveSnapshot {
             let file = SnapshotFile(savedAt: o.gather.now, toolVersion: CommandModel.version, options: o.gather, kubectlFlags: o.kubectlFlags, entries: recorder.entries)
@@ -189,6 +206,10 @@ public enum XpidCLI {
         }
         let target = o.gather.target
         let snapshot = gathered.snapshot
+        if !snapshot.crossplaneInstalled && !snapshot.fluxInstalled && snapshot.options.offline {
+            console.err("error: the manifests hold no Crossplane or Flux object kubectl xpid verifies (a Provider, Function, DeploymentRuntimeConfig, the Crossplane Deployment, a Flux source or controller): there is nothing to verify\n")
+            return .failure(.couldNotRun)
+        }
         if !snapshot.crossplaneInstalled && !snapshot.fluxInstalled {
             let what: String
             switch target {
@@ -222,7 +243,7 @@ public enum XpidCLI {
             return .failure(.couldNotRun)
         }
         let notes = (offlineNote.map { [$0] } ?? []) + gathered.notes
-        let report = Report(version: CommandModel.version, generatedAt: o.gather.now, cluster: gathered.snapshot.cluster, subjects: subjects, findings: findings, notes: notes)
+        let report = Report(version: CommandModel.version, generatedAt: o.gather.now, cluster: gathered.snapshot.cluster, subjects: subjects, findings: findings, notes: notes, locations: locations)
         return .success(Evaluation(gathered: gathered, context: context, findings: findings, report: report))
     }
 

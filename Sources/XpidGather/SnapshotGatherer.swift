@@ -197,6 +197,79 @@ public struct SnapshotGatherer: Sendable {
         }
     }
 
+    /// `verify -f`: the snapshot is the objects of the manifests; no kubectl read is made. The cloud comes from
+    /// `--cloud`, nodes in the files, or what the identity settings in them name; cloud reads are made only
+    /// when the cluster's coordinates are given (`--cluster-name`, `--project`, …), through the same adapters.
+    public func gatherOffline(_ loaded: ManifestLoader.Loaded) async -> Gathered {
+        var notes = loaded.notes
+        var snapshot = Snapshot(options: EvaluationOptions(methodOverride: options.methodOverride, now: options.now, target: options.target))
+        snapshot.options.offline = true
+        snapshot.fluxNamespace = options.fluxNamespace
+        record(Kubectl.BatchResult(items: loaded.objects, forbidden: [], failures: []), requested: [], namespace: nil, into: &snapshot)
+        for k in KubeKind.all { snapshot.reads[ResourceRead(resource: k.plural, group: k.group)] = .ok }
+        if let ns = options.namespace {
+            snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
+            snapshot.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }
+        }
+        let (namespace, evidence) = crossplaneNamespace(snapshot)
+        snapshot.crossplaneNamespace = namespace
+        let hasCore = CrossplaneCore.deployment(in: snapshot.deployments, namespace: namespace) != nil
+        snapshot.crossplaneInstalled = options.target.includesCrossplane && (!snapshot.packages.isEmpty || hasCore || !snapshot.runtimeConfigs.isEmpty)
+        snapshot.fluxInstalled = options.target.includesFlux
+            && (!snapshot.fluxObjects.isEmpty || snapshot.deployments.contains { $0.metadata.namespace == options.fluxNamespace && FluxFacts.controllers.contains($0.metadata.name) })
+        if snapshot.crossplaneInstalled { notes.append("Crossplane namespace \(namespace) (\(evidence))") }
+        let (cloud, cloudEvidence) = offlineCloud(snapshot)
+        snapshot.cluster.cloud = cloud
+        snapshot.cluster.cloudEvidence = cloudEvidence
+        snapshot.cluster.context = "manifests"
+        let coordinates = options.clusterName != nil || options.project != nil
+        let active = adapter(for: cloud)
+        if options.noCloud || !coordinates || active == nil {
+            let reason = options.noCloud ? "--no-cloud" : "manifests only (-f): pass the cluster's coordinates (--cluster-name with --region, --resource-group or --project/--location) and log in to the cloud CLI to check the cloud side"
+            snapshot.options.cloudDisabledReason = reason
+            for other in adapters { other.markAbsent(&snapshot, cloud: cloud == other.cloud ? .unknown : cloud) }
+        } else if let active {
+            let context = KubeconfigContext(JSONValue.object([:]))
+            active.discover(context, into: &snapshot, notes: &notes)
+            for other in adapters where other.cloud != cloud { other.markAbsent(&snapshot, cloud: cloud) }
+            await active.gather(into: &snapshot, notes: &notes)
+        }
+        return Gathered(snapshot: snapshot, notes: notes)
+    }
+
+    /// `--cloud`, nodes in the files, else the cloud that the identity settings in the manifests belong to.
+    func offlineCloud(_ s: Snapshot) -> (Cloud, String) {
+        if let forced = options.cloud, forced != .unknown { return (forced, "--cloud \(forced.rawValue)") }
+        let (fromNodes, evidence) = CloudDetection.detect(nodes: s.nodes)
+        if fromNodes != .unknown { return (fromNodes, evidence) }
+        var votes: [Cloud: String] = [:]
+        func vote(_ cloud: Cloud, _ why: String) { if votes[cloud] == nil { votes[cloud] = why } }
+        for sa in s.serviceAccounts {
+            let a = sa.metadata.annotations
+            if a[IRSAFacts.roleAnnotation] != nil { vote(.aws, "\(IRSAFacts.roleAnnotation) on ServiceAccount \(sa.metadata.name)") }
+            if a[AzureWIFacts.clientIDAnnotation] != nil { vote(.azure, "\(AzureWIFacts.clientIDAnnotation) on ServiceAccount \(sa.metadata.name)") }
+            if a[GKEFacts.gsaAnnotation] != nil { vote(.gcp, "\(GKEFacts.gsaAnnotation) on ServiceAccount \(sa.metadata.name)") }
+        }
+        for drc in s.runtimeConfigs {
+            let a = drc.serviceAccountAnnotations
+            if a[IRSAFacts.roleAnnotation] != nil { vote(.aws, "\(IRSAFacts.roleAnnotation) in DeploymentRuntimeConfig \(drc.metadata.name)") }
+            if a[AzureWIFacts.clientIDAnnotation] != nil || AzureWIFacts.isOn(drc.podLabels) { vote(.azure, "Azure Workload Identity in DeploymentRuntimeConfig \(drc.metadata.name)") }
+            if a[GKEFacts.gsaAnnotation] != nil { vote(.gcp, "\(GKEFacts.gsaAnnotation) in DeploymentRuntimeConfig \(drc.metadata.name)") }
+        }
+        for pc in s.providerConfigs {
+            switch pc.source {
+            case "IRSA"?, "PodIdentity"?, "WebIdentity"?: vote(.aws, "\(pc.displayName) credentials.source=\(pc.source ?? "")")
+            case "OIDCTokenFile"?: vote(.azure, "\(pc.displayName) credentials.source=OIDCTokenFile")
+            case "InjectedIdentity"?, "ImpersonateServiceAccount"? where pc.api.family == .gcp: vote(.gcp, "\(pc.displayName) credentials.source=\(pc.source ?? "")")
+            default: break
+            }
+        }
+        for object in s.fluxObjects { if let c = object.providerCloud { vote(c, "\(object.displayName) provider \(object.provider ?? "")") } }
+        if votes.count == 1, let (cloud, why) = votes.first { return (cloud, "from the manifests: \(why)") }
+        if votes.isEmpty { return (.unknown, "manifests only: no node and no cloud identity setting names a cloud (pass --cloud)") }
+        return (.unknown, "manifests name several clouds (\(votes.keys.map(\.rawValue).sorted().joined(separator: ", "))): pass --cloud")
+    }
+
     /// The cloud, from `--cloud`, the nodes, or the kubeconfig (as each adapter recognises its clusters).
     func detectCloud(_ context: KubeconfigContext, _ nodes: [Node]) -> (Cloud, String) {
         if let forced = options.cloud, forced != .unknown { return (forced, "--cloud \(forced.rawValue)") }

@@ -137,13 +137,17 @@ public struct CheckDescription: Sendable {
     public var dependsOn: [String]
     /// The Kubernetes objects the check reads beyond the subject's own workload.
     public var reads: [KubeRead]
+    /// Its evidence exists only in a running cluster (pods, injected env, status): from manifests
+    /// (`verify -f`) it is `skip`, unless the files hold pods (a dump of a cluster).
+    public var liveOnly = false
     public var passing: [CheckExample]
     public var failing: [CheckExample]
 
     public init(
         id: String, title: String, summary: String, rationale: String, remediation: String, mechanism: Mechanism,
-        scope: CheckScope, cloud: Bool = false, dependsOn: [String] = [], reads: [KubeRead] = [], passing: [CheckExample], failing: [CheckExample]
+        scope: CheckScope, cloud: Bool = false, dependsOn: [String] = [], reads: [KubeRead] = [], liveOnly: Bool = false, passing: [CheckExample], failing: [CheckExample]
     ) {
+        self.liveOnly = liveOnly
         self.reads = reads
         self.id = id
         self.title = title

@@ -82,6 +82,9 @@ public struct CheckEngine: Sendable {
                 return [.skip("blocked by \(root) (\(outcome[root]?[subjectID]?.rawValue ?? "fail"))")]
             }
         }
+        if d.liveOnly, context.snapshot.options.offline, context.snapshot.pods.isEmpty {
+            return [.skip("manifests only (-f): this check needs the running cluster (pods, the env the webhook injected, status); run kubectl xpid verify against the cluster, or on a --snapshot of it")]
+        }
         if d.cloud, let reason = context.cloudDisabledReason {
             return [.skip("cloud check skipped: \(reason)")]
         }

@@ -148,6 +148,8 @@ public struct DeploymentRuntimeConfig: Sendable, Equatable {
     public var serviceAccountAnnotations: [String: String]
     public var serviceAccountLabels: [String: String]
     public var deploymentAnnotations: [String: String]
+    /// `deploymentTemplate.metadata.labels`: on the Deployment object, not its pods.
+    public var deploymentLabels: [String: String] = [:]
     public var podLabels: [String: String]
     public var podAnnotations: [String: String]
     /// `deploymentTemplate.spec.template.spec.serviceAccountName`: an existing SA Crossplane uses but does not manage.
@@ -179,6 +181,7 @@ public struct DeploymentRuntimeConfig: Sendable, Equatable {
         serviceAccountLabels = sa["labels"].stringMap
         let deployment = json.at("spec", "deploymentTemplate")
         deploymentAnnotations = deployment.at("metadata", "annotations").stringMap
+        deploymentLabels = deployment.at("metadata", "labels").stringMap
         let template = deployment.at("spec", "template")
         podLabels = template.at("metadata", "labels").stringMap
         podAnnotations = template.at("metadata", "annotations").stringMap

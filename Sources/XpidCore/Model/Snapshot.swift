@@ -184,6 +184,8 @@ public struct EvaluationOptions: Sendable, Equatable {
     public var now: Date
     /// `--target`: which workloads are subjects.
     public var target: Target
+    /// The objects came from manifests (`verify -f`), not from a cluster: no live pods, env or status.
+    public var offline = false
 
     public init(methodOverride: IdentityMethod? = nil, cloudDisabledReason: String? = nil, now: Date = Date(), target: Target = .all) {
         self.methodOverride = methodOverride

@@ -208,6 +208,7 @@ public enum SubjectResolver {
             let (config, evidence) = effectiveRuntimeConfig(for: package, in: snapshot)
             subject.runtimeConfig = config
             subject.runtimeConfigEvidence = evidence
+            if snapshot.options.offline, subject.deployment == nil { OfflineRuntime.build(&subject, in: snapshot) }
             let (method, methodEvidence) = MethodInference.infer(subject, in: snapshot)
             subject.method = method
             subject.methodEvidence = methodEvidence

@@ -141,12 +141,15 @@ extension Report: Encodable {
         }
         try c.encode(subjects, forKey: .subjects)
         let findings: [JSONValue] = self.findings.map { f in
-            [
+            var finding: [String: JSONValue] = [
                 "check": .string(f.check), "status": .string(f.status.rawValue), "subject": .string(f.subject), "message": .string(Printable.text(f.message)),
                 "evidence": .object(f.evidence.mapValues { .string(Printable.text($0)) }),
                 "remediation": f.remediation.map(\.json) ?? .null,
                 "fixable": .bool(f.fixable),
             ]
+            // From manifests (verify -f): where the subject's object is defined.
+            if let l = locations[f.subject] { finding["location"] = ["file": .string(Printable.text(l.file)), "line": .number(Double(l.line))] }
+            return .object(finding)
         }
         try c.encode(findings, forKey: .findings)
     }

@@ -11,7 +11,7 @@ public struct AKSWorkloadIdentityCheck: Check {
         remediation: "`az aks update --enable-oidc-issuer --enable-workload-identity`, then restart the workloads.",
         mechanism: .azureWI, scope: .cluster,
         reads: [.webhookConfigurations],
-        passing: [CheckExample("issuer, workload identity and webhook", expect: .pass) { Examples.aksSeed() }],
+        liveOnly: true, passing: [CheckExample("issuer, workload identity and webhook", expect: .pass) { Examples.aksSeed() }],
         failing: [
             CheckExample("workload identity disabled: no webhook", expect: .fail) {
                 var s = Examples.aksSeed()

@@ -11,7 +11,7 @@ public struct AzureInjectedCheck: Check {
         remediation: "Restart the workload once the label and annotations are right; check `azure.workload.identity/skip-containers`.",
         mechanism: .azureWI, scope: .subject, dependsOn: ["aks.workload-identity", "azure.sa-annotation", "azure.pod-label", "azure.pods-current"],
         reads: [.pods],
-        passing: [CheckExample("env and projected token", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() }],
+        liveOnly: true, passing: [CheckExample("env and projected token", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() }],
         failing: [
             CheckExample("client ID set by hand, no token (not mutated by the webhook)", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.aksSeed()

@@ -11,7 +11,7 @@ public struct AzurePodsCurrentCheck: Check {
         remediation: "`kubectl rollout restart` the workload (`kubectl xpid fix --restart` restarts exactly the stale ones).",
         mechanism: .azureWI, scope: .subject, dependsOn: ["azure.sa-annotation", "azure.pod-label"],
         reads: [.pods, .serviceAccounts],
-        passing: [CheckExample("pods have the annotated client ID", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() }],
+        liveOnly: true, passing: [CheckExample("pods have the annotated client ID", subject: "crossplane-core/crossplane", expect: .pass) { Examples.aksSeed() }],
         failing: [
             CheckExample("pod has the previous client ID", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.aksSeed()

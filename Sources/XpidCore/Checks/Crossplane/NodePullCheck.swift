@@ -11,7 +11,7 @@ public struct NodePullCheck: Check {
         remediation: "Grant the node role ECR read (e.g. `AmazonEC2ContainerRegistryReadOnly`, or the four ECR actions on the repository); on AKS assign the kubelet identity AcrPull on the registry (or `az aks update --attach-acr`).",
         mechanism: .crossplane, scope: .subject,
         reads: [.pods],
-        passing: [CheckExample("runtime pod running", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
+        liveOnly: true, passing: [CheckExample("runtime pod running", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("ImagePullBackOff, node role lacks ECR read", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.irsaSeed()

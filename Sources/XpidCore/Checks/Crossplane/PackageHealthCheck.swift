@@ -10,7 +10,7 @@ public struct PackageHealthCheck: Check {
         rationale: "Identity problems of the package manager and of the runtime surface first as package conditions; decoding the message points at the broken link instead of a generic 'unhealthy'.",
         remediation: "Read the decoded cause in the finding; `kubectl describe` the package and its revision for the full message.",
         mechanism: .crossplane, scope: .subject,
-        passing: [CheckExample("installed and healthy", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        liveOnly: true, passing: [CheckExample("installed and healthy", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("ECR authorization token denied", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.podIdentitySeed()

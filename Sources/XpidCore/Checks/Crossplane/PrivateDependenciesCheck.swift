@@ -10,7 +10,7 @@ public struct PrivateDependenciesCheck: Check {
         rationale: "Dependencies resolve from the public registry (and packagePullSecrets are not passed on), so a private-registry provider's auto-installed family provider fails; the service provider may look healthy but its ProviderConfig CRDs are missing (seed 001).",
         remediation: "Install the family provider yourself from the private registry and set `skipDependencyResolution: true` on the service provider.",
         mechanism: .crossplane, scope: .subject,
-        passing: [
+        liveOnly: true, passing: [
             CheckExample("family installed by hand, dependency resolution skipped", subject: "provider/provider-aws-s3", expect: .pass) {
                 var s = Examples.irsaSeed()
                 s.updatePackage("provider-aws-s3") { $0.skipDependencyResolution = true }

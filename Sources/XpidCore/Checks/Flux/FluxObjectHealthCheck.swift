@@ -10,7 +10,7 @@ public struct FluxObjectHealthCheck: Check {
         rationale: "Flux reports identity failures in condition messages that name neither the ServiceAccount chain nor the fix; decoding them ties a live symptom to a root cause.",
         remediation: "Follow the related check named in the finding.",
         mechanism: .flux, scope: .subject,
-        passing: [CheckExample("Ready", subject: "flux-object/flux-system/podinfo", expect: .pass) { Examples.eksFlux() }],
+        liveOnly: true, passing: [CheckExample("Ready", subject: "flux-object/flux-system/podinfo", expect: .pass) { Examples.eksFlux() }],
         failing: [CheckExample("stalled by the feature gate", subject: "flux-object/apps/podinfo", expect: .fail) {
             var s = Examples.eksFluxObjectLevel(gate: false)
             s.updateFluxObject(namespace: "apps", name: "podinfo") {

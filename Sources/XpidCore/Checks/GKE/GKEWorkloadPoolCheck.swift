@@ -11,7 +11,7 @@ public struct GKEWorkloadPoolCheck: Check {
         remediation: "`gcloud container clusters update --workload-pool=PROJECT.svc.id.goog`, then `gcloud container node-pools update --workload-metadata=GKE_METADATA` (it recreates the nodes).",
         mechanism: .gke, scope: .cluster,
         reads: [.nodes, .pods],
-        passing: [CheckExample("pool set, node pool on the GKE metadata server", expect: .pass) { Examples.gkeSeed() }],
+        liveOnly: true, passing: [CheckExample("pool set, node pool on the GKE metadata server", expect: .pass) { Examples.gkeSeed() }],
         failing: [
             CheckExample("no workload pool", expect: .fail) {
                 var s = Examples.gkeSeed()

@@ -11,7 +11,7 @@ public struct IRSAInjectedCheck: Check {
         remediation: "Restart the workload; if new pods still lack them, check the EKS webhook and the `eks.amazonaws.com/audience` annotation.",
         mechanism: .irsa, scope: .subject, dependsOn: ["irsa.pods-current"],
         reads: [.pods],
-        passing: [CheckExample("env and token present", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
+        liveOnly: true, passing: [CheckExample("env and token present", subject: "provider/provider-aws-s3", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("token volume missing", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.irsaSeed()

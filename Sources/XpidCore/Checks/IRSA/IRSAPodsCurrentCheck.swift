@@ -11,7 +11,7 @@ public struct IRSAPodsCurrentCheck: Check {
         remediation: "`kubectl rollout restart` the workload (`kubectl xpid fix --restart` restarts exactly the stale ones).",
         mechanism: .irsa, scope: .subject, dependsOn: ["irsa.sa-annotation"],
         reads: [.pods, .serviceAccounts],
-        passing: [CheckExample("pods have the annotated role", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
+        liveOnly: true, passing: [CheckExample("pods have the annotated role", subject: "crossplane-core/crossplane", expect: .pass) { Examples.irsaSeed() }],
         failing: [
             CheckExample("pod created before the annotation", subject: "crossplane-core/crossplane", expect: .fail) {
                 var s = Examples.irsaSeed()

@@ -14,7 +14,7 @@ public struct PodIdentityInjectedCheck: Check {
         remediation: "Restart the workload; if new pods still lack them, check the association's namespace/ServiceAccount and the EKS Pod Identity webhook.",
         mechanism: .podIdentity, scope: .subject, dependsOn: ["podid.pods-current"],
         reads: [.pods],
-        passing: [CheckExample("env and token present", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        liveOnly: true, passing: [CheckExample("env and token present", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("pod without the env", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.podIdentitySeed()

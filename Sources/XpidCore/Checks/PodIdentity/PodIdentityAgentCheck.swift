@@ -11,7 +11,7 @@ public struct PodIdentityAgentCheck: Check {
         remediation: "Install the `eks-pod-identity-agent` add-on; keep pod-identity subjects off Fargate and hybrid nodes.",
         mechanism: .podIdentity, scope: .subject,
         reads: [.agentDaemonSet],
-        passing: [CheckExample("agent ready on both nodes", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
+        liveOnly: true, passing: [CheckExample("agent ready on both nodes", subject: "provider/provider-aws-s3", expect: .pass) { Examples.podIdentitySeed() }],
         failing: [
             CheckExample("agent DaemonSet missing", subject: "provider/provider-aws-s3", expect: .fail) {
                 var s = Examples.podIdentitySeed()
