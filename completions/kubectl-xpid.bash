@@ -43,12 +43,15 @@ _kubectl_xpid() {
                 --aws) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --az) COMPREPLY=($(compgen -f -- "$cur")); return ;;
                 --gcloud) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-                --output|-o) COMPREPLY=($(compgen -W "text json" -- "$cur")); return ;;
+                --output|-o) COMPREPLY=($(compgen -W "text json sarif junit" -- "$cur")); return ;;
                 --fail-on) COMPREPLY=($(compgen -W "warn fail" -- "$cur")); return ;;
                 --timeout) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
                 --concurrency) COMPREPLY=($(compgen -W "" -- "$cur")); return ;;
+                --filename|-f) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --save-snapshot) COMPREPLY=($(compgen -f -- "$cur")); return ;;
+                --snapshot) COMPREPLY=($(compgen -f -- "$cur")); return ;;
             esac
-            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --flux-namespace --target --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --show-all --help -h" -- "$cur"))
+            COMPREPLY=($(compgen -W "--kubeconfig --context --cluster --user --as --as-group --request-timeout --namespace -n --crossplane-namespace --flux-namespace --target --subject --only --skip --method --cloud --no-cloud --cluster-name --region --resource-group --subscription --project --location --kubectl --aws --az --gcloud --output -o --no-color --fail-on --verbose -v --timeout --concurrency --filename -f --save-snapshot --snapshot --show-all --help -h" -- "$cur"))
             ;;
         fix)
             case "$prev" in

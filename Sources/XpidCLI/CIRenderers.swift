@@ -163,7 +163,7 @@ public enum JUnitRenderer {
         return out
     }
 
-    static func attr(_ s: String) -> String {
+    public static func attr(_ s: String) -> String {
         text(s).replacingOccurrences(of: "\"", with: "&quot;").replacingOccurrences(of: "'", with: "&apos;")
             .replacingOccurrences(of: "\n", with: "&#10;").replacingOccurrences(of: "\r", with: "&#13;").replacingOccurrences(of: "\t", with: "&#9;")
     }

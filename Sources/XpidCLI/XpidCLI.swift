@@ -169,7 +169,7 @@ public enum XpidCLI {
         let gatherer = SnapshotGatherer(kubectl: kubectl, awsExecutable: o.aws ?? "aws", azExecutable: o.az ?? "az", gcloudExecutable: o.gcloud ?? "gcloud", runner: deadline, options: o.gather)
         if progress { console.err("reading the cluster and cloud…\r") }
         let gathered: Gathered
-        var locations: [ObjectReference: SourceLocation] = [:]
+        var locations: [ObjectReference: ManifestLocation] = [:]
         let result: Result<Gathered, KubectlFailure>
         if !o.files.isEmpty {
             // kubectl converts the YAML offline: no kubeconfig, context or server is involved.

@@ -34,7 +34,7 @@ public struct ManifestLoader: Sendable {
 
     public struct Loaded: Sendable {
         public var objects: [JSONValue]
-        public var locations: [ObjectReference: SourceLocation]
+        public var locations: [ObjectReference: ManifestLocation]
         public var notes: [String]
     }
 
@@ -49,7 +49,7 @@ public struct ManifestLoader: Sendable {
     /// One document of the input: its text and where it starts.
     struct Document {
         var text: String
-        var location: SourceLocation
+        var location: ManifestLocation
     }
 
     public func load(_ paths: [String]) async -> Result<Loaded, Failure> {
@@ -64,7 +64,7 @@ public struct ManifestLoader: Sendable {
         let meaningful = documents.filter { Self.hasContent($0.text) }
         guard !meaningful.isEmpty else { return .failure(.notManifests("no Kubernetes object in \(paths.joined(separator: ", "))")) }
         var objects: [JSONValue] = []
-        var locations: [ObjectReference: SourceLocation] = [:]
+        var locations: [ObjectReference: ManifestLocation] = [:]
         switch await convert(meaningful.map(\.text)) {
         case .success(let converted) where converted.count == meaningful.count:
             for (object, doc) in zip(converted, meaningful) {
@@ -125,7 +125,7 @@ public struct ManifestLoader: Sendable {
         for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
             if line == "---" || line.hasPrefix("--- ") || line.hasPrefix("---\t") || line == "---\r" {
-                docs.append(Document(text: current.joined(separator: "\n"), location: SourceLocation(file: file, line: start)))
+                docs.append(Document(text: current.joined(separator: "\n"), location: ManifestLocation(file: file, line: start)))
                 current = []
                 start = lineNumber + 1
                 continue
@@ -133,7 +133,7 @@ public struct ManifestLoader: Sendable {
             if current.isEmpty, !hasContent(String(line)) { start = lineNumber + 1 }
             current.append(line)
         }
-        docs.append(Document(text: current.joined(separator: "\n"), location: SourceLocation(file: file, line: start)))
+        docs.append(Document(text: current.joined(separator: "\n"), location: ManifestLocation(file: file, line: start)))
         return docs
     }
 

@@ -56,7 +56,7 @@ struct CompletionTests {
         Case(args: [""], output: "verify\nfix\nchecks\nexplain\nversion\ncompletion\n:4\n"),
         Case(args: ["verify", "--cloud", ""], output: "aws\nazure\ngcp\nauto\n:4\n"),
         Case(args: ["verify", "--cloud", "a"], output: "aws\nazure\nauto\n:4\n"),
-        Case(args: ["verify", "-o", ""], output: "text\njson\n:4\n"),
+        Case(args: ["verify", "-o", ""], output: "text\njson\nsarif\njunit\n:4\n"),
         Case(args: ["verify", "--fail-on", ""], output: "warn\nfail\n:4\n"),
         Case(args: ["verify", "--only", "podid.a"], output: "podid.association\n:4\n"),
         Case(args: ["verify", "--skip", "cluster."], output: "cluster.cloud\ncluster.access\n:4\n"),

@@ -101,6 +101,11 @@ struct ParserTests {
         VerifyCase(args: ["--flux-namespace", "gitops"]) { $0.gather.fluxNamespace = "gitops" },
         VerifyCase(args: ["--target", "flux"]) { $0.gather.target = .flux },
         VerifyCase(args: ["--target=crossplane"]) { $0.gather.target = .crossplane },
+        VerifyCase(args: ["-f", "a.yaml", "--filename", "dir/"]) { $0.files = ["a.yaml", "dir/"] },
+        VerifyCase(args: ["--snapshot", "s.json"]) { $0.snapshot = "s.json" },
+        VerifyCase(args: ["--save-snapshot", "s.json"]) { $0.saveSnapshot = "s.json" },
+        VerifyCase(args: ["-o", "sarif"]) { $0.output = .sarif },
+        VerifyCase(args: ["-o", "junit"]) { $0.output = .junit },
         // Several at once, in any order.
         VerifyCase(args: ["--context", "prod", "-o", "json", "--no-cloud", "--as-group", "a", "-n", "ns", "--fail-on=warn"]) {
             $0.kubectlFlags.context = "prod"
@@ -150,6 +155,9 @@ struct ParserTests {
 
     static let usageCases: [UsageCase] = [
         UsageCase(args: ["verify", "--target", "argo"], mentions: "--target", command: "verify"),
+        UsageCase(args: ["verify", "--snapshot", "a", "--save-snapshot", "b"], mentions: "--save-snapshot", command: "verify"),
+        UsageCase(args: ["verify", "-f", "a.yaml", "--snapshot", "b"], mentions: "-f", command: "verify"),
+        UsageCase(args: ["fix", "-o", "sarif"], mentions: "--output", command: "fix"),
         UsageCase(args: ["verify", "--frobnicate"], mentions: "--frobnicate", command: "verify"),
         UsageCase(args: ["verify", "--frobnicate=1"], mentions: "--frobnicate", command: "verify"),
         UsageCase(args: ["verify", "-x"], mentions: "-x", command: "verify"),

@@ -18,9 +18,9 @@ struct CatalogExample: Sendable, CustomTestStringConvertible {
     }
 
     /// Points failures at the example's definition in Sources.
-    var sourceLocation: SourceLocation {
+    var sourceLocation: Testing.SourceLocation {
         let file = URL(fileURLWithPath: example.file).lastPathComponent
-        return SourceLocation(fileID: "XpidCore/\(file)", filePath: example.file, line: example.line, column: 1)
+        return Testing.SourceLocation(fileID: "XpidCore/\(file)", filePath: example.file, line: example.line, column: 1)
     }
 }
 

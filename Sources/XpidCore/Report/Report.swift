@@ -17,7 +17,7 @@ public struct ObjectReference: Sendable, Hashable {
 }
 
 /// Where an object was read from: a manifest file and the line its document starts on.
-public struct SourceLocation: Sendable, Equatable {
+public struct ManifestLocation: Sendable, Equatable {
     public var file: String
     public var line: Int
 
@@ -68,14 +68,14 @@ public struct Report: Sendable, Equatable {
     public var notes: [String]
     /// The object behind each subject (by subject ID), and where it was read from when it came from a manifest.
     public var objects: [String: ObjectReference]
-    public var locations: [String: SourceLocation]
+    public var locations: [String: ManifestLocation]
 
     public init(
         version: String, generatedAt: Date, cluster: ClusterInfo, subjects: [Subject], findings: [Finding], notes: [String] = [],
-        locations: [ObjectReference: SourceLocation] = [:]
+        locations: [ObjectReference: ManifestLocation] = [:]
     ) {
         var objects: [String: ObjectReference] = [:]
-        var located: [String: SourceLocation] = [:]
+        var located: [String: ManifestLocation] = [:]
         for s in subjects {
             objects[s.id] = s.primaryObject
             if let l = locations[s.primaryObject] { located[s.id] = l }
