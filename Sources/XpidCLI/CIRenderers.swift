@@ -67,11 +67,17 @@ public enum SARIFRenderer {
     }
 
     /// A relative path stays relative (code scanning resolves it against the repository); characters URIs forbid are escaped.
-    static func uri(_ path: String) -> String {
+    /// An absolute path under the working directory becomes relative to it; another absolute path a `file://` URI.
+    static func uri(_ path: String, cwd: String = FileManager.default.currentDirectoryPath) -> String {
         var allowed = CharacterSet.urlPathAllowed
         allowed.remove(charactersIn: ":")
-        let trimmed = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
-        return trimmed.addingPercentEncoding(withAllowedCharacters: allowed) ?? trimmed
+        var relative = path.hasPrefix("./") ? String(path.dropFirst(2)) : path
+        if relative.hasPrefix("/") {
+            let base = cwd.hasSuffix("/") ? cwd : cwd + "/"
+            guard relative.hasPrefix(base) else { return "file://" + (relative.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? relative) }
+            relative = String(relative.dropFirst(base.count))
+        }
+        return relative.addingPercentEncoding(withAllowedCharacters: allowed) ?? relative
     }
 
     /// `azure.sa-annotation` → `AzureSaAnnotation` (SARIF rule names are identifiers).

@@ -97,8 +97,10 @@ public struct ManifestLoader: Sendable {
             if let k = entries.first(where: Self.kustomizationNames.contains) {
                 let r = await kubectl.run(["kustomize", path])
                 guard r.succeeded else { return .failure(.unreadable("kubectl kustomize \(path) failed: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")) }
-                notes.append("\(path): rendered with kubectl kustomize (\(k)); lines are those of the rendered output")
-                return .success(Self.split(r.stdoutText, file: "\(path) (kustomize)"))
+                // Rendered objects have no line of their own: findings point at the kustomization.
+                let file = path.hasSuffix("/") ? path + k : path + "/" + k
+                notes.append("\(path): rendered with kubectl kustomize; findings point at \(file)")
+                return .success(Self.split(r.stdoutText, file: file).map { Document(text: $0.text, location: ManifestLocation(file: file, line: 1)) })
             }
             var docs: [Document] = []
             for entry in entries where !entry.hasPrefix(".") {

@@ -227,7 +227,13 @@ public struct SnapshotGatherer: Sendable {
         if options.noCloud || !coordinates || active == nil {
             let reason = options.noCloud ? "--no-cloud" : "manifests only (-f): pass the cluster's coordinates (--cluster-name with --region, --resource-group or --project/--location) and log in to the cloud CLI to check the cloud side"
             snapshot.options.cloudDisabledReason = reason
-            for other in adapters { other.markAbsent(&snapshot, cloud: cloud == other.cloud ? .unknown : cloud) }
+            for other in adapters where other.cloud != cloud { other.markAbsent(&snapshot, cloud: cloud) }
+            switch cloud {
+            case .aws: snapshot.aws = .unavailable(reason)
+            case .azure: snapshot.azure = .unavailable(reason)
+            case .gcp: snapshot.gcp = .unavailable(reason)
+            case .unknown: break
+            }
         } else if let active {
             let context = KubeconfigContext(JSONValue.object([:]))
             active.discover(context, into: &snapshot, notes: &notes)

@@ -67,7 +67,7 @@ public struct CheckEngine: Sendable {
             let cloud = context.snapshot.cluster.cloud
             return [.skip(cloud == .unknown
                 ? "cloud not identified (see cluster.cloud): \(d.mechanism.rawValue) checks run on \(platform.kubernetesService); pass --cloud \(platform.rawValue) if this is one"
-                : "not an \(platform.kubernetesService) cluster (cloud is \(cloud.rawValue)\(context.snapshot.cluster.cloudEvidence.isEmpty ? "" : ", \(context.snapshot.cluster.cloudEvidence)"))")]
+                : "not \(platform == .gcp ? "a" : "an") \(platform.kubernetesService) cluster (cloud is \(cloud.rawValue)\(context.snapshot.cluster.cloudEvidence.isEmpty ? "" : ", \(context.snapshot.cluster.cloudEvidence)"))")]
         }
         for dep in d.dependsOn {
             let status = outcome[dep]?[subjectID] ?? outcome[dep]?[clusterSubjectID]

@@ -60,6 +60,7 @@ public struct AzurePodLabelCheck: Check {
                 remediation: Remediation("restart the workload so new pods carry the label", commands: [Commands.restart(subject)]),
                 fixable: true)]
         }
+        if pods.isEmpty { return [.pass("the pod template of Deployment \(deployment.metadata.name) carries \(label)")] }
         return [.pass("the pod template of Deployment \(deployment.metadata.name) and its \(pods.count) pod(s) carry \(label)")]
     }
 }

@@ -49,6 +49,13 @@ public struct FluxControllerIdentityCheck: Check {
                 have = "EKS Pod Identity: association \(association.id) for \(sa)"
             } else {
                 if context.snapshot.aws.associations.value == nil, let why = context.snapshot.aws.associations.unavailableReason, !users.isEmpty {
+                    if context.snapshot.options.offline {
+                        // Manifests cannot show an association (it lives in EKS only): say what would be missing.
+                        return [.warn(
+                            "ServiceAccount \(sa) has no \(IRSAFacts.roleAnnotation) annotation in the manifests: unless an EKS Pod Identity association exists for it (cloud side, not checked: \(why)), \(FluxText.list(users)) \(users.count == 1 ? "gets" : "get") no credentials",
+                            evidence: ["serviceAccount": sa],
+                            remediation: Remediation("annotate the ServiceAccount (a kustomize patch in the bootstrap kustomization.yaml), or check for an association with the cluster's coordinates", commands: Commands.setRoleAnnotation(subject, role: .variable("ROLE_ARN", meaning: "the ARN of the IAM role for \(subject.name), arn:aws:iam::ACCOUNT_ID:role/NAME"))))]
+                    }
                     return [.error("\(subject.id) has no \(IRSAFacts.roleAnnotation) annotation, and EKS Pod Identity associations were not read (\(why)): cannot tell whether it has an identity")]
                 }
                 missing = "ServiceAccount \(sa) has no \(IRSAFacts.roleAnnotation) annotation and no EKS Pod Identity association"
