@@ -8,7 +8,7 @@ from harness import require_binary
 from readme_sample import README, SAMPLES, readme_block
 
 
-@pytest.mark.parametrize("start,end,make", SAMPLES, ids=["eks", "aks", "flux"])
+@pytest.mark.parametrize("start,end,make", SAMPLES, ids=["eks", "aks", "flux", "first-run"])
 def test_readme_sample_report_is_a_real_run(start, end, make):
     require_binary()
     committed = readme_block(README.read_text(), start, end)

@@ -379,7 +379,13 @@ public enum AzureEvidence {
         var places: [String] = []
         if let d = subject.deployment {
             if AzureWIFacts.isOn(d.template.labels) { places.append("the pod template of Deployment \(d.metadata.name)") }
-            if AzureWIFacts.isOn(d.metadata.labels) { places.append("Deployment \(d.metadata.name) metadata") }
+            if AzureWIFacts.isOn(d.metadata.labels) {
+                if let drc = subject.runtimeConfig, AzureWIFacts.isOn(drc.deploymentLabels) {
+                    places.append("DeploymentRuntimeConfig \(drc.metadata.name) deploymentTemplate.metadata.labels (the Deployment object's own labels)")
+                } else {
+                    places.append("Deployment \(d.metadata.name) metadata")
+                }
+            }
         }
         if let drc = subject.runtimeConfig, AzureWIFacts.isOn(drc.podLabels) { places.append("DeploymentRuntimeConfig \(drc.metadata.name) pod template") }
         if let sa = subject.serviceAccount, AzureWIFacts.isOn(sa.metadata.labels) { places.append("ServiceAccount \(sa.metadata.name)") }
