@@ -241,6 +241,9 @@ CLUSTERS = {
     "forbidden-user": dict(build=forbidden_user, user=HOSTILE_USER, flags=[f"--region={HOSTILE_REGION}"], fix_variants=[[]],
                            expect=[HOSTILE_USER, HOSTILE_REGION]),
     "unknown-cloud": dict(build=unknown_cloud, context="kind-kind", fix_variants=[[]]),
+    # The same hostile objects as manifests (verify -f, issue 11): nothing validates names there.
+    "manifests-object-names": dict(build=object_names, offline=True, expect=[HOSTILE_DRC]),
+    "manifests-irsa-annotations": dict(build=irsa_annotations, offline=True, bad_arns=[BAD_CORE_ARN, BAD_S3_ARN, BAD_EC2_ARN, BAD_RDS_ARN]),
 }
 
 
@@ -289,6 +292,8 @@ def capture(name: str, aws: AWSStandIn, tmp_path_factory) -> Captured:
     root = tmp_path_factory.mktemp(f"hostile-{name}")
     out = Captured(name, root)
     out.tool_cwd.mkdir()
+    if spec.get("offline"):
+        return _capture_manifests(name, cluster, root, out)
     aws.reset()
     seed(aws, cluster.aws_spec())
     scenario = cluster.kube_scenario()
@@ -322,6 +327,29 @@ def capture(name: str, aws: AWSStandIn, tmp_path_factory) -> Captured:
             assert not [w for w in emulator.requests if w["method"] not in ("GET", "HEAD")], "a plan without --yes wrote"
     finally:
         emulator.stop()
+    _CAPTURED[name] = out
+    return out
+
+
+def _capture_manifests(name: str, cluster: Cluster, root: Path, out: Captured) -> Captured:
+    """The scenario's objects (pods left out, as a repository holds none) as one JSON List file, verified
+    with -f and no kubeconfig at all."""
+    objects = [o for o in cluster.kube_scenario()["objects"] if o.get("kind") not in ("Pod", "Node", "Event")]
+    manifest = root / "manifests.json"
+    manifest.write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": objects}))
+    home = root / "home"
+    home.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.upper().startswith(("KUBE", "AWS_", "AZURE_", "XPID_"))}
+    env["HOME"] = str(home)
+    proc = run_tool(env, out.tool_cwd, "verify", "-o", "json", "-f", str(manifest))
+    if proc.stdout.lstrip().startswith("{"):
+        out.verify_json = json.loads(proc.stdout)
+    else:
+        out.failures.append(("verify -f -o json", proc.returncode, proc.stderr[-2000:]))
+    proc = run_tool(env, out.tool_cwd, "verify", "--no-color", "-f", str(manifest))
+    out.verify_text = proc.stdout
+    if proc.returncode not in (0, 1):
+        out.failures.append(("verify -f --no-color", proc.returncode, proc.stderr[-2000:]))
     _CAPTURED[name] = out
     return out
 
