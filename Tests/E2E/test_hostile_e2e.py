@@ -242,7 +242,7 @@ CLUSTERS = {
                            expect=[HOSTILE_USER, HOSTILE_REGION]),
     "unknown-cloud": dict(build=unknown_cloud, context="kind-kind", fix_variants=[[]]),
     # The same hostile objects as manifests (verify -f, issue 11): nothing validates names there.
-    "manifests-object-names": dict(build=object_names, offline=True, expect=[HOSTILE_DRC]),
+    "manifests-object-names": dict(build=object_names, offline=True, expect=[HOSTILE_PROVIDER]),
     "manifests-irsa-annotations": dict(build=irsa_annotations, offline=True, bad_arns=[BAD_CORE_ARN, BAD_S3_ARN, BAD_EC2_ARN, BAD_RDS_ARN]),
 }
 
