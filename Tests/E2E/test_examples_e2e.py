@@ -214,3 +214,27 @@ def test_nothing_verifiable_exits_2(tmp_path):
     manifest.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: unrelated\ndata:\n  k: v\n")
     proc = verify([manifest], tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
+
+
+def test_manifests_with_cluster_coordinates_check_the_cloud_side(aws, tmp_path):
+    """-f with --cluster-name/--region: the cloud checks run (real aws CLI against the stand-in) on the
+    objects of the files; without them they are skip, saying which flags would allow them."""
+    from aws_standin import seed
+    from harness import xpid_env
+    from scenarios import Cluster
+
+    seed(aws, Cluster().irsa_core_seed().aws_spec())
+    home = tmp_path / "home"
+    home.mkdir()
+    env = xpid_env(aws, home, home / "no-kubeconfig")
+    env.pop("KUBECONFIG", None)
+    example = str(EXAMPLES / "eks-irsa-private-ecr" / "fixed")
+    with_cloud = subprocess.run([str(BIN), "verify", "-o", "json", "-f", example, "--cluster-name", "prod-eks", "--region", "us-east-2"],
+                                env=env, capture_output=True, text=True, timeout=240)
+    report = json.loads(with_cloud.stdout)
+    statuses = {(f["check"], f["subject"]): f["status"] for f in report["findings"]}
+    assert statuses[("eks.oidc-provider", "cluster")] == "pass", with_cloud.stdout[-3000:]
+    assert statuses[("irsa.trust-policy", "crossplane-core/crossplane")] == "pass"
+    without = subprocess.run([str(BIN), "verify", "-o", "json", "-f", example], env=env, capture_output=True, text=True, timeout=240)
+    skipped = [f for f in json.loads(without.stdout)["findings"] if f["check"] == "irsa.trust-policy"]
+    assert skipped and all(f["status"] == "skip" and "--cluster-name" in f["message"] for f in skipped), skipped
