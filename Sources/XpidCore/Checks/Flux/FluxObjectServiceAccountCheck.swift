@@ -102,7 +102,9 @@ public struct FluxObjectServiceAccountCheck: Check {
         }
         if results.isEmpty {
             let shown = [IRSAFacts.roleAnnotation, AzureWIFacts.clientIDAnnotation, AzureWIFacts.tenantIDAnnotation, GKEFacts.gsaAnnotation].compactMap { k in annotations[k].map { "\(k)=\(Printable.text($0))" } }
-            return [.pass("ServiceAccount \(sa) exists" + (shown.isEmpty ? " (no annotation: it is the principal itself)" : " with \(shown.joined(separator: ", "))"))]
+            // Flux's docs mark object level on AKS (for Azure resources) unstable (fluxcd/flux2#5359).
+            let caveat = cloud == .azure ? "; note: Flux documents object-level workload identity on AKS as unstable (fluxcd/flux2#5359)" : ""
+            return [.pass("ServiceAccount \(sa) exists" + (shown.isEmpty ? " (no annotation: it is the principal itself)" : " with \(shown.joined(separator: ", "))") + caveat)]
         }
         return results
     }
