@@ -89,7 +89,7 @@ public enum CommandModel {
     static let showAll = FlagSpec("show-all", "List every check of every subject (by default a subject whose checks all pass is one line).")
 
     public static let verify = CommandSpec(
-        name: "verify", abstract: "Verify workload identity for Crossplane on EKS (IRSA, Pod Identity), AKS (Azure Workload Identity) and GKE (Workload Identity), read-only; prints the report.",
+        name: "verify", abstract: "Verify workload identity for Crossplane and Flux on EKS (IRSA, Pod Identity), AKS (Azure Workload Identity) and GKE (Workload Identity), from a cluster, manifests (-f) or a snapshot; read-only; prints the report.",
         usage: "kubectl xpid verify [flags]",
         flags: kubectlFlags + scopeFlags + cloudFlags + toolFlags + outputFlags(json: "kubectl-xpid/report/v1", ci: true) + snapshotFlags + [showAll, help], positionalChoices: [])
 

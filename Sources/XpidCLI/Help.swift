@@ -6,8 +6,9 @@ public enum Help {
     public static func root() -> String {
         var s = """
             OVERVIEW: Verify workload identity for Crossplane (the package manager, Providers and
-            Functions) on EKS (IRSA and Pod Identity), AKS (Azure Workload Identity) and GKE (Workload
-            Identity): every link from the ServiceAccount to the cloud identity that trusts it.
+            Functions) and Flux (controllers and objects) on EKS (IRSA and Pod Identity), AKS (Azure
+            Workload Identity) and GKE (Workload Identity): every link from the ServiceAccount to the
+            cloud identity that trusts it, in a cluster, in manifests (-f) or in a saved snapshot.
 
             USAGE: kubectl xpid <subcommand> [flags]
 
@@ -28,7 +29,7 @@ public enum Help {
               1    findings at or above --fail-on (fail by default; errors count as failures); fix: an action failed
                    or a fixed check still fails after the re-verify
               2    could not run or verified nothing: kubectl missing, cluster unreachable, not authenticated,
-                   essential read forbidden, timeout, Crossplane not installed, every selected check skipped
+                   essential read forbidden, timeout, neither Crossplane nor Flux found, every selected check skipped
               64   usage error (unknown flag, bad value, --subject matching no subject)
               130  interrupted (SIGINT); 143 terminated (SIGTERM): running commands are stopped first
 
