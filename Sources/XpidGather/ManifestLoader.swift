@@ -96,7 +96,10 @@ public struct ManifestLoader: Sendable {
             let entries = listDirectory(path)
             if let k = entries.first(where: Self.kustomizationNames.contains) {
                 let r = await kubectl.run(["kustomize", path])
-                guard r.succeeded else { return .failure(.unreadable("kubectl kustomize \(path) failed: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))")) }
+                guard r.succeeded else {
+                    let command = Commands.kubectl(["kustomize", .literal(path)]).line
+                    return .failure(.unreadable("\(command) failed: \(r.stderrText.trimmingCharacters(in: .whitespacesAndNewlines))"))
+                }
                 // Rendered objects have no line of their own: findings point at the kustomization.
                 let file = path.hasSuffix("/") ? path + k : path + "/" + k
                 notes.append("\(path): rendered with kubectl kustomize; findings point at \(file)")
@@ -155,7 +158,7 @@ public struct ManifestLoader: Sendable {
         let input = Data(documents.joined(separator: "\n---\n").utf8)
         let r = await kubectl.run(["label", "--local", "-f", "-", "kubectl-xpid.dev/offline-", "-o", "json"], input: input)
         guard r.succeeded else {
-            let why = r.stderrText.split(separator: "\n").first.map(String.init) ?? "kubectl exited \(r.termination)"
+            let why = r.stderrText.split(separator: "\n").first.map(String.init) ?? "the offline conversion ended with \(r.termination)"
             return .failure(ConvertError(message: why))
         }
         return JSONStream.values(r.stdout).mapError { ConvertError(message: $0.message) }
