@@ -120,7 +120,7 @@ struct AWSAdapter: CloudAdapter {
         }
         let jobs = permissionJobs
         let providerARN = facts.cluster.value?.oidcProviderARN
-        async let roleReads = concurrentMap(Array(roles).sorted(), limit: options.concurrency) { arn in await aws.getRole(arn: arn) }
+        async let roleReads = Self.readRoles(aws, Array(roles).sorted(), limit: options.concurrency)
         async let permissionReads = concurrentMap(jobs.keys.sorted(), limit: options.concurrency) { role in
             await Self.permissions(aws, roleArn: role, requests: Array(Set(jobs[role] ?? [])).sorted { ($0.action, $0.resource) < ($1.action, $1.resource) })
         }
@@ -133,9 +133,39 @@ struct AWSAdapter: CloudAdapter {
         } else if case .value = facts.oidcProviders {
             facts.clusterOIDCProvider = facts.cluster.unavailableReason.map { .notRequested($0) } ?? .notRequested("cluster issuer unknown")
         }
-        facts.roles = await roleReads
+        let (roleFacts, roleNote) = await roleReads
+        facts.roles = roleFacts
+        if let roleNote { notes.append(roleNote) }
         facts.permissions = await permissionReads
         return facts
+    }
+
+    /// From this many roles on, one `iam list-roles` (every role with its trust policy; the CLI pages) is
+    /// cheaper than a `get-role` process per role.
+    static let bulkRoleThreshold = 4
+
+    /// The roles by ARN: one bulk `list-roles` when many are needed, `get-role` per role otherwise. A role the
+    /// list lacks (another account's, or none) is read with `get-role`, and a refused list falls back to
+    /// `get-role` for all of them with a note, so the facts are the same either way.
+    static func readRoles(_ aws: AWSCLI, _ arns: [String], limit: Int) async -> ([String: CloudRead<IAMRole>], String?) {
+        var result: [String: CloudRead<IAMRole>] = [:]
+        var remaining = arns
+        var note: String?
+        if arns.count >= bulkRoleThreshold {
+            switch await aws.listRoles() {
+            case .value(let all):
+                let byARN = Dictionary(all.map { ($0.arn, $0) }, uniquingKeysWith: { a, _ in a })
+                for arn in arns { if let role = byARN[arn] { result[arn] = .value(role) } }
+                remaining = arns.filter { result[$0] == nil }
+            case .failed(let e):
+                note = "iam list-roles was refused or failed (\(e.message)): the \(arns.count) roles are read one by one with iam get-role"
+            case .notFound(let m), .notRequested(let m):
+                note = "iam list-roles gave no list (\(m)): the \(arns.count) roles are read one by one with iam get-role"
+            }
+        }
+        let single = await concurrentMap(remaining, limit: limit) { arn in await aws.getRole(arn: arn) }
+        result.merge(single) { a, _ in a }
+        return (result, note)
     }
 
     struct FailingPull: Hashable {
