@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how `kubectl xpid verify` scales with the number of Providers.
 
-Six parts, each can run alone (--parts):
+Seven parts, each can run alone (--parts):
 
 counts  Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its
         own ServiceAccount and Pod Identity association, all trusting one role), then a mixed
@@ -69,17 +69,31 @@ flux    EKS clusters with Crossplane AND Flux (Tests/E2E/scenarios_flux.py): --f
         something (exit 0 or 1, flux-object and provider subjects present); the kubectl count must not
         depend on the number of Flux objects, and no role may be read twice.
 
+runbook Seed 002 option B at --runbook-sizes Providers (default 10 and 50): each upjet AWS provider with its
+        own DeploymentRuntimeConfig, pinned ServiceAccount, Pod Identity association and IAM role (Pod
+        Identity trust). In one run, alternating after --warmup warm-up each: `verify -o json` (real kubectl
+        against the emulator, real aws CLI (--aws) against moto + the stand-in) and the seed's verification
+        and troubleshooting commands typed one after another with the same kubectl, aws and environment:
+        per Provider `kubectl get` of the Provider, its DRC, its ServiceAccount and its pods (-o yaml: the
+        env), `aws eks list-pod-identity-associations` for that ServiceAccount, `describe-pod-identity-
+        association` of each ID it lists, `aws iam get-role` of the role the describe names; once the agent
+        DaemonSet and pods, `aws eks describe-addon`, the ProviderConfigs (-A -o yaml). Median walls, the
+        median per-pair ratio runbook/verify (issue 12's target: >= 10 at 50 Providers) and, from a separate
+        `verify -v` probe run, its kubectl and aws processes and the associations it described (target:
+        aws processes <= associations described + 10). Both verdicts are printed, never failed on.
+
 Not a test: it prints figures. It exits 1 only if a kubectl count grows with the number of
 Providers (or Flux objects), a role is read twice, an AKS run makes more az calls than the bound or the ARM
 stand-in saw a write, a GKE run makes more gcloud calls than the bound or the Google Cloud
 stand-in saw a write, a Flux run verified no Flux object, 2 if a run could not be made (binary, az or gcloud missing, a run failing, an
-argv the replay had not recorded); the two targets print TARGET MET / TARGET NOT MET.
+argv the replay had not recorded, a runbook command failing); the own, ratio and runbook targets print TARGET MET / TARGET NOT MET.
 
-    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke,flux] [--bin PATH]
+    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke,flux,runbook] [--bin PATH]
         [--sizes 1,10,50,200] [--mixed 50,50] [--runs 3] [--skip-cloud]
         [--own-sizes 50,200,800] [--own-runs 5] [--ratio-size 200] [--ratio-runs 5]
         [--aks-sizes 1,10,50] [--aks-concurrency-size 10] [--az PATH]
         [--gke-sizes 1,10,50] [--gcloud PATH] [--flux-sizes 1,10,50] [--flux-providers 5]
+        [--runbook-sizes 10,50] [--runbook-runs 3] [--aws PATH] [--warmup 1]
 
 Machines are noisy: quote medians and ratios, not single times.
 """
@@ -107,7 +121,7 @@ from harness import xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from kubectl_replay import (MISSING_EXIT, Timing, load_recording, missing_calls, replay_loop_cost,  # noqa: E402
                             timed_run, write_recorder, write_replay)
-from scenarios import ACCOUNT, POD_IDENTITY_TRUST, Cluster  # noqa: E402
+from scenarios import ACCOUNT, NS, POD_IDENTITY_TRUST, Cluster  # noqa: E402
 
 VERIFY = ["verify", "--no-cloud"]
 OWN_TARGET = 4.0
@@ -1062,20 +1076,199 @@ def flux_summary(flux: dict) -> int:
     return status
 
 
+# ---- part: runbook -----------------------------------------------------------------------------
+
+RUNBOOK_TARGET = 10.0  # issue 12: verify at least 10x faster than the runbook script at 50 Providers
+RUNBOOK_AWS_SLACK = 10  # aws processes <= associations described + this
+
+
+def build_runbook(providers: int) -> Cluster:
+    """Seed 002 option B: `providers` upjet AWS providers, each with its own DeploymentRuntimeConfig
+    pinning its own ServiceAccount, its own Pod Identity association and its own IAM role
+    (crossplane-NAME) whose trust policy is the Pod Identity trust; the agent on two nodes, the
+    add-on, one namespaced aws.m.upbound.io ProviderConfig with source PodIdentity."""
+    c = Cluster().node("ip-10-0-1-10", "a").node("ip-10-0-2-20", "b").agent().crossplane_core()
+    c.provider_config("PodIdentity")
+    for i in range(providers):
+        name = f"provider-aws-svc{i:03d}"
+        c.drc(f"{name}-runtime", sa_name=name)
+        c.provider(name, f"xpkg.upbound.io/upbound/{name}:v2.3.0", runtime_config=f"{name}-runtime", service_account=name)
+        c.role(f"crossplane-{name}", POD_IDENTITY_TRUST).association(name, f"crossplane-{name}")
+    return c
+
+
+def runbook_targets(cluster: Cluster) -> list:
+    """(provider, DRC, ServiceAccount, revision) of each Provider with a runtime config, in order."""
+    by_name = {(o["kind"], o["metadata"]["name"]): o for o in cluster.objects}
+    out = []
+    for o in cluster.objects:
+        if o["kind"] != "Provider" or "runtimeConfigRef" not in o["spec"]:
+            continue
+        drc = o["spec"]["runtimeConfigRef"]["name"]
+        sa = by_name[("DeploymentRuntimeConfig", drc)]["spec"]["serviceAccountTemplate"]["metadata"]["name"]
+        out.append((o["metadata"]["name"], drc, sa, o["status"]["currentRevision"]))
+    return out
+
+
+def providerconfig_resources(cluster: Cluster) -> list:
+    """`kubectl get` resource names (plural.group) of the ProviderConfig kinds the cluster has objects of."""
+    kinds = {(o["apiVersion"].split("/")[0], o["kind"]) for o in cluster.objects if o["kind"].endswith("ProviderConfig")}
+    return [f"{crd['plural']}.{crd['group']}" for crd in cluster.crds if (crd["group"], crd["kind"]) in kinds]
+
+
+class Runbook:
+    """The seed's verification and troubleshooting commands typed one after another with the real
+    kubectl and aws: per Provider the Provider, its DRC, its ServiceAccount, its pods (their env),
+    the association list for that ServiceAccount, the describe of each association it lists, the
+    role's trust (get-role on the role the describe names); once the agent DaemonSet and pods, the
+    add-on and the ProviderConfigs. Each command waits for the one before; the association ID and
+    the role name are read from the previous command's output, as a person would."""
+
+    def __init__(self, cluster: Cluster, kubectl: str, aws: str, env: dict):
+        self.cluster, self.kubectl, self.aws, self.env = cluster, kubectl, aws, env
+        self.targets = runbook_targets(cluster)
+        self.provider_configs = providerconfig_resources(cluster)
+        self.commands = Counter()
+        self.described = 0
+
+    def _run(self, tool: str, argv: list) -> str:
+        proc = subprocess.run([tool, *argv], env=self.env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300)
+        self.commands[os.path.basename(tool)] += 1
+        if proc.returncode != 0:
+            raise RunError(f"runbook: {shlex.join([os.path.basename(tool), *argv])} exited {proc.returncode}\n{proc.stderr[-1500:]}")
+        return proc.stdout
+
+    def run(self) -> float:
+        self.commands, self.described = Counter(), 0
+        k, a, c, ns = self.kubectl, self.aws, self.cluster.name, NS
+        start = time.perf_counter()
+        for provider, drc, sa, revision in self.targets:
+            self._run(k, ["get", "provider", provider, "-o", "yaml"])
+            self._run(k, ["get", "deploymentruntimeconfig", drc, "-o", "yaml"])
+            self._run(k, ["get", "serviceaccount", sa, "-n", ns, "-o", "yaml"])
+            self._run(k, ["get", "pods", "-n", ns, "-l", f"pkg.crossplane.io/revision={revision}", "-o", "yaml"])
+            listed = json.loads(self._run(a, ["eks", "list-pod-identity-associations", "--cluster-name", c,
+                                              "--namespace", ns, "--service-account", sa]))["associations"]
+            if not listed:
+                raise RunError(f"runbook: no Pod Identity association listed for {ns}/{sa}")
+            for association in listed:
+                described = json.loads(self._run(a, ["eks", "describe-pod-identity-association", "--cluster-name", c,
+                                                     "--association-id", association["associationId"]]))["association"]
+                self.described += 1
+                self._run(a, ["iam", "get-role", "--role-name", described["roleArn"].rsplit("/", 1)[-1]])
+        self._run(k, ["get", "daemonset", "eks-pod-identity-agent", "-n", "kube-system"])
+        self._run(k, ["get", "pods", "-n", "kube-system", "-l", "app.kubernetes.io/name=eks-pod-identity-agent"])
+        self._run(a, ["eks", "describe-addon", "--cluster-name", c, "--addon-name", "eks-pod-identity-agent"])
+        for resource in self.provider_configs:
+            self._run(k, ["get", resource, "-A", "-o", "yaml"])
+        return time.perf_counter() - start
+
+
+def verify_cloud_commands(stderr: str) -> dict:
+    """kubectl and aws processes of a `-v` run, aws by operation, and the associations it described."""
+    kubectl, aws = 0, Counter()
+    for tool, argv, _ in verbose_commands(stderr):
+        if tool.startswith("kubectl"):
+            kubectl += 1
+        elif tool == "aws":
+            aws[" ".join(_before_flags(argv))] += 1
+    return {"kubectl": kubectl, "aws": sum(aws.values()), "by_op": aws,
+            "described": aws.get("eks describe-pod-identity-association", 0)}
+
+
+def part_runbook(args, binary: Path, tmp: Path, real_kubectl: str, real_aws: str) -> dict:
+    from aws_standin import AWSStandIn, seed
+
+    sizes = [int(s) for s in args.runbook_sizes.split(",") if s]
+    print(f"\n== runbook: verify -o json against the seed 002 runbook typed one after another, seed 002 option B "
+          f"(each Provider with its own DRC, ServiceAccount, Pod Identity association and role), real kubectl + emulator, "
+          f"real aws CLI against moto + the stand-in ({args.runbook_runs} alternating run(s) after {args.warmup} "
+          f"warm-up each) ==")
+    print(f"  kubectl: {real_kubectl}; aws: {real_aws}")
+    rows = []
+    with AWSStandIn() as aws:
+        for n in sizes:
+            cluster = build_runbook(n)
+            work = tmp / f"runbook{n}"
+            aws.reset()
+            seed(aws, cluster.aws_spec())
+            with emulated(cluster, work / "home", aws) as (_, env):
+                tools = ["--kubectl", real_kubectl, "--aws", real_aws]
+                probe_err = work / "probe.err"
+                probe = timed_run([str(binary), "verify", "-v", "-o", "json", *tools], env, work / "probe.out", probe_err)
+                check_exit(probe, f"verify -v -o json at {n} providers (runbook)", probe_err)
+                counts = verify_cloud_commands(probe_err.read_text())
+                report = json.loads((work / "probe.out").read_text())
+                findings = Counter(f["status"] for f in report["findings"])
+                book = Runbook(cluster, real_kubectl, real_aws, env)
+                verify_runs, book_runs = [], []
+                for i in range(args.warmup + args.runbook_runs):
+                    t = timed_run([str(binary), "verify", "-o", "json", *tools], env, work / "verify.out", work / "verify.err")
+                    check_exit(t, f"verify -o json at {n} providers (runbook)", work / "verify.err")
+                    b = book.run()
+                    if i >= args.warmup:
+                        verify_runs.append(t.wall)
+                        book_runs.append(b)
+            pairs = [b / v for v, b in zip(verify_runs, book_runs)]
+            row = {"n": n, "verify": statistics.median(verify_runs), "runbook": statistics.median(book_runs),
+                   "ratio": statistics.median(pairs), "ratio_min": min(pairs), "ratio_max": max(pairs),
+                   "kubectl": counts["kubectl"], "aws": counts["aws"], "by_op": dict(counts["by_op"]),
+                   "described": counts["described"], "associations": len(cluster.associations),
+                   "book_commands": dict(book.commands), "book_described": book.described,
+                   "exit": probe.exit_code, "findings": findings}
+            row["aws_bounded"] = row["aws"] <= row["described"] + RUNBOOK_AWS_SLACK
+            rows.append(row)
+            f = findings
+            print(f"  {n} providers: verify exit {probe.exit_code}, findings pass/warn/fail "
+                  f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}; verify's aws calls by operation: "
+                  + ", ".join(f"{op} {count}" for op, count in sorted(counts["by_op"].items())))
+            print(f"  {n} providers: the runbook ran {sum(book.commands.values())} commands "
+                  f"(kubectl {book.commands.get('kubectl', 0)}, aws {book.commands.get('aws', 0)}), "
+                  f"described {book.described} association(s)")
+    print(f"{'providers':>9} {'verify s':>9} {'runbook s':>10} {'runbook/verify':>14} {'kubectl':>7} {'aws':>4} "
+          f"{'described':>9} {'aws <= described + ' + str(RUNBOOK_AWS_SLACK):>22}")
+    for r in rows:
+        bounded = f"{'yes' if r['aws_bounded'] else 'NO'} ({r['aws']} <= {r['described'] + RUNBOOK_AWS_SLACK})"
+        print(f"{r['n']:>9} {r['verify']:>9.2f} {r['runbook']:>10.2f} {r['ratio']:>13.2f}x {r['kubectl']:>7} {r['aws']:>4} "
+              f"{r['described']:>9} {bounded:>22}")
+    print("  verify s / runbook s: median wall; runbook/verify: median of the per-pair ratios (min "
+          + ", ".join(f"{r['ratio_min']:.2f}" for r in rows) + "; max " + ", ".join(f"{r['ratio_max']:.2f}" for r in rows)
+          + "); kubectl, aws, described: processes of verify's separate `-v` probe run "
+          "(described: its eks describe-pod-identity-association calls)")
+    return {"rows": rows}
+
+
+def runbook_summary(runbook: dict) -> None:
+    """The runbook part's verdicts: printed, never failing the run."""
+    for r in runbook["rows"]:
+        label = f"runbook / verify at {r['n']} providers, median of pairs"
+        verdict = "TARGET MET" if r["ratio"] >= RUNBOOK_TARGET else "TARGET NOT MET"
+        if r["n"] != 50:
+            verdict += " (the target is set at 50 providers)"
+        print(f"{label:<58} {r['ratio']:>8.2f}x {'>= ' + str(RUNBOOK_TARGET):>8}  {verdict}")
+        label = f"verify aws processes at {r['n']} providers"
+        bound = r["described"] + RUNBOOK_AWS_SLACK
+        print(f"{label:<58} {r['aws']:>9} {'<= ' + str(bound):>8}  "
+              f"{'TARGET MET' if r['aws_bounded'] else 'TARGET NOT MET'} (associations described + {RUNBOOK_AWS_SLACK}: "
+              f"{r['described']} described of {r['associations']})")
+
+
 # ---- main --------------------------------------------------------------------------------------
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="counts,own,ratio,aks,gke,flux",
-                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke, flux)")
+    parser.add_argument("--parts", default="counts,own,ratio,aks,gke,flux,runbook",
+                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke, flux, runbook)")
     parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
     parser.add_argument("--kubectl", default=None, help="the real kubectl (default: kubectl on PATH)")
-    parser.add_argument("--warmup", type=int, default=1, help="uncounted runs first, for own, ratio and the aks concurrency comparison")
+    parser.add_argument("--aws", default=None, help="runbook: the real aws CLI (default: aws on PATH)")
+    parser.add_argument("--warmup", type=int, default=1,
+                        help="uncounted runs first, for own, ratio, runbook and the aks concurrency comparison")
     parser.add_argument("--sizes", default="1,10,50,200", help="counts: provider counts ('' to skip)")
     parser.add_argument("--mixed", default="50,50", help="counts: IRSA,PodIdentity providers of the mixed cluster ('' to skip)")
     parser.add_argument("--runs", type=int, default=3, help="counts, aks, gke, flux: runs per configuration; the median time is printed")
     parser.add_argument("--skip-cloud", action="store_true",
-                        help="counts, aks, gke, flux: only --no-cloud runs (no moto, no aws, az or gcloud CLI)")
+                        help="counts, aks, gke, flux: only --no-cloud runs (no moto, no aws, az or gcloud CLI); runbook is skipped")
     parser.add_argument("--own-sizes", default="50,200,800", help="own: provider counts ('' to skip)")
     parser.add_argument("--own-runs", type=int, default=5, help="own: counted replayed runs per size")
     parser.add_argument("--ratio-size", type=int, default=200, help="ratio: provider count (0 to skip)")
@@ -1088,11 +1281,13 @@ def main() -> int:
     parser.add_argument("--gcloud", default=None, help="gke: the real gcloud CLI (default $XPID_TEST_GCLOUD, else gcloud on PATH)")
     parser.add_argument("--flux-sizes", default="1,10,50", help="flux: OCIRepository counts ('' to skip)")
     parser.add_argument("--flux-providers", type=int, default=5, help="flux: upjet AWS providers on Pod Identity next to Flux")
+    parser.add_argument("--runbook-sizes", default="10,50", help="runbook: upjet AWS provider counts ('' to skip)")
+    parser.add_argument("--runbook-runs", type=int, default=3, help="runbook: counted verify/runbook pairs per size")
     parser.add_argument("--keep", metavar="DIR", help="work in DIR (must be empty) and keep it: recordings, replay scripts "
                         "(ownN/replay/kubectl-replay, usable as --kubectl for profiling), reports")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"counts", "own", "ratio", "aks", "gke", "flux"}
+    unknown = parts - {"counts", "own", "ratio", "aks", "gke", "flux", "runbook"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     binary = Path(args.bin)
@@ -1100,8 +1295,12 @@ def main() -> int:
         print(f"error: {binary} not found; build it with: swift build -c release", file=sys.stderr)
         return 2
     real_kubectl = args.kubectl or shutil.which("kubectl")
-    if ("own" in parts or "ratio" in parts) and not real_kubectl:
+    real_aws = args.aws or shutil.which("aws")
+    if ("own" in parts or "ratio" in parts or ("runbook" in parts and args.runbook_sizes)) and not real_kubectl:
         print("error: kubectl not found on PATH (pass --kubectl PATH)", file=sys.stderr)
+        return 2
+    if "runbook" in parts and args.runbook_sizes and not args.skip_cloud and not real_aws:
+        print("error: aws not found on PATH (pass --aws PATH)", file=sys.stderr)
         return 2
     print(f"binary: {binary} ({binary.stat().st_size / 1e6:.1f} MB); kubectl: {real_kubectl}; {os.cpu_count()} CPU(s)")
     kubectl_counts: dict = {}
@@ -1111,6 +1310,7 @@ def main() -> int:
     aks: dict = {}
     gke: dict = {}
     flux: dict = {}
+    runbook: dict = {}
     with tempfile.TemporaryDirectory(prefix="xpid-bench-") as tmp_name:
         tmp = Path(args.keep) if args.keep else Path(tmp_name)
         if args.keep:
@@ -1131,6 +1331,11 @@ def main() -> int:
                 gke = part_gke(args, binary, tmp)
             if "flux" in parts and args.flux_sizes:
                 flux = part_flux(args, binary, tmp)
+            if "runbook" in parts and args.runbook_sizes:
+                if args.skip_cloud:
+                    print("\n== runbook: skipped (--skip-cloud; the runbook needs moto and the aws CLI) ==")
+                else:
+                    runbook = part_runbook(args, binary, tmp, real_kubectl, real_aws)
         except RunError as error:
             print(f"error: {error}", file=sys.stderr)
             return 2
@@ -1174,6 +1379,8 @@ def main() -> int:
         status = max(status, gke_summary(gke))
     if flux:
         status = max(status, flux_summary(flux))
+    if runbook:
+        runbook_summary(runbook)
     return status
 
 
