@@ -266,7 +266,8 @@ public struct SnapshotGatherer: Sendable {
             switch pc.source {
             case "IRSA"?, "PodIdentity"?, "WebIdentity"?: vote(.aws, "\(pc.displayName) credentials.source=\(pc.source ?? "")")
             case "OIDCTokenFile"?: vote(.azure, "\(pc.displayName) credentials.source=OIDCTokenFile")
-            case "InjectedIdentity"?, "ImpersonateServiceAccount"? where pc.api.family == .gcp: vote(.gcp, "\(pc.displayName) credentials.source=\(pc.source ?? "")")
+            case "InjectedIdentity"? where pc.api.family == .gcp, "ImpersonateServiceAccount"? where pc.api.family == .gcp:
+                vote(.gcp, "\(pc.displayName) credentials.source=\(pc.source ?? "")")
             default: break
             }
         }
