@@ -7,9 +7,7 @@ public enum FluxSubjectResolver {
         guard s.options.target.includesFlux, s.fluxInstalled || !s.fluxObjects.isEmpty else { return [] }
         let ns = s.fluxNamespace
         var deployments: [String: Deployment] = [:]
-        for d in s.deployments where d.metadata.namespace == ns && FluxFacts.controllers.contains(d.metadata.name) && deployments[d.metadata.name] == nil {
-            deployments[d.metadata.name] = d
-        }
+        for name in FluxFacts.controllers { deployments[name] = s.deployment(namespace: ns, name: name) }
         let settings = deployments.mapValues(FluxControllerSettings.init)
 
         var objects: [Subject] = []

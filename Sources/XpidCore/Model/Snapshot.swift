@@ -297,6 +297,9 @@ public struct Snapshot: Sendable, Equatable {
     /// The Deployment of a package revision: the one carrying the revision label, else the one named after it.
     public func deployment(namespace: String, revision: String) -> Deployment? { lookups.deployment(self, namespace: namespace, revision: revision) }
 
+    /// The Deployment with this namespace and name.
+    public func deployment(namespace: String, name: String) -> Deployment? { lookups.deployment(self, namespace: namespace, name: name) }
+
     /// Pods carrying `pkg.crossplane.io/revision=<revision>`.
     public func pods(namespace: String, revision: String) -> [Pod] { lookups.pods(self, namespace: namespace, revision: revision) }
 

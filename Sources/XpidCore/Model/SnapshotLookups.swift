@@ -38,7 +38,11 @@ final class SnapshotLookups: @unchecked Sendable {
             Dictionary(s.deployments.compactMap { d in d.metadata.labels["pkg.crossplane.io/revision"].map { (Self.key(d.metadata.namespace, $0), d) } }, uniquingKeysWith: { a, _ in a })
         }
         if let d = byLabel[Self.key(namespace, revision)] { return d }
-        return table(\.deploymentsByName) { Dictionary(s.deployments.map { (Self.key($0.metadata.namespace, $0.metadata.name), $0) }, uniquingKeysWith: { a, _ in a }) }[Self.key(namespace, revision)]
+        return deployment(s, namespace: namespace, name: revision)
+    }
+
+    func deployment(_ s: Snapshot, namespace: String, name: String) -> Deployment? {
+        table(\.deploymentsByName) { Dictionary(s.deployments.map { (Self.key($0.metadata.namespace, $0.metadata.name), $0) }, uniquingKeysWith: { a, _ in a }) }[Self.key(namespace, name)]
     }
 
     func pods(_ s: Snapshot, namespace: String, revision: String) -> [Pod] {

@@ -2,21 +2,16 @@ import Foundation
 
 /// Lookups the Flux checks share.
 extension EvaluationContext {
-    /// The controller Deployment in the Flux namespace.
+    /// The controller Deployment in the Flux namespace (a lookup: checks call it once per object).
     public func fluxDeployment(_ name: String) -> Deployment? {
-        snapshot.deployments.first { $0.metadata.namespace == snapshot.fluxNamespace && $0.metadata.name == name }
-    }
-
-    public func fluxControllerSubject(_ name: String) -> Subject? {
-        subjects.first { $0.kind == .fluxController && $0.name == name }
+        snapshot.deployment(namespace: snapshot.fluxNamespace, name: name)
     }
 
     /// The Deployments of the AKS Flux extension (`microsoft.flux`), which reconciles Flux's controllers
     /// itself and reverts patches made by hand.
     public var aksFluxExtension: String? {
-        let markers = ["fluxconfig-agent", "fluxconfig-controller"]
-        return snapshot.deployments.first { $0.metadata.namespace == snapshot.fluxNamespace && markers.contains($0.metadata.name) }
-            .map { "Deployment \(snapshot.fluxNamespace)/\($0.metadata.name) (the AKS Flux extension, microsoft.flux)" }
+        ["fluxconfig-agent", "fluxconfig-controller"].first { fluxDeployment($0) != nil }
+            .map { "Deployment \(snapshot.fluxNamespace)/\($0) (the AKS Flux extension, microsoft.flux)" }
     }
 }
 
