@@ -169,10 +169,7 @@ public struct SnapshotGatherer: Sendable {
         snapshot.crossplaneInstalled = options.target.includesCrossplane && available.contains(.providers)
             && snapshot.reads[ResourceRead(resource: KubeKind.providers.plural, group: KubeKind.providers.group)] != .notInstalled
         if options.target.includesCrossplane, !snapshot.crossplaneInstalled { notes.append("Crossplane is not installed (no providers.pkg.crossplane.io API): no Crossplane subjects") }
-        if let ns = options.namespace {
-            snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
-            snapshot.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }
-        }
+        narrowToNamespace(&snapshot)
 
         for reader in readers { reader.discover(context, into: &snapshot, notes: &notes) }
         for other in adapters where other.cloud != cloud {
@@ -207,10 +204,7 @@ public struct SnapshotGatherer: Sendable {
         snapshot.fluxNamespace = options.fluxNamespace
         record(Kubectl.BatchResult(items: loaded.objects, forbidden: [], failures: []), requested: [], namespace: nil, into: &snapshot)
         for k in KubeKind.all { snapshot.reads[ResourceRead(resource: k.plural, group: k.group)] = .ok }
-        if let ns = options.namespace {
-            snapshot.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
-            snapshot.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }
-        }
+        narrowToNamespace(&snapshot)
         let (namespace, evidence) = crossplaneNamespace(snapshot)
         snapshot.crossplaneNamespace = namespace
         let hasCore = CrossplaneCore.deployment(in: snapshot.deployments, namespace: namespace) != nil
@@ -241,6 +235,13 @@ public struct SnapshotGatherer: Sendable {
             await active.gather(into: &snapshot, notes: &notes)
         }
         return Gathered(snapshot: snapshot, notes: notes)
+    }
+
+    /// `-n`: namespaced ProviderConfigs and Flux objects outside that namespace (and the Flux namespace) are dropped.
+    func narrowToNamespace(_ s: inout Snapshot) {
+        guard let ns = options.namespace else { return }
+        s.providerConfigs.removeAll { $0.metadata.namespace != nil && $0.metadata.namespace != ns }
+        s.fluxObjects.removeAll { $0.namespace != ns && $0.namespace != options.fluxNamespace }
     }
 
     /// `--cloud`, nodes in the files, else the cloud that the identity settings in the manifests belong to.
