@@ -30,6 +30,17 @@ def azure():
 
 
 @pytest.fixture(scope="module")
+def aks_azure():
+    """The ARM stand-in logged in with the AKS scenarios' subscription and tenant (scenarios_aks; az logs in
+    once per module); the AKS and Flux-on-AKS modules use it as their `azure`."""
+    from scenarios_aks import SUBSCRIPTION, TENANT
+
+    require_binary()
+    with running_azure(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "aks scenarios"}]) as standin:
+        yield standin
+
+
+@pytest.fixture(scope="module")
 def gcp():
     """The Google Cloud API stand-in (GKE, Resource Manager, IAM, Artifact Registry) for the real
     gcloud, one per test module. Fails (never skips) when there is no gcloud: $XPID_TEST_GCLOUD,

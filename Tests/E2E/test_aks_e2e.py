@@ -16,9 +16,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from azure_standin import AzureStandIn, seed_spec  # noqa: E402
-from harness import BIN, require_binary, running_azure, xpid_env  # noqa: E402
+from harness import BIN, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
-from scenarios_aks import SUBSCRIPTION, TENANT, AksCluster  # noqa: E402
+from scenarios_aks import SUBSCRIPTION, AksCluster  # noqa: E402
 
 CORE = "crossplane-core/crossplane"
 STORAGE = "provider/provider-azure-storage"
@@ -26,11 +26,9 @@ NS = "crossplane-system"
 
 
 @pytest.fixture(scope="module")
-def azure():
-    """The ARM stand-in logged in with the scenarios' subscription and tenant (az logs in once)."""
-    require_binary()
-    with running_azure(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "aks scenarios"}]) as standin:
-        yield standin
+def azure(aks_azure):
+    """The ARM stand-in logged in with the scenarios' subscription and tenant (conftest's aks_azure)."""
+    return aks_azure
 
 
 @dataclass

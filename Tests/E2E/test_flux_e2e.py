@@ -22,10 +22,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import scenarios_flux as flux  # noqa: E402
 from azure_standin import seed_spec  # noqa: E402
-from harness import BIN, require_binary, running_azure, start_cluster, xpid_env  # noqa: E402
+from harness import BIN, require_binary, start_cluster, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import ROLE_ANNOTATION, Cluster  # noqa: E402
-from scenarios_aks import SUBSCRIPTION, TENANT  # noqa: E402
 from test_gke_e2e import seed_gcp_spec  # noqa: E402
 
 FNS = flux.FLUX_NS
@@ -37,11 +36,9 @@ WRITES = ("PATCH", "PUT", "POST", "DELETE")
 
 
 @pytest.fixture(scope="module")
-def azure():
-    """The ARM stand-in logged in with the AKS scenarios' subscription and tenant (az logs in once)."""
-    require_binary()
-    with running_azure(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "flux"}]) as standin:
-        yield standin
+def azure(aks_azure):
+    """The ARM stand-in logged in with the AKS scenarios' subscription and tenant (conftest's aks_azure)."""
+    return aks_azure
 
 
 @dataclass
