@@ -73,30 +73,34 @@ struct AWSAdapter: CloudAdapter {
         let aws = AWSCLI(executable: executable, region: s.cluster.region, runner: runner)
         let provisional = SubjectResolver.subjects(in: s)
 
-        // Phase 1: independent reads.
+        // Phase 1: independent reads. The describes below wait only for the association list.
         async let cluster = aws.describeCluster(clusterName)
         async let addon = aws.describeAddon(cluster: clusterName, addon: PodIdentityFacts.addonName)
-        async let listed = aws.listPodIdentityAssociations(cluster: clusterName)
         async let oidcList: CloudRead<[String]>? = provisional.contains { $0.method == .irsa } ? aws.listOpenIDConnectProviders() : nil
-        var facts = AWSFacts(cluster: await cluster, podIdentityAddon: await addon, associations: await listed)
-        if let list = await oidcList { facts.oidcProviders = list }
+        let listed = await aws.listPodIdentityAssociations(cluster: clusterName)
 
         // With the associations known, methods are final (an association wins over an annotation).
         var withAssociations = s
-        withAssociations.aws = facts
+        withAssociations.aws = AWSFacts(cluster: .notRequested("not read yet"), podIdentityAddon: .notRequested("not read yet"), associations: listed)
         let subjects = SubjectResolver.subjects(in: withAssociations)
-        if subjects.contains(where: { $0.method == .irsa }), case .notRequested = facts.oidcProviders {
-            facts.oidcProviders = await aws.listOpenIDConnectProviders()
-        }
 
         // Phase 2: describe only the associations of subjects' ServiceAccounts (list has no roleArn),
-        // and the node groups of nodes whose provider pods cannot pull their image.
+        // and the node groups of nodes whose provider pods cannot pull their image. When the roles to read
+        // will reach the bulk threshold (those known now plus at most one per association described), the
+        // one `iam list-roles` runs beside the describes instead of after them.
         let wanted = Set(subjects.compactMap { sub in sub.serviceAccountName.map { "\(sub.namespace)/\($0)" } })
-        let toDescribe = (facts.associations.value ?? []).filter { wanted.contains("\($0.namespace)/\($0.serviceAccount)") }.map(\.id)
+        let toDescribe = (listed.value ?? []).filter { wanted.contains("\($0.namespace)/\($0.serviceAccount)") }.map(\.id)
+        let knownRoles = Self.knownRoles(s, subjects)
+        async let roleList: CloudRead<[IAMRole]>? = knownRoles.count + toDescribe.count >= Self.bulkRoleThreshold ? aws.listRoles() : nil
         async let described = concurrentMap(toDescribe, limit: options.concurrency) { id in await aws.describePodIdentityAssociation(cluster: clusterName, id: id) }
         let pulls = Self.failingECRPulls(subjects, s)
         let groups = Array(Set(pulls.compactMap(\.nodeGroup))).sorted()
         async let nodeGroups = concurrentMap(groups, limit: options.concurrency) { name in await aws.describeNodegroup(cluster: clusterName, name: name) }
+        var facts = AWSFacts(cluster: await cluster, podIdentityAddon: await addon, associations: listed)
+        if let list = await oidcList { facts.oidcProviders = list }
+        if subjects.contains(where: { $0.method == .irsa }), case .notRequested = facts.oidcProviders {
+            facts.oidcProviders = await aws.listOpenIDConnectProviders()
+        }
         facts.describedAssociations = await described
         facts.nodeGroups = await nodeGroups
 
@@ -104,11 +108,8 @@ struct AWSAdapter: CloudAdapter {
         var final = s
         final.aws = facts
         let context = EvaluationContext(final)
-        var roles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
+        var roles = Self.knownRoles(s, context.subjects)
         roles.formUnion(facts.describedAssociations.values.compactMap { $0.value?.roleArn })
-        for subject in context.subjects where subject.method == .irsa {
-            if let arn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation], ARN.isWellFormedRoleARN(arn) { roles.insert(arn) }
-        }
         var permissionJobs: [String: [PermissionRequest]] = [:]
         let packageRepos = s.ecrPackageRepositories
         if !packageRepos.isEmpty, let core = context.subjects.first(where: { $0.kind == .crossplaneCore }), let role = context.identityRole(of: core) {
@@ -120,7 +121,8 @@ struct AWSAdapter: CloudAdapter {
         }
         let jobs = permissionJobs
         let providerARN = facts.cluster.value?.oidcProviderARN
-        async let roleReads = Self.readRoles(aws, Array(roles).sorted(), limit: options.concurrency)
+        let prefetched = await roleList
+        async let roleReads = Self.readRoles(aws, Array(roles).sorted(), limit: options.concurrency, listed: prefetched)
         async let permissionReads = concurrentMap(jobs.keys.sorted(), limit: options.concurrency) { role in
             await Self.permissions(aws, roleArn: role, requests: Array(Set(jobs[role] ?? [])).sorted { ($0.action, $0.resource) < ($1.action, $1.resource) })
         }
@@ -147,12 +149,16 @@ struct AWSAdapter: CloudAdapter {
     /// The roles by ARN: one bulk `list-roles` when many are needed, `get-role` per role otherwise. A role the
     /// list lacks (another account's, or none) is read with `get-role`, and a refused list falls back to
     /// `get-role` for all of them with a note, so the facts are the same either way.
-    static func readRoles(_ aws: AWSCLI, _ arns: [String], limit: Int) async -> ([String: CloudRead<IAMRole>], String?) {
+    /// `listed` is a `list-roles` already made (beside the association describes); without it the list is
+    /// made here when the roles reach the threshold.
+    static func readRoles(_ aws: AWSCLI, _ arns: [String], limit: Int, listed: CloudRead<[IAMRole]>? = nil) async -> ([String: CloudRead<IAMRole>], String?) {
         var result: [String: CloudRead<IAMRole>] = [:]
         var remaining = arns
         var note: String?
-        if arns.count >= bulkRoleThreshold {
-            switch await aws.listRoles() {
+        var list = listed
+        if list == nil, arns.count >= bulkRoleThreshold { list = await aws.listRoles() }
+        if let list, !arns.isEmpty {
+            switch list {
             case .value(let all):
                 let byARN = Dictionary(all.map { ($0.arn, $0) }, uniquingKeysWith: { a, _ in a })
                 for arn in arns { if let role = byARN[arn] { result[arn] = .value(role) } }
@@ -166,6 +172,16 @@ struct AWSAdapter: CloudAdapter {
         let single = await concurrentMap(remaining, limit: limit) { arn in await aws.getRole(arn: arn) }
         result.merge(single) { a, _ in a }
         return (result, note)
+    }
+
+    /// Roles named before any association is described: ProviderConfig assume-role chains and the IRSA
+    /// annotations of subjects on IRSA.
+    static func knownRoles(_ s: Snapshot, _ subjects: [Subject]) -> Set<String> {
+        var roles = Set(s.providerConfigs.flatMap(\.assumeRoleChain))
+        for subject in subjects where subject.method == .irsa {
+            if let arn = subject.serviceAccount?.metadata.annotations[IRSAFacts.roleAnnotation], ARN.isWellFormedRoleARN(arn) { roles.insert(arn) }
+        }
+        return roles
     }
 
     struct FailingPull: Hashable {

@@ -101,14 +101,80 @@ struct AzureAdapter: CloudAdapter {
         }
         let identitiesByKey = wanted
         let registryIDs = servers.compactMap { facts.registry(loginServer: $0)?.id }
-        async let credentials = concurrentMap(identitiesByKey.keys.sorted(), limit: options.concurrency) { key in
-            let identity = identitiesByKey[key]!
-            return await az.federatedCredentials(identity: identity.name, resourceGroup: identity.resourceGroup ?? "", subscription: identity.id.flatMap(AzureResourceID.subscription))
-        }
+        async let credentials = Self.readFederatedCredentials(az, identitiesByKey, limit: options.concurrency)
         async let assignments = concurrentMap(registryIDs, limit: options.concurrency) { id in await az.roleAssignments(scope: id) }
-        facts.federatedCredentials = await credentials
+        let (credentialReads, credentialNote) = await credentials
+        facts.federatedCredentials = credentialReads
+        if let credentialNote { notes.append(credentialNote) }
         facts.roleAssignments = await assignments
         s.azure = facts
+    }
+
+    /// From this many identities on, their federated credentials come from ARM batch requests (one `az rest`
+    /// process per `batchSize` identities) instead of an `az identity federated-credential list` each.
+    static let bulkCredentialThreshold = 2
+    static let batchSize = 20
+    /// The Managed Identity API version of the federated-credential GETs put in a batch.
+    static let credentialsAPIVersion = "2023-01-31"
+
+    /// Federated credentials by identity key. An identity whose batch answer is not a complete 200 list (or
+    /// whose resource ID is not a plain user-assigned identity ID) is read on its own with
+    /// `az identity federated-credential list`, so its outcome, error text included, is what that read says;
+    /// a refused or unreadable batch falls back to those reads for all its identities with a note.
+    static func readFederatedCredentials(
+        _ az: AzureCLI, _ identities: [String: ManagedIdentity], limit: Int
+    ) async -> ([String: CloudRead<[FederatedCredential]>], String?) {
+        var result: [String: CloudRead<[FederatedCredential]>] = [:]
+        var note: String?
+        let keys = identities.keys.sorted()
+        let batchable = keys.compactMap { key in identities[key]?.id.flatMap(credentialsURL).map { (key, $0) } }
+        if batchable.count >= bulkCredentialThreshold {
+            let chunks = stride(from: 0, to: batchable.count, by: batchSize).map { Array(batchable[$0..<min($0 + batchSize, batchable.count)]) }
+            let answers = await concurrentMap(chunks.indices.map(String.init), limit: limit) { index in
+                await az.batchGet(chunks[Int(index)!].map(\.1))
+            }
+            var refused: [String] = []
+            for (index, chunk) in chunks.enumerated() {
+                switch answers[String(index)] ?? .notRequested("not run") {
+                case .value(let byIndex):
+                    for (position, (key, _)) in chunk.enumerated() {
+                        if let credentials = byIndex[position].flatMap(completeCredentialList) { result[key] = .value(credentials) }
+                    }
+                case .failed(let e): refused.append(e.message)
+                case .notFound(let m), .notRequested(let m): refused.append(m)
+                }
+            }
+            if let first = refused.first {
+                note = "the ARM batch read of federated credentials (az rest POST /batch) was refused or failed (\(first)): they are read one identity at a time with az identity federated-credential list"
+            }
+        }
+        let remaining = keys.filter { result[$0] == nil }
+        let single = await concurrentMap(remaining, limit: limit) { key in
+            let identity = identities[key]!
+            return await az.federatedCredentials(identity: identity.name, resourceGroup: identity.resourceGroup ?? "", subscription: identity.id.flatMap(AzureResourceID.subscription))
+        }
+        result.merge(single) { a, _ in a }
+        return (result, note)
+    }
+
+    /// The batch URL of an identity's federated credentials, for a resource ID of the plain shape
+    /// `/subscriptions/S/resourceGroups/RG/providers/Microsoft.ManagedIdentity/userAssignedIdentities/N`
+    /// whose segments need no escaping; nil otherwise (that identity is read on its own).
+    static func credentialsURL(_ id: String) -> String? {
+        let parts = id.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 9, parts[0].isEmpty,
+              parts[1].lowercased() == "subscriptions", parts[3].lowercased() == "resourcegroups", parts[5].lowercased() == "providers",
+              parts[6].lowercased() == "microsoft.managedidentity", parts[7].lowercased() == "userassignedidentities",
+              [parts[2], parts[4], parts[8]].allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "-_.()".contains($0)) } })
+        else { return nil }
+        return "\(id)/federatedIdentityCredentials?api-version=\(credentialsAPIVersion)"
+    }
+
+    /// The credentials of a 200 answer holding the whole list (no further page), each one readable.
+    static func completeCredentialList(_ answer: ARMBatchAnswer) -> [FederatedCredential]? {
+        guard answer.status == 200, case .array(let items) = answer.content["value"], answer.content["nextLink"].string == nil else { return nil }
+        let credentials = items.compactMap(FederatedCredential.init)
+        return credentials.count == items.count ? credentials : nil
     }
 
     static func readCluster(_ az: AzureCLI, resourceGroup: String?, name: String?, nodeResourceGroup: String?) async -> CloudRead<AKSCluster> {

@@ -55,7 +55,28 @@ struct AzureCLITests {
 
     static func argv(_ words: [String]) -> [String] { ["az"] + words + ["--subscription", sub, "-o", "json"] }
 
-    static func stubAll(_ runner: FakeCommandRunner) {
+    /// The identities subjects use, in the order the gatherer batches them (by resource ID).
+    static func identitiesInUse(_ s: Snapshot) -> [ManagedIdentity] {
+        let context = EvaluationContext(s)
+        let ids = Set(context.subjects.compactMap { context.azureClientID(of: $0)?.0 }.compactMap { s.azure.identity(clientID: $0)?.id })
+        return (s.azure.identities.value ?? []).filter { ids.contains($0.id ?? "") }.sorted { ($0.id ?? "") < ($1.id ?? "") }
+    }
+
+    /// The `az rest` POST /batch of those identities' federated-credential GETs.
+    static func batchArgv(_ identities: [ManagedIdentity]) -> [String] {
+        let requests = identities.enumerated().map { index, i -> JSONValue in
+            ["httpMethod": "GET", "name": .string(String(index)), "url": .string("\(i.id!)/federatedIdentityCredentials?api-version=2023-01-31")]
+        }
+        return argv(["rest", "--method", "post", "--url", "/batch?api-version=2020-06-01", "--body", JSONValue.object(["requests": .array(requests)]).compactText()])
+    }
+
+    /// A federated credential as ARM sends it (properties not flattened).
+    static func armCredential(_ f: FederatedCredential) -> JSONValue {
+        ["name": .string(f.name), "type": "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials",
+         "properties": ["issuer": .string(f.issuer), "subject": .string(f.subject ?? ""), "audiences": .array(f.audiences.map(JSONValue.string))]]
+    }
+
+    static func stubAll(_ runner: FakeCommandRunner, batch: Bool = true) {
         let s = Examples.aksSeed()
         let identities = s.azure.identities.value ?? []
         runner.stubJSON(argv(["account", "show"]), ["id": .string(sub), "tenantId": .string(Examples.azureTenant)])
@@ -73,6 +94,12 @@ struct AzureCLITests {
                 ["name": .string(f.name), "issuer": .string(f.issuer), "subject": .string(f.subject ?? ""), "audiences": .array(f.audiences.map(JSONValue.string))]
             }))
         }
+        if batch {
+            let inUse = identitiesInUse(s)
+            runner.stubJSON(batchArgv(inUse), ["responses": .array(inUse.enumerated().map { index, i in
+                ["name": .string(String(index)), "httpStatusCode": 200, "content": ["value": .array((s.azure.credentials(of: i)?.value ?? []).map(armCredential))]]
+            })])
+        }
         runner.stubJSON(argv(["acr", "list"]), [["name": "myregistry", "id": .string(Examples.acrID), "loginServer": .string(Examples.acrServer), "roleAssignmentMode": "LegacyRegistryPermissions"]])
         runner.stubJSON(argv(["role", "assignment", "list", "--scope", Examples.acrID, "--include-inherited", "--fill-principal-name", "false"]),
             .array((s.azure.roleAssignments[Examples.acrID]?.value ?? []).map { a in
@@ -89,8 +116,9 @@ struct AzureCLITests {
         var notes: [String] = []
         await adapter.gather(into: &s, notes: &notes)
         #expect(runner.unexpected.isEmpty, "\(runner.unexpected)")
-        #expect(runner.calls.count == 7, "account, aks, identities, registries, 2 credential lists, 1 assignment list: \(runner.calls)")
-        for call in runner.calls { #expect(call.contains("list") || call.contains("show"), "a write: \(call)") }
+        #expect(runner.calls.count == 6, "account, aks, identities, registries, 1 batch of 2 credential lists, 1 assignment list: \(runner.calls)")
+        for call in runner.calls { #expect(call.contains("list") || call.contains("show") || call.starts(with: ["az", "rest", "--method", "post", "--url", "/batch?api-version=2020-06-01"]), "a write: \(call)") }
+        #expect(!runner.calls.contains { $0.contains("federated-credential") })
         #expect(s.azure == Examples.aksSeed().azure)
         let findings = CheckEngine().run(EvaluationContext(s))
         #expect(findings.filter { $0.status != .pass && $0.status != .skip }.isEmpty, "\(findings.filter { $0.status != .pass && $0.status != .skip }.map { "\($0.check) \($0.subject): \($0.message)" })")
