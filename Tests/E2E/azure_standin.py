@@ -61,12 +61,38 @@ Choices, and what they cost in faithfulness:
   unless --fill-principal-name false) and GET /v1.0/servicePrincipals and /v1.0/users with
   the `$filter`s az sends to resolve --assignee. Every seeded identity is also a service
   principal (appId = clientId, servicePrincipalNames[0] = clientId).
-- Only reads are served: any ARM request other than GET is logged and refused with 405
-  MethodNotAllowed, so a test can prove from requests() that nothing was written.
+- Only reads are served: any ARM request other than GET (or than a batch of GETs, below) is
+  logged and refused with 405 MethodNotAllowed, so a test can prove from requests() that
+  nothing was written; is_write(entry) says which entries would have been writes.
+- The ARM batch endpoint, POST /batch?api-version=... (path case-insensitive; what the
+  portal and many scripts use, with api-version 2020-06-01; undocumented by Microsoft).
+  Body {"requests": [{"httpMethod": "GET", "name": "<any string>", "url": "<https://host/
+  path?query, or /path?query>"}, ...]}; the host of an absolute url is not checked. Answer:
+  200 {"responses": [{"name", "httpStatusCode", "headers": {Cache-Control, Pragma,
+  x-ms-request-id, x-ms-correlation-request-id, Content-Type, plus the answer's own such as
+  Retry-After}, "content": <the JSON body>, "contentLength": <its bytes>}]}, in request
+  order ("name" echoed when sent). Each inner GET is answered exactly as the same GET sent
+  alone (api-version required, the 404 shapes, one page plus a nextLink when a page size is
+  set -- nobody follows it for you) and goes through the fault list on its own path, so one
+  item can fail (its status, the ARM error body as content) inside a 200 batch; a fault's
+  delay holds up the whole batch, the items being answered one after another. The batch
+  itself is one ARM request too: authenticated, api-version required, and a fault whose
+  path matches /batch answers it instead (no inner request is served then). Refused whole,
+  before any item is served: a body that is not JSON, or has no "requests" array, or an
+  item without a string httpMethod and url -> 400 InvalidBatchRequest; more than BATCH_LIMIT
+  (20) items -> 400 InvalidBatchRequest (several third-party clients cap batches at 20 for
+  this reason; the real limit is not measured here, and the error codes are made up);
+  any httpMethod but GET (case-insensitive) -> 405 MethodNotAllowed.
+  requests() logs the batch ({method POST, path /batch, ..., batchMethods: the items'
+  httpMethods upper-cased, [] if the body could not be read}) and then each item served, as
+  {method GET, path, query, status, batch: true}.
 - Faults match a regular expression (re.search) against the path, optionally a method; a
   status makes the request fail with an ARM error body ({"error": {code, message}}; a 403
   gets an AuthorizationFailed message naming the action and scope), a delay slows it, and
-  retryAfter adds a Retry-After header (seconds).
+  retryAfter adds a Retry-After header (seconds). A batch's items are matched each on its
+  own path (a regex matching "/batch" fails the whole batch; "^/subscriptions/" only items).
+- Answers are compact JSON (no blank after ',' or ':'), as ARM sends them; it shows where
+  az prints a body verbatim (az rest's errors, below).
 
 How azure-cli 2.91.0 (msal 1.39.0) behaves, measured against this stand-in and pinned by
 Tests/E2E/test_azure_standin.py (\n = newline):
@@ -119,6 +145,28 @@ Tests/E2E/test_azure_standin.py (\n = newline):
 - The token endpoint cannot be reached: exit 1, a traceback.
     "ERROR: The command failed with an unexpected error. Here is the traceback:\nERROR:
      HTTPSConnectionPool(host='127.0.0.1', port=P): Max retries exceeded with url: /msi/token?..."
+- `az rest --method post --url "/batch?api-version=2020-06-01" --body '{"requests": ...}'
+  [--subscription S] [-o json]` (the batch read), unlike the commands above:
+    A relative --url is prefixed with the cloud's resource manager endpoint (the stand-in),
+    and a URL under that endpoint gets an ARM token (one GET /msi/token per process). It
+    sends POST /batch once, with Content-Type: application/json, x-ms-client-request-id,
+    CommandName: rest, ParameterSetName: "--method --url --body --subscription -o" (the
+    option names given) and a User-Agent "... AZURECLI/2.91.0 (PIP)". --subscription is
+    accepted (it only fills a {subscriptionId} placeholder in the url). JSON is the default
+    output.
+    Success (any 2xx): exit 0, nothing on stderr, the body printed AS SENT apart from
+    re-indentation and sorted keys: {"responses": [{"content", "contentLength", "headers",
+    "httpStatusCode", "name"}]} -- no flattening (`properties` stays), no resourceGroup
+    added, nextLinks left as they are. An item's failure (404, 403, ...) is only its
+    httpStatusCode and content; az still exits 0.
+    Any HTTP error on the batch itself: exit 1 whatever the status (404 too, not 3), one
+    line "ERROR: <HTTP reason phrase>(<the raw response body>)\n", e.g.
+      "ERROR: Forbidden({"error":{"code":"AuthorizationFailed","message":"..."}})\n"
+      "ERROR: Bad Request({"error":{"code":"InvalidBatchRequest","message":"..."}})\n"
+      "ERROR: Method Not Allowed({"error":{"code":"MethodNotAllowed",...}})\n"
+    NOT the "(Code) message\nCode: ...\nMessage: ..." shape of the SDK-backed commands.
+    Never retried: 429, 500 and 503 are answered once (Retry-After or not).
+    Not logged in: as above (exit 1, nothing sent, the WARNING when --subscription is given).
 - Not one of the plugin's reads, but worth knowing: `az acr show -n MISSING` exits 1, not 3:
   it looks the name up in GET /subscriptions/S/resources?$filter=resourceType eq '...' and says
   "ERROR: The resource with name 'ghostacr' and type 'Microsoft.ContainerRegistry/registries'
@@ -140,7 +188,8 @@ Test controls (JSON over HTTPS; verify with the CA, AzureStandIn.ca_file):
   POST /_standin/reset    forgets everything seeded, faults, the request log and config;
                           the constructor's subscriptions stay
   GET  /_standin/requests -> {"requests": [{api: arm|graph|identity, method, path, query,
-                              status}], "escapes": [{method, target}]}
+                              status, batchMethods? (POST /batch), batch? (true: an item
+                              of the batch logged before it)}], "escapes": [{method, target}]}
 
 Run as a program, it starts a stand-in, logs az in (unless --no-login), optionally seeds it
 from a JSON file of the /_standin/seed shape, prints one JSON line {"url", "env", "seed"}
@@ -209,6 +258,9 @@ _ROLE_DEFINITIONS = "/providers/microsoft.authorization/roledefinitions"
 _ROLE_ASSIGNMENTS = "/providers/microsoft.authorization/roleassignments"
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _CREATED_ON = "2026-01-15T10:00:00.0000000Z"
+# The most requests one POST /batch may hold. The endpoint is undocumented; several
+# third-party clients cap their batches at 20 because ARM refuses more (not measured here).
+BATCH_LIMIT = 20
 
 
 class ARMError(Exception):
@@ -225,10 +277,11 @@ class _Response:
     status: int
     body: bytes
     headers: list[tuple[str, str]] = field(default_factory=list)
+    inner: list[dict] = field(default_factory=list)  # a batch's inner requests, logged after it
 
     @classmethod
     def json(cls, payload, status: int = 200, headers: list | None = None) -> "_Response":
-        return cls(status, json.dumps(payload).encode(), [
+        return cls(status, json.dumps(payload, separators=(",", ":")).encode(), [
             ("Content-Type", "application/json; charset=utf-8"), *(headers or [])])
 
 
@@ -239,9 +292,12 @@ class _Request:
     query: dict[str, str]
     headers: dict[str, str]  # lower-case names
     body: bytes
+    batch: bool = False  # one of the requests inside a POST /batch: always ARM
 
     @property
     def api(self) -> str:
+        if self.batch:
+            return "arm"
         if self.path.startswith("/msi/"):
             return "identity"
         if self.path.startswith("/graph/"):
@@ -658,6 +714,33 @@ def _scope_of(path: str) -> str:
     return path  # a resource
 
 
+def _is_batch(request: _Request) -> bool:
+    """POST /batch (any case, trailing slash or not) to ARM, not one of a batch's own requests."""
+    return (request.api == "arm" and not request.batch and request.method == "POST"
+            and request.path.rstrip("/").lower() == "/batch")
+
+
+def _batch_methods(body: bytes) -> list[str]:
+    """The upper-cased httpMethod of each request in a batch body ([] if it cannot be read)."""
+    try:
+        requests = json.loads(body or b"").get("requests")
+        return [str(item.get("httpMethod")).upper() for item in requests if isinstance(item, dict)]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def is_write(entry: dict) -> bool:
+    """Whether an entry of requests() is an ARM request that could write: any method but GET,
+    except a POST /batch whose requests are all GETs (logged with `batchMethods`). A batch
+    holding anything else counts as a write whether the stand-in refused it (405) or a fault
+    answered first; its inner requests are never served, so never logged."""
+    if entry["api"] != "arm" or entry["method"] == "GET":
+        return False
+    if entry["method"] == "POST" and entry["path"].rstrip("/").lower() == "/batch":
+        return any(method != "GET" for method in entry.get("batchMethods", []))
+    return True
+
+
 class _App:
     """Answers one request: control endpoint, token endpoint, Graph or ARM."""
 
@@ -673,8 +756,22 @@ class _App:
             except (KeyError, ValueError, TypeError) as error:
                 return _Response.json({"error": f"bad control request: {error!r}"}, 400)
         with self.state.lock:
-            fault = self.state.take_fault(request)
             generation = self.state.generation
+        response = self._answer(request)
+        with self.state.lock:
+            if generation == self.state.generation:
+                entry = {"api": request.api, "method": request.method, "path": request.path,
+                         "query": request.query, "status": response.status}
+                if _is_batch(request):
+                    entry["batchMethods"] = _batch_methods(request.body)
+                self.state.requests.append(entry)
+                self.state.requests.extend(response.inner)
+        return response
+
+    def _answer(self, request: _Request) -> _Response:
+        """A request's answer after the fault list: a batch's inner requests come here too."""
+        with self.state.lock:
+            fault = self.state.take_fault(request)
         try:
             if fault and fault.get("delay"):
                 time.sleep(fault["delay"])
@@ -684,14 +781,9 @@ class _App:
                 message = fault.get("message") or self._fault_message(request, status, code)
                 headers = [("Retry-After", str(fault["retryAfter"]))] if fault.get("retryAfter") is not None else []
                 raise ARMError(status, code, message, headers)
-            response = self._serve(request)
+            return self._serve(request)
         except ARMError as error:
-            response = self._error(request, error)
-        with self.state.lock:
-            if generation == self.state.generation:
-                self.state.requests.append({"api": request.api, "method": request.method, "path": request.path,
-                                            "query": request.query, "status": response.status})
-        return response
+            return self._error(request, error)
 
     def _fault_message(self, request: _Request, status: int, code: str) -> str:
         if status == 403 and code == "AuthorizationFailed":
@@ -716,14 +808,63 @@ class _App:
         self._authenticate(request)
         if request.api == "graph":
             return self._graph(request)
-        if request.method != "GET":
+        batch = _is_batch(request)
+        if request.method != "GET" and not batch:
             raise ARMError(405, "MethodNotAllowed",
                            f"The stand-in serves reads only; {request.method} {request.path} was refused.")
         if "api-version" not in request.query:
             raise ARMError(400, "MissingApiVersionParameter",
                            "The api-version query parameter (?api-version=) is required for all requests.")
+        if batch:
+            return self._batch(request)
         with self.state.lock:
             return self._arm_get(request)
+
+    # --- ARM batch (POST /batch) ------------------------------------------------------------
+
+    def _batch(self, outer: _Request) -> _Response:
+        """Each inner request answered as the same GET sent on its own would be (the fault
+        list included), in order; the whole batch is refused first if it is malformed, too
+        big or holds anything but a GET."""
+        try:
+            body = json.loads(outer.body or b"")
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ARMError(400, "InvalidBatchRequest", f"The batch request body is not valid JSON: {error}.") from None
+        requests = body.get("requests") if isinstance(body, dict) else None
+        if not isinstance(requests, list):
+            raise ARMError(400, "InvalidBatchRequest", "The batch request body must be an object with a "
+                           "'requests' array.")
+        if len(requests) > BATCH_LIMIT:
+            raise ARMError(400, "InvalidBatchRequest", f"The batch holds {len(requests)} requests; at most "
+                           f"{BATCH_LIMIT} are allowed.")
+        inner = []
+        for index, item in enumerate(requests):
+            if not (isinstance(item, dict) and isinstance(item.get("url"), str)
+                    and isinstance(item.get("httpMethod"), str)):
+                raise ARMError(400, "InvalidBatchRequest", f"Batch request {index} needs a string 'httpMethod' "
+                               f"and a string 'url'.")
+            method = item["httpMethod"].upper()
+            if method != "GET":
+                raise ARMError(405, "MethodNotAllowed", f"The stand-in serves reads only; a batch holding "
+                               f"{method} {item['url']} was refused.")
+            url = urllib.parse.urlsplit(item["url"])  # the host of an absolute URL is not checked
+            inner.append(_Request(method, urllib.parse.unquote(url.path),
+                                  dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
+                                  outer.headers, b"", batch=True))
+        responses, log = [], []
+        for item, request in zip(requests, inner):
+            answer = self._answer(request)
+            headers = {"Cache-Control": "no-cache", "Pragma": "no-cache",
+                       "x-ms-request-id": str(uuid.uuid4()), "x-ms-correlation-request-id": str(uuid.uuid4()),
+                       **dict(answer.headers)}
+            responses.append({**({"name": item["name"]} if "name" in item else {}),
+                              "httpStatusCode": answer.status, "headers": headers,
+                              "content": json.loads(answer.body), "contentLength": len(answer.body)})
+            log.append({"api": "arm", "method": request.method, "path": request.path, "query": request.query,
+                        "status": answer.status, "batch": True})
+        response = _Response.json({"responses": responses})
+        response.inner = log
+        return response
 
     # --- managed identity token endpoint and authentication -------------------------------
 
@@ -1389,7 +1530,9 @@ class AzureStandIn:
         self._control("POST", "/_standin/config", {"pageSize": page_size})
 
     def requests(self) -> list[dict]:
-        """[{api: arm|graph|identity, method, path, query, status}], oldest first."""
+        """[{api: arm|graph|identity, method, path, query, status}], oldest first. A POST
+        /batch also has batchMethods, and is followed by its items served, each with
+        batch: True (see is_write())."""
         return self._control("GET", "/_standin/requests")["requests"]
 
     def escapes(self) -> list[dict]:

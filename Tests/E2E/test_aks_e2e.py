@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from azure_standin import AzureStandIn, seed_spec  # noqa: E402
+from azure_standin import AzureStandIn, is_write, seed_spec  # noqa: E402
 from harness import BIN, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios_aks import SUBSCRIPTION, AksCluster  # noqa: E402
@@ -55,7 +55,7 @@ class Run:
         return {(f["check"], f["subject"]) for f in self.report["findings"] if f["status"] in ("fail", "error")}
 
     def az_writes(self) -> list:
-        return [r for r in self.azure_requests if r["api"] == "arm" and r["method"] != "GET"]
+        return [r for r in self.azure_requests if is_write(r)]  # a batch of GETs is a read
 
 
 def run_xpid(cluster: AksCluster, azure: AzureStandIn, tmp_path: Path, *args: str, command: str = "verify", keep: bool = False,
@@ -280,7 +280,7 @@ def test_fix_adds_the_label_and_annotations_then_new_pods_carry_the_env(azure, t
     run = run_xpid(cluster, azure, tmp_path, "--yes", "--restart", command="fix", keep=True)
     try:
         assert run.proc.returncode == 0, run.proc.stdout + run.proc.stderr
-        assert [r for r in run.azure_requests if r["api"] == "arm" and r["method"] != "GET"] == []
+        assert [r for r in run.azure_requests if is_write(r)] == []
         writes = [(r["method"], r["path"]) for r in run.kube_requests if r["method"] in ("PATCH", "POST", "PUT", "DELETE")]
         assert any(m == "PATCH" and p.endswith("/serviceaccounts/crossplane") for m, p in writes), writes
         assert any(m == "PATCH" and p.endswith("/deployments/crossplane") for m, p in writes), writes

@@ -15,8 +15,8 @@ import sys
 import pytest
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from azure_standin import (BUILTIN_ROLES, CLOUD_NAME, DEFAULT_SUBSCRIPTION_ID, DEFAULT_TENANT_ID,  # noqa: E402
-                           LOGIN_PRINCIPAL_ID, AzureStandIn, find_az, seed_spec)
+from azure_standin import (BATCH_LIMIT, BUILTIN_ROLES, CLOUD_NAME, DEFAULT_SUBSCRIPTION_ID,  # noqa: E402
+                           DEFAULT_TENANT_ID, LOGIN_PRINCIPAL_ID, AzureStandIn, find_az, is_write, seed_spec)
 from harness import require_az, xpid_env  # noqa: E402
 
 SUB = DEFAULT_SUBSCRIPTION_ID
@@ -33,13 +33,13 @@ VERSION_CHECK = {"method": "CONNECT", "target": "azcliprod.blob.core.windows.net
 def clean(azure):
     azure.reset()
     yield
-    # Whatever the test ran, az only read: GETs to ARM and the token endpoint, Graph lookups
-    # (getByIds is a POST that writes nothing) -- and nothing tried to leave 127.0.0.1.
+    # Whatever the test ran, az only read: GETs (and batches of GETs) to ARM, GETs to the token
+    # endpoint, Graph lookups (getByIds is a POST that writes nothing) -- and nothing tried to
+    # leave 127.0.0.1.
     for request in azure.requests():
-        assert (request["api"], request["method"]) in {
-            ("arm", "GET"), ("identity", "GET"), ("graph", "GET"), ("graph", "POST")}, request
-        if request["method"] == "POST":
-            assert request["path"] == "/graph/v1.0/directoryObjects/getByIds", request
+        assert request["api"] in ("arm", "identity", "graph") and not is_write(request), request
+        if request["api"] != "arm" and request["method"] != "GET":
+            assert (request["method"], request["path"]) == ("POST", "/graph/v1.0/directoryObjects/getByIds"), request
     assert azure.escapes() == []
 
 
@@ -392,6 +392,160 @@ def test_unreachable_token_endpoint_exits_1_with_a_traceback(azure, demo):
                                "Max retries exceeded with url: /msi/token?")
     assert "Connection refused" in lines[1]
     assert azure.requests() == []
+
+
+# --- the ARM batch endpoint, through az rest ---------------------------------------------------
+
+BATCH_URL = "/batch?api-version=2020-06-01"
+FIC_API = "2023-01-31"
+
+
+def credentials_path(group: str, identity: str) -> str:
+    return (f"/subscriptions/{SUB}/resourceGroups/{group}/providers/Microsoft.ManagedIdentity/"
+            f"userAssignedIdentities/{identity}/federatedIdentityCredentials")
+
+
+def batch(azure, *items, method: str = "GET", subscription: bool = True) -> subprocess.CompletedProcess:
+    """`az rest` POSTing a batch of `items` ((name, url) or a ready request dict) to the relative
+    /batch URL, as the plugin does."""
+    requests = [item if isinstance(item, dict) else {"httpMethod": method, "name": item[0], "url": item[1]}
+                for item in items]
+    return azure.run_az("rest", "--method", "post", "--url", BATCH_URL, "--body", json.dumps({"requests": requests}),
+                        *(["--subscription", SUB] if subscription else []), "-o", "json")
+
+
+def rest_error(reason: str, code: str, message: str) -> str:
+    """What az rest prints for an HTTP error: the reason phrase, then the raw body in parentheses."""
+    return f'ERROR: {reason}({json.dumps({"error": {"code": code, "message": message}}, separators=(",", ":"))})\n'
+
+
+def test_batch_of_credential_lists_answers_each_like_its_own_get(azure, demo):
+    kubelet_group = f"MC_{RG}_{CLUSTER}_eastus"
+    lists = [("0", credentials_path(RG, "app-id")), ("1", credentials_path(kubelet_group, f"{CLUSTER}-agentpool")),
+             ("2", credentials_path(RG, "ghost"))]
+    done = batch(azure, *((name, f"{path}?api-version={FIC_API}") for name, path in lists))
+    assert (done.returncode, done.stderr) == (0, "")
+    printed = json.loads(done.stdout)
+    assert list(printed) == ["responses"]
+    responses = printed["responses"]
+    assert [(r["name"], r["httpStatusCode"]) for r in responses] == [("0", 200), ("1", 200), ("2", 404)]
+    assert {key for r in responses for key in r} == {"name", "httpStatusCode", "headers", "content", "contentLength"}
+    # az rest prints the body as sent: ARM JSON with "properties", no flattening, no resourceGroup.
+    assert responses[0]["content"] == {"value": [demo["credential"]]}
+    assert responses[1]["content"] == {"value": []}
+    missing = (f"The Resource 'Microsoft.ManagedIdentity/userAssignedIdentities/ghost' under resource group '{RG}' "
+               f"was not found. {NOT_FOUND_HINT}")
+    assert responses[2]["content"] == {"error": {"code": "ResourceNotFound", "message": missing}}
+    for response in responses:
+        assert response["contentLength"] == len(json.dumps(response["content"], separators=(",", ":")))
+        assert response["headers"]["Content-Type"] == "application/json; charset=utf-8"
+        assert set(response["headers"]) >= {"x-ms-request-id", "x-ms-correlation-request-id"}
+    # The relative --url went to the stand-in (the cloud's ARM endpoint): the batch, then each
+    # item as its own GET, marked batch; nothing tried another host (the fixture checks).
+    logged = [r for r in azure.requests() if r["api"] == "arm"]
+    assert logged == [
+        {"api": "arm", "method": "POST", "path": "/batch", "query": {"api-version": "2020-06-01"}, "status": 200,
+         "batchMethods": ["GET"] * 3},
+        *({"api": "arm", "method": "GET", "path": path, "query": {"api-version": FIC_API}, "status": status,
+           "batch": True} for (_, path), status in zip(lists, (200, 200, 404)))]
+    assert [r["api"] for r in azure.requests()] == ["identity"] + ["arm"] * 4  # one token, one POST
+    assert not any(is_write(r) for r in logged)
+
+    # The same GETs sent alone answer the same bodies (az rest prints them as sent too).
+    direct = azure.run_az("rest", "--method", "get", "--url", f"{lists[0][1]}?api-version={FIC_API}", "-o", "json")
+    assert (direct.returncode, json.loads(direct.stdout)) == (0, responses[0]["content"])
+    direct = azure.run_az("rest", "--method", "get", "--url", f"{lists[2][1]}?api-version={FIC_API}", "-o", "json")
+    assert (direct.returncode, direct.stderr) == (1, rest_error("Not Found", "ResourceNotFound", missing))
+
+
+def test_batch_item_fault_fails_that_item_only(azure, demo):
+    azure.add_identity("second", RG)
+    denied_path = credentials_path(RG, "second")
+    azure.fault("/userAssignedIdentities/second/federatedIdentityCredentials$", status=403)
+    azure.configure(page_size=1)
+    azure.add_federated_credential("app-id", RG, "shop-orders", issuer=demo["issuer"],
+                                   subject="system:serviceaccount:shop:orders")
+    done = batch(azure, ("app", f"{credentials_path(RG, 'app-id')}?api-version={FIC_API}"),
+                 ("second", f"{denied_path}?api-version={FIC_API}"),
+                 ("no-version", credentials_path(RG, "app-id")))
+    assert (done.returncode, done.stderr) == (0, "")  # the batch succeeded; one item did not
+    first, second, third = json.loads(done.stdout)["responses"]
+    assert second["httpStatusCode"] == 403
+    identity = demo["identity"]["id"].replace("app-id", "second").replace("/resourcegroups/", "/resourceGroups/")
+    error = second["content"]["error"]
+    assert f"ERROR: ({error['code']}) {error['message']}" == denied(
+        "Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/read", identity)
+    assert (third["httpStatusCode"], third["content"]["error"]["code"]) == (400, "MissingApiVersionParameter")
+    # A page size applies inside a batch too: the nextLink is the caller's to follow, e.g. as
+    # an absolute url in the next batch.
+    assert first["httpStatusCode"] == 200
+    assert [c["name"] for c in first["content"]["value"]] == ["shop-cart"]
+    next_link = first["content"]["nextLink"]
+    assert next_link.startswith(azure.url + credentials_path(RG, "app-id") + "?")
+    done = batch(azure, ("page-2", next_link))
+    (page,) = json.loads(done.stdout)["responses"]
+    assert [c["name"] for c in page["content"]["value"]] == ["shop-orders"] and "nextLink" not in page["content"]
+    assert [(r["method"], r["status"], r.get("batch")) for r in azure.requests() if r["api"] == "arm"] == [
+        ("POST", 200, None), ("GET", 200, True), ("GET", 403, True), ("GET", 400, True),
+        ("POST", 200, None), ("GET", 200, True)]
+
+
+def test_batch_refused_whole_exits_1_with_the_raw_body_and_no_retry(azure, demo):
+    item = ("0", f"{credentials_path(RG, 'app-id')}?api-version={FIC_API}")
+    message = "The client may not batch."
+    azure.fault("^/batch$", status=403, message=message)
+    done = batch(azure, item)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        1, "", rest_error("Forbidden", "AuthorizationFailed", message))
+
+    azure.fault("^/batch$", status=429, times=None, retry_after=0.01)  # az rest does not retry, even 429
+    done = batch(azure, item, subscription=False)
+    assert (done.returncode, done.stderr) == (
+        1, rest_error("Too Many Requests", "TooManyRequests", "Injected fault: 429 TooManyRequests"))
+    azure.clear_faults()
+
+    done = azure.run_az("rest", "--method", "post", "--url", BATCH_URL, "--body", '{"request": []}', "-o", "json")
+    assert (done.returncode, done.stderr) == (1, rest_error(
+        "Bad Request", "InvalidBatchRequest", "The batch request body must be an object with a 'requests' array."))
+    done = batch(azure, *[item] * (BATCH_LIMIT + 1))
+    assert (done.returncode, done.stderr) == (1, rest_error(
+        "Bad Request", "InvalidBatchRequest", f"The batch holds {BATCH_LIMIT + 1} requests; at most {BATCH_LIMIT} are "
+        "allowed."))
+    assert len(json.loads(batch(azure, *[item] * BATCH_LIMIT).stdout)["responses"]) == BATCH_LIMIT
+    # Each refusal is the batch alone, once: no item served, nothing retried.
+    assert [(r["method"], r["path"], r["status"]) for r in azure.requests() if r["api"] == "arm"][:4] == [
+        ("POST", "/batch", 403), ("POST", "/batch", 429), ("POST", "/batch", 400), ("POST", "/batch", 400)]
+
+
+def test_batch_holding_a_write_is_refused_whole_and_counts_as_a_write(azure, demo):
+    read = {"httpMethod": "GET", "name": "read", "url": f"{credentials_path(RG, 'app-id')}?api-version={FIC_API}"}
+    put = {"httpMethod": "put", "name": "write", "url": f"{credentials_path(RG, 'app-id')}/new?api-version={FIC_API}",
+           "content": {"properties": {"issuer": "https://issuer.example/", "subject": "s"}}}
+    done = batch(azure, read, put)
+    assert (done.returncode, done.stdout) == (1, "")
+    assert done.stderr == rest_error("Method Not Allowed", "MethodNotAllowed",
+                                     f"The stand-in serves reads only; a batch holding PUT {put['url']} was refused.")
+    (logged,) = [r for r in azure.requests() if r["api"] == "arm"]  # the read was not served either
+    assert (logged["method"], logged["path"], logged["status"], logged["batchMethods"]) == (
+        "POST", "/batch", 405, ["GET", "PUT"])
+    assert is_write(logged)
+    assert azure.escapes() == []
+    azure.reset()  # the fixture asserts nothing was written
+
+
+def test_is_write():
+    def entry(method, path, **extra):
+        return {"api": "arm", "method": method, "path": path, "query": {}, "status": 200, **extra}
+    assert not is_write(entry("GET", "/subscriptions"))
+    assert not is_write(entry("GET", "/subscriptions/x", batch=True))
+    assert is_write(entry("PUT", "/subscriptions/x/resourceGroups/y"))
+    assert is_write(entry("DELETE", "/subscriptions/x/resourceGroups/y"))
+    assert is_write(entry("POST", "/subscriptions/x/providers/Microsoft.Foo/bar/action"))
+    assert not is_write(entry("POST", "/batch", batchMethods=["GET", "GET"]))
+    assert not is_write(entry("POST", "/Batch/", batchMethods=[]))  # unreadable, refused with 400
+    assert is_write(entry("POST", "/batch", batchMethods=["GET", "PATCH"], status=403))  # a fault came first
+    assert not is_write({"api": "graph", "method": "POST", "path": "/graph/v1.0/directoryObjects/getByIds"})
+    assert not is_write({"api": "identity", "method": "GET", "path": "/msi/token"})
 
 
 # --- plumbing -------------------------------------------------------------------------------

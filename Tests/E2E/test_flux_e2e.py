@@ -21,7 +21,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 import scenarios_flux as flux  # noqa: E402
-from azure_standin import seed_spec  # noqa: E402
+from azure_standin import is_write, seed_spec  # noqa: E402
 from harness import BIN, require_binary, start_cluster, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import ROLE_ANNOTATION, Cluster  # noqa: E402
@@ -117,7 +117,7 @@ def verify_aks(cluster, azure, tmp_path: Path, *args: str) -> Run:
     azure.reset()
     seed_spec(azure, cluster.azure_spec())
     run = _verify_in_emulator(cluster, tmp_path, args, azure=azure)
-    assert [r for r in azure.requests() if r["api"] == "arm" and r["method"] != "GET"] == []
+    assert [r for r in azure.requests() if is_write(r)] == []
     return run
 
 
