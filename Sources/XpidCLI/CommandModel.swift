@@ -83,7 +83,7 @@ public enum CommandModel {
         FlagSpec("fail-on", value: "LEVEL", choices: ["warn", "fail"], "Exit 1 when a finding is at or above this level (default fail)."),
         FlagSpec("verbose", short: "v", "Print every external command with its duration to stderr."),
         FlagSpec("timeout", value: "DURATION", "Budget for the whole run, e.g. 90s or 2m (default 5m); kubectl and aws calls share it."),
-        FlagSpec("concurrency", value: "N", "How many cloud calls run at once (default 8)."),
+        FlagSpec("concurrency", value: "N", "How many cloud calls run at once (default twice the cores, from 8 to 32)."),
     ] }
 
     static let showAll = FlagSpec("show-all", "List every check of every subject (by default a subject whose checks all pass is one line).")

@@ -98,7 +98,7 @@ public struct SnapshotFile: Sendable {
         o.subscription = st["subscription"].string
         o.project = st["project"].string
         o.location = st["location"].string
-        o.concurrency = st["concurrency"].int ?? 8
+        o.concurrency = st["concurrency"].int ?? GatherOptions.defaultConcurrency
         o.methodOverride = st["method"].string.flatMap(IdentityMethod.init(rawValue:))
         o.fluxNamespace = st["fluxNamespace"].string ?? FluxFacts.defaultNamespace
         o.target = st["target"].string.flatMap(Target.init(rawValue:)) ?? .all

@@ -15,7 +15,10 @@ public struct GatherOptions: Sendable, Equatable {
     /// GKE: `--project` and `--location`.
     public var project: String?
     public var location: String?
-    public var concurrency = 8
+    public var concurrency = GatherOptions.defaultConcurrency
+    /// Cloud CLI processes are CPU-bound at start-up and network-bound after: twice the cores, at least 8
+    /// (calls wait on the network even on a small machine) and at most 32 (the clouds throttle bursts).
+    public static let defaultConcurrency = max(8, min(32, 2 * ProcessInfo.processInfo.activeProcessorCount))
     /// `--flux-namespace` and `--target`.
     public var fluxNamespace = FluxFacts.defaultNamespace
     public var target: Target = .all
