@@ -326,3 +326,56 @@ def test_az_forbidden_is_an_error_and_cluster_checks_still_run(azure, tmp_path):
     assert "Reader" in fic[0]["remediation"]["summary"]
     assert [f["status"] for f in report["findings"] if f["check"] == "azure.injected"] == ["pass"]
     assert proc.returncode == 1
+
+
+# ---- bulk reads: federated credentials through ARM's batch endpoint --------------------------------
+
+def _two_identities() -> AksCluster:
+    """Seed 000's core on its own identity plus an upjet network provider on another: two identities in use."""
+    from scenarios_aks import UPJET_AZURE_VERSION
+    cluster = core_seed()
+    cluster.identity("provider-id").federated_credential("provider-id", "provider-azure-network")
+    cluster.wi_drc("network-runtime", client_id=cluster.client_id("provider-id"), sa_name="provider-azure-network")
+    cluster.provider("provider-azure-network", f"xpkg.upbound.io/upbound/provider-azure-network:{UPJET_AZURE_VERSION}",
+                     runtime_config="network-runtime")
+    cluster.provider_config("OIDCTokenFile", client_id=cluster.client_id("provider-id"), tenant_id=cluster.tenant,
+                            subscription_id=SUBSCRIPTION)
+    return cluster
+
+
+def _az_calls(run: Run) -> list:
+    """The az argv lists of a `-v` run (without argv[0])."""
+    import shlex
+    out = []
+    for line in run.proc.stderr.splitlines():
+        if line.startswith("+ "):
+            words = shlex.split(line[2:].rpartition("  (")[0] or line[2:])
+            if words and Path(words[0]).name == "az":
+                out.append(words[1:])
+    return out
+
+
+def _canonical(findings: list) -> list:
+    return sorted(json.dumps(f, sort_keys=True) for f in findings)
+
+
+def test_two_identities_credentials_in_one_batch_and_the_same_findings_when_the_batch_is_refused(azure, tmp_path):
+    cluster = _two_identities()
+    (tmp_path / "bulk").mkdir()
+    bulk = verify(cluster, azure, tmp_path / "bulk")
+    calls = _az_calls(bulk)
+    assert [c[:2] for c in calls].count(["rest", "--method"]) == 1, calls
+    assert not [c for c in calls if c[:2] == ["identity", "federated-credential"]], calls
+    batch = [r for r in bulk.azure_requests if r.get("batch")]
+    assert len(batch) == 2 and all(r["path"].lower().endswith("/federatedidentitycredentials") for r in batch), batch
+    assert bulk.status("azure.federated-credential", CORE) == "pass"
+
+    (tmp_path / "refused").mkdir()
+    refused = run_xpid(cluster, azure, tmp_path / "refused", "-o", "json",
+                       prepare=lambda a: a.fault(r"^/batch$", status=403, times=None))
+    assert refused.report is not None and refused.az_writes() == [], refused.proc.stderr
+    calls = _az_calls(refused)
+    assert len([c for c in calls if c[:2] == ["identity", "federated-credential"]]) == 2, calls
+    assert [c[:2] for c in calls].count(["rest", "--method"]) == 1, calls  # tried once, refused, not retried
+    assert _canonical(refused.report["findings"]) == _canonical(bulk.report["findings"])
+    assert refused.proc.returncode == bulk.proc.returncode
