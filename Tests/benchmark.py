@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Benchmark: how `kubectl xpid verify` scales with the number of Providers.
 
-Seven parts, each can run alone (--parts):
+Eight parts, each can run alone (--parts):
 
 counts  Generates emulator clusters with 1, 10, 50 and 200 upjet AWS providers (each with its
         own ServiceAccount and Pod Identity association, all trusting one role), then a mixed
@@ -35,12 +35,14 @@ aks     AKS clusters (seed 000's Azure tab: Crossplane on workload identity with
         against the ARM stand-in, and `verify --no-cloud -v`: median wall, kubectl calls, az
         calls per subcommand, the most az calls in flight (a timing shim passed as --az). The az
         count must stay within 4 + distinct identities in use + registries (account show, aks
-        show, identity list, acr list, then a federated-credential list per identity and a role
-        assignment list per registry), the kubectl count must not depend on the number of
-        Providers, and the stand-in's request log must show no ARM write. Then 10 providers with
-        `--concurrency 1` against the default (8), runs alternating. The tool warns
-        (azure.providerconfig) for each ClusterProviderConfig whose clientID is not a
-        provider's own identity: upjet authenticates with the ProviderConfig's clientID.
+        show, identity list, acr list, then the identities' federated credentials -- an ARM batch,
+        az rest POST /batch, per 20 identities from 2 identities on, which the table calls batch,
+        else a list per identity -- and a role assignment list per registry), the kubectl count
+        must not depend on the number of Providers, and the stand-in's request log must show no
+        ARM write. Then 10 providers with `--concurrency 1` against the default (8), runs
+        alternating. The tool warns (azure.providerconfig) for each ClusterProviderConfig whose
+        clientID is not a provider's own identity: upjet authenticates with the ProviderConfig's
+        clientID.
 
 gke     GKE clusters (seed 000's Google Cloud GKE tab: the package manager on workload identity with
         its own GSA crossplane-gar-sa, reader on the Artifact Registry repository
@@ -55,6 +57,22 @@ gke     GKE clusters (seed 000's Google Cloud GKE tab: the package manager on wo
         projects describe, projects get-iam-policy, then an iam service-accounts get-iam-policy per
         GSA and an artifacts repositories get-iam-policy per repository), the kubectl count must not
         depend on the number of Providers, and the stand-in's request log must show no write.
+
+bulk    One cloud identity per provider, where the shared-identity aks and gke parts hide the per-identity
+        reads, at --bulk-sizes providers (default 10 and 50). AKS: build_aks with identities="per-provider"
+        (each upjet Azure provider federated on its own user-assigned identity, with its own WI
+        DeploymentRuntimeConfig and OIDCTokenFile ClusterProviderConfig), `verify -v -o json` with the real
+        az, runs alternating: (a) as is, the federated credentials read in ARM batches (az rest POST /batch,
+        20 GETs each); (b) the stand-in refusing every POST /batch (403), so the tool reads one identity at
+        a time and says so in a note (the notes are in the text report only: one more `verify -v` per mode
+        reads them). Median wall, az processes per subcommand, ARM GETs served, batches; (a) and (b) must
+        give IDENTICAL findings (sorted JSON), (a) must read every identity in batches, (b) must carry the
+        fallback note, and az processes stay within (a) 4 + ceil(ids/20) + registries, (b) 4 + ceil(ids/20)
+        + ids + registries (the refused batches are az processes too). GKE: build_gke with
+        gsas="per-provider", `verify -v` with the real gcloud: median wall, gcloud processes per
+        subcommand, within 3 + GSAs + repositories. There is no bulk read on GCP, deliberately: Cloud
+        Asset Inventory search is documented by Google as eventually consistent and unsuitable for
+        real-time decisions, and a verify right after a fix must see the fix.
 
 flux    EKS clusters with Crossplane AND Flux (Tests/E2E/scenarios_flux.py): --flux-providers upjet AWS
         providers as in `counts` (each with its own ServiceAccount and Pod Identity association on one
@@ -85,14 +103,16 @@ runbook Seed 002 option B at --runbook-sizes Providers (default 10 and 50): each
 Not a test: it prints figures. It exits 1 only if a kubectl count grows with the number of
 Providers (or Flux objects), a role is read twice, an AKS run makes more az calls than the bound or the ARM
 stand-in saw a write, a GKE run makes more gcloud calls than the bound or the Google Cloud
-stand-in saw a write, a Flux run verified no Flux object, 2 if a run could not be made (binary, az or gcloud missing, a run failing, an
+stand-in saw a write, a bulk run makes more az or gcloud calls than its bound, the AKS batch read and
+its fallback give different findings (or one of them is not used), a Flux run verified no Flux object,
+2 if a run could not be made (binary, az or gcloud missing, a run failing, an
 argv the replay had not recorded, a runbook command failing); the own, ratio and runbook targets print TARGET MET / TARGET NOT MET.
 
-    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke,flux,runbook] [--bin PATH]
+    python3 Tests/benchmark.py [--parts counts,own,ratio,aks,gke,bulk,flux,runbook] [--bin PATH]
         [--sizes 1,10,50,200] [--mixed 50,50] [--runs 3] [--skip-cloud]
         [--own-sizes 50,200,800] [--own-runs 5] [--ratio-size 200] [--ratio-runs 5]
         [--aks-sizes 1,10,50] [--aks-concurrency-size 10] [--az PATH]
-        [--gke-sizes 1,10,50] [--gcloud PATH] [--flux-sizes 1,10,50] [--flux-providers 5]
+        [--gke-sizes 1,10,50] [--gcloud PATH] [--bulk-sizes 10,50] [--flux-sizes 1,10,50] [--flux-providers 5]
         [--runbook-sizes 10,50] [--runbook-runs 3] [--aws PATH] [--warmup 1]
 
 Machines are noisy: quote medians and ratios, not single times.
@@ -444,8 +464,12 @@ def part_ratio(args, binary: Path, tmp: Path, real_kubectl: str, kubectl_counts:
 AKS_CORE_IDENTITY = "crossplane-acr-identity"
 AKS_FIC_LIMIT = 20  # federated identity credentials per user-assigned identity
 # The az reads of a verify, as `-v` prints them (az SUBCOMMAND ...), with the table's short names.
+# `az rest` is the ARM batch read of federated credentials (POST /batch, up to AKS_BATCH_SIZE GETs each), which
+# replaces the per-identity lists from 2 identities on.
 AZ_READS = [("account show", "acct"), ("aks show", "aks"), ("identity list", "id-list"), ("acr list", "acr"),
-            ("identity federated-credential list", "fic-list"), ("role assignment list", "ra-list")]
+            ("identity federated-credential list", "fic-list"), ("rest", "batch"), ("role assignment list", "ra-list")]
+AKS_BATCH_SIZE = 20  # GETs per ARM batch the tool sends (one az rest process each)
+BATCH_NOTE = "the ARM batch read of federated credentials (az rest POST /batch) was refused or failed"
 
 
 def aks_identity_count(providers: int) -> int:
@@ -453,14 +477,14 @@ def aks_identity_count(providers: int) -> int:
     return max(2, math.ceil(providers / (AKS_FIC_LIMIT - 1)))
 
 
-def build_aks(providers: int):
+def build_aks(providers: int, identities: str = "shared"):
     """Seed 000's Azure tab (the package manager on workload identity with identity
     crossplane-acr-identity, AcrPull on the ACR myregistry, the kubelet identity too) plus `providers`
     upjet Azure service providers pulled from that ACR, each with its own WI DeploymentRuntimeConfig
     pinning its ServiceAccount, federated on one of aks_identity_count() shared identities (round
-    robin; one OIDCTokenFile ClusterProviderConfig per identity, so the tool takes a provider's identity
-    from its ServiceAccount), and the family provider from xpkg.upbound.io.
-    Returns (cluster, distinct identities in use, registries)."""
+    robin; identities="per-provider": each on its own identity), one OIDCTokenFile ClusterProviderConfig
+    per identity, so the tool takes a provider's identity from its ServiceAccount, and the family
+    provider from xpkg.upbound.io. Returns (cluster, distinct identities in use, registries)."""
     from scenarios_aks import FAMILY, UPJET_AZURE_VERSION, AksCluster
 
     c = AksCluster()
@@ -469,7 +493,8 @@ def build_aks(providers: int):
     c.identity(core).registry().acr_pull(core).federated_credential(core, "crossplane", name="crossplane-federated-credential")
     c.acr_pull(c.kubelet_identity["name"])  # the nodes pull the providers' runtime images from the ACR
     c.crossplane_core(client_id=c.client_id(core), tenant_id=c.tenant)
-    shared = [f"crossplane-providers-{j}" for j in range(aks_identity_count(providers))]
+    count = providers if identities == "per-provider" else aks_identity_count(providers)
+    shared = [f"crossplane-providers-{j}" for j in range(count)]
     for j, identity in enumerate(shared):
         c.identity(identity).role_assignment(identity, "Contributor", c.rg_scope())
         c.provider_config("OIDCTokenFile", name="default" if j == 0 else f"providers-{j}", client_id=c.client_id(identity),
@@ -507,8 +532,9 @@ def _before_flags(words: list) -> list:
     return out
 
 
-# The second round of az reads: one per identity in use, one per registry (bounded by --concurrency).
-AZ_SECOND_ROUND = ("identity federated-credential", "role assignment")
+# The second round of az reads: a batch per 20 identities in use (or a list per identity), one per registry
+# (bounded by --concurrency). The shim logs the first two words: `az rest --method post ...` is a batch.
+AZ_SECOND_ROUND = ("identity federated-credential", "rest --method", "role assignment")
 
 
 def write_az_shim(directory: Path, real_az: str) -> tuple:
@@ -552,21 +578,26 @@ class AksRuns:
         self.binary, self.env, self.standin, self.shim, self.log = binary, env, standin, shim, log
         self.label, self.out = label, out
 
-    def run(self, extra: list) -> dict:
+    def run(self, extra: list, text: bool = False) -> dict:
+        """One `verify -v -o json` (text: `verify -v` with the text report, kept as result["stdout"]: the
+        run's notes are in the text report only)."""
         before = len(self.standin.requests()) if self.standin else 0
         if self.log:
             self.log.write_text("")
         az = ["--az", str(self.shim)] if self.shim and "--no-cloud" not in extra else []
+        output = [] if text else ["-o", "json"]
         start = time.monotonic()
-        proc = subprocess.run([str(self.binary), "verify", "-v", "-o", "json", *az, *extra], env=self.env, capture_output=True,
+        proc = subprocess.run([str(self.binary), "verify", "-v", *output, *az, *extra], env=self.env, capture_output=True,
                               text=True, timeout=900)
         wall = time.monotonic() - start
-        if proc.returncode not in (0, 1) or not proc.stdout.lstrip().startswith("{"):
+        if proc.returncode not in (0, 1) or not (text or proc.stdout.lstrip().startswith("{")):
             raise RunError(f"verify {' '.join(extra)} on AKS at {self.label} exited {proc.returncode}\n{proc.stderr[-2000:]}")
         result = aks_commands(proc.stderr)
         result["wall"] = wall
-        findings = json.loads(proc.stdout)["findings"]
+        result["stdout"] = proc.stdout
+        findings = [] if text else json.loads(proc.stdout)["findings"]
         result["findings"] = Counter(f["status"] for f in findings)
+        result["findings_list"] = findings
         result["warned"] = Counter(f["check"] for f in findings if f["status"] in ("warn", "fail", "error"))
         result["peak"], result["peak2"], result["span"] = az_overlap(self.log) if self.log and az else (0, 0, 0.0)
         if self.standin:
@@ -576,43 +607,64 @@ class AksRuns:
             arm = [r for r in requests if r["api"] == "arm"]
             self.out["arm_requests"] += len(arm)
             result["arm_gets"] = sum(1 for r in arm if r["method"] == "GET")
+            result["arm_batches"] = sum(1 for r in arm if r["method"] == "POST" and r["path"].lower() == "/batch")
             for r in arm:
                 if is_write(r):  # anything but GET, or a batch holding anything but GETs
                     self.out["writes"].append(f"{self.label} {' '.join(extra) or 'verify'}: {r['method']} {r['path']} ({r['status']})")
         else:
-            result["arm_gets"] = 0
+            result["arm_gets"] = result["arm_batches"] = 0
         return result
 
 
-def part_aks(args, binary: Path, tmp: Path) -> dict:
-    from azure_standin import AzureStandIn, find_az, seed_spec
+def find_real_az(args, part: str) -> str:
+    """--az, $XPID_TEST_AZ, az on PATH or .venv-az/bin/az (where Tests/run-all installs azure-cli)."""
+    from azure_standin import find_az
+
+    venv_az = HERE.parent / ".venv-az" / "bin" / "az"
+    real_az = args.az or find_az() or (str(venv_az) if os.access(venv_az, os.X_OK) else None)
+    if not real_az:
+        raise RunError(f"no az CLI for the {part} part: set XPID_TEST_AZ or pass --az PATH (Tests/run-all installs azure-cli into "
+                       ".venv-az/; python3 -m venv .venv-az && .venv-az/bin/pip install azure-cli), or pass --skip-cloud")
+    return real_az
+
+
+def start_azure_standin(real_az: str) -> tuple:
+    """The ARM stand-in for the AKS scenarios' tenant and subscription, started, with az logged in to it:
+    (stand-in, az version, seconds the login took). The caller stops it."""
+    from azure_standin import AzureStandIn
     from scenarios_aks import SUBSCRIPTION, TENANT
+
+    standin = AzureStandIn(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "xpid benchmark"}],
+                           az=real_az)
+    standin.start()
+    try:
+        started = time.monotonic()
+        standin.login()
+        version = subprocess.run([real_az, "version", "-o", "json"], env=standin.env(), capture_output=True, text=True, timeout=120)
+        az_version = json.loads(version.stdout).get("azure-cli", "?") if version.returncode == 0 else "?"
+    except BaseException:
+        standin.stop()
+        raise
+    return standin, az_version, time.monotonic() - started
+
+
+def part_aks(args, binary: Path, tmp: Path) -> dict:
+    from azure_standin import seed_spec
 
     sizes = [int(s) for s in args.aks_sizes.split(",") if s]
     cloud = not args.skip_cloud
-    venv_az = HERE.parent / ".venv-az" / "bin" / "az"  # where Tests/run-all installs azure-cli
-    real_az = args.az or find_az() or (str(venv_az) if os.access(venv_az, os.X_OK) else None)
-    if cloud and not real_az:
-        raise RunError("no az CLI for the aks part: set XPID_TEST_AZ or pass --az PATH (Tests/run-all installs azure-cli into "
-                       ".venv-az/; python3 -m venv .venv-az && .venv-az/bin/pip install azure-cli), or pass --skip-cloud")
+    real_az = find_real_az(args, "aks") if cloud else None
     out: dict = {"kubectl": {}, "bounded": [], "writes": [], "arm_requests": 0, "cloud_runs": 0, "concurrency": {}}
     standin = None
     shim = log = None
     if cloud:
-        standin = AzureStandIn(tenant_id=TENANT, subscriptions=[{"subscriptionId": SUBSCRIPTION, "displayName": "xpid benchmark"}],
-                               az=real_az)
-        standin.start()
+        standin, az_version, login_s = start_azure_standin(real_az)
     try:
         if standin:
-            started = time.monotonic()
-            standin.login()
-            version = subprocess.run([real_az, "version", "-o", "json"], env=standin.env(), capture_output=True, text=True,
-                                     timeout=120)
-            az_version = json.loads(version.stdout).get("azure-cli", "?") if version.returncode == 0 else "?"
             escapes_before = len(standin.escapes())
             shim, log = write_az_shim(tmp / "aks-az", real_az)
             print(f"\n== aks: external commands per verify on AKS ({args.runs} run(s) each, median wall; az {az_version} "
-                  f"against the ARM stand-in, logged in in {time.monotonic() - started:.1f} s) ==")
+                  f"against the ARM stand-in, logged in in {login_s:.1f} s) ==")
         else:
             print(f"\n== aks: external commands per verify --no-cloud on AKS ({args.runs} run(s) each, median wall; --skip-cloud) ==")
         print("  cluster: Crossplane on workload identity (its own identity, AcrPull on the ACR); N upjet Azure providers pulled\n"
@@ -709,7 +761,7 @@ def aks_concurrency(args, binary: Path, tmp: Path, standin, shim: Path, log: Pat
               f"{max(r['peak2'] for r in runs):>12} {sum(runs[-1]['az'].values()):>8} {runs[-1]['kubectl']:>7}")
     one, default = summary["--concurrency 1"], summary["default (8)"]
     print("  az span: first az start to last az end; az busy: the az call times `-v` printed, summed; az peak: most az "
-          "calls in flight; round-2 peak: the same for the federated-credential and role assignment lists")
+          "calls in flight; round-2 peak: the same for the federated-credential batches and lists and the role assignment lists")
     print(f"  default / --concurrency 1, median wall: {default / one:.2f}x ({default - one:+.2f} s)")
     return {"one": one, "default": default, "size": n}
 
@@ -725,14 +777,15 @@ GCLOUD_READS = [("container clusters describe", "cluster"), ("projects describe"
                 ("artifacts repositories get-iam-policy", "repo-iam")]
 
 
-def build_gke(providers: int):
+def build_gke(providers: int, gsas: str = "shared"):
     """Seed 000's Google Cloud GKE tab (workload pool, a GKE_METADATA node pool, the package manager
     on workload identity with GSA crossplane-gar-sa, reader on the repository crossplane, the node
     service account too) plus `providers` upjet GCP providers provider-gcp-svcNN pulled from that
     repository, each with its own DeploymentRuntimeConfig pinning its ServiceAccount and annotating one
-    of GKE_SHARED_GSAS shared GSAs (round robin; roles/editor on the project, roles/iam.workloadIdentityUser
-    for every provider ServiceAccount that uses it), a ProviderConfig InjectedIdentity and the family
-    provider from xpkg.upbound.io. Returns (cluster, distinct GSAs in use, repositories)."""
+    of GKE_SHARED_GSAS shared GSAs (round robin; gsas="per-provider": each its own GSA; roles/editor on the
+    project, roles/iam.workloadIdentityUser for every provider ServiceAccount that uses it), a ProviderConfig
+    InjectedIdentity and the family provider from xpkg.upbound.io. Returns (cluster, distinct GSAs in use,
+    repositories)."""
     from scenarios_gke import FAMILY, GSA_ANNOTATION, GkeCluster
 
     c = GkeCluster()
@@ -742,7 +795,7 @@ def build_gke(providers: int):
     c.gar_reader(core).bind_ksa(core, "crossplane")
     c.gar_reader(c.node_gsa)  # the nodes pull the providers' runtime images from the repository
     c.crossplane_core(gsa_email=core)
-    shared = [f"crossplane-providers-{j}" for j in range(GKE_SHARED_GSAS)]
+    shared = [f"crossplane-providers-{j}" for j in range(providers if gsas == "per-provider" else GKE_SHARED_GSAS)]
     for gsa in shared:
         c.gsa(gsa).grant_project("roles/editor", f"serviceAccount:{c.gsa_email(gsa)}")
     in_use = {core}
@@ -813,26 +866,44 @@ def gke_run(binary: Path, env: dict, standin, label: str, extra: list, out: dict
     return result
 
 
-def part_gke(args, binary: Path, tmp: Path) -> dict:
-    from gcp_standin import GCPStandIn, find_gcloud
+def find_real_gcloud(args, part: str) -> str:
+    """--gcloud, $XPID_TEST_GCLOUD or gcloud on PATH."""
+    from gcp_standin import find_gcloud
 
+    gcloud = args.gcloud or find_gcloud()
+    if not gcloud:
+        raise RunError(f"no gcloud CLI for the {part} part: set XPID_TEST_GCLOUD or pass --gcloud PATH, or pass --skip-cloud")
+    return gcloud
+
+
+def start_gcp_standin(gcloud: str) -> tuple:
+    """The Google Cloud stand-in, started: (stand-in, gcloud version). The caller stops it."""
+    from gcp_standin import GCPStandIn
+
+    standin = GCPStandIn(gcloud=gcloud)
+    standin.start()
+    try:
+        version = subprocess.run([gcloud, "version", "--format=json"], env=standin.env(), capture_output=True, text=True,
+                                 timeout=120, stdin=subprocess.DEVNULL)
+        try:
+            gcloud_version = json.loads(version.stdout).get("Google Cloud SDK", "?")
+        except ValueError:
+            gcloud_version = "?"
+    except BaseException:
+        standin.stop()
+        raise
+    return standin, gcloud_version
+
+
+def part_gke(args, binary: Path, tmp: Path) -> dict:
     sizes = [int(s) for s in args.gke_sizes.split(",") if s]
     cloud = not args.skip_cloud
-    gcloud = args.gcloud or find_gcloud()
-    if cloud and not gcloud:
-        raise RunError("no gcloud CLI for the gke part: set XPID_TEST_GCLOUD or pass --gcloud PATH, or pass --skip-cloud")
     out: dict = {"kubectl": {}, "bounded": [], "writes": [], "gcp_requests": 0, "cloud_runs": 0}
-    standin = GCPStandIn(gcloud=gcloud) if cloud else None
-    if standin:
-        standin.start()
+    standin = None
+    if cloud:
+        standin, gcloud_version = start_gcp_standin(find_real_gcloud(args, "gke"))
     try:
         if standin:
-            version = subprocess.run([gcloud, "version", "--format=json"], env=standin.env(), capture_output=True, text=True,
-                                     timeout=120, stdin=subprocess.DEVNULL)
-            try:
-                gcloud_version = json.loads(version.stdout).get("Google Cloud SDK", "?")
-            except ValueError:
-                gcloud_version = "?"
             escapes_before = len(standin.escapes())
             print(f"\n== gke: external commands per verify on GKE ({args.runs} run(s) each, median wall; gcloud "
                   f"{gcloud_version} against the Google Cloud stand-in) ==")
@@ -919,6 +990,248 @@ def gke_summary(gke: dict) -> int:
         status = 1
     elif distinct:
         print(f"GKE kubectl calls constant across sizes: {distinct.pop()} ({len(gke['kubectl'])} configuration(s))")
+    return status
+
+
+# ---- part: bulk --------------------------------------------------------------------------------
+
+GCP_NO_BULK = ("no bulk read on GCP, deliberately: each GSA's policy is read with its own `gcloud iam service-accounts "
+               "get-iam-policy`; Cloud Asset Inventory search was rejected because Google documents it as eventually "
+               "consistent and unsuitable for real-time decisions, and a verify right after a fix must see the fix")
+
+
+def canonical_findings(findings: list) -> tuple:
+    """A findings list in a canonical order (each finding as JSON with sorted keys), for comparing two runs."""
+    return tuple(sorted(json.dumps(f, sort_keys=True) for f in findings))
+
+
+def findings_diff(a: list, b: list) -> list:
+    """What differs between two findings lists, per (subject, check): one line each."""
+    def index(findings):
+        out: dict = {}
+        for f in findings:
+            out.setdefault((str(f.get("subject")), str(f.get("check"))), []).append(json.dumps(f, sort_keys=True))
+        return {k: sorted(v) for k, v in out.items()}
+    ia, ib = index(a), index(b)
+    return [f"{subject} {check}: (a) {ia.get((subject, check), 'absent')} / (b) {ib.get((subject, check), 'absent')}"
+            for subject, check in sorted(set(ia) | set(ib)) if ia.get((subject, check)) != ib.get((subject, check))]
+
+
+def has_batch_note(text_report: str) -> bool:
+    return " ".join(BATCH_NOTE.split()) in " ".join(text_report.split())
+
+
+def part_bulk(args, binary: Path, tmp: Path) -> dict:
+    """One identity (AKS) or GSA (GKE) per provider: the per-identity cloud reads the shared-identity
+    parts barely show. AKS: the ARM batch read against the same run with the batch refused."""
+    sizes = [int(s) for s in args.bulk_sizes.split(",") if s]
+    out: dict = {"aks": [], "gke": [], "writes": [], "arm_requests": 0, "gcp_requests": 0, "cloud_runs": 0,
+                 "kubectl_aks": {}, "kubectl_gke": {}, "bounded_gke": []}
+    if args.skip_cloud:
+        print("\n== bulk: skipped (--skip-cloud; the part measures cloud reads) ==")
+        return out
+    real_az, gcloud = find_real_az(args, "bulk"), find_real_gcloud(args, "bulk")
+    bulk_aks(args, binary, tmp, sizes, real_az, out)
+    bulk_gke(args, binary, tmp, sizes, gcloud, out)
+    return out
+
+
+def bulk_aks(args, binary: Path, tmp: Path, sizes: list, real_az: str, out: dict) -> None:
+    from azure_standin import seed_spec
+
+    standin, az_version, login_s = start_azure_standin(real_az)
+    try:
+        escapes_before = len(standin.escapes())
+        shim, log = write_az_shim(tmp / "bulk-az", real_az)
+        print(f"\n== bulk (AKS): one identity per provider, the ARM batch read (a) against the batch refused (b) "
+              f"({args.runs} alternating run(s) each, median wall; az {az_version} against the ARM stand-in, logged in in "
+              f"{login_s:.1f} s) ==")
+        print("  cluster: as in aks, but each upjet Azure provider federated on its OWN user-assigned identity (one\n"
+              "  OIDCTokenFile ClusterProviderConfig each); (a) verify as is: the federated credentials of all identities in\n"
+              f"  ARM batches (az rest POST /batch, {AKS_BATCH_SIZE} GETs each); (b) the stand-in answers every POST /batch 403,\n"
+              "  so the tool falls back to one az identity federated-credential list per identity")
+        short = " ".join(s for _, s in AZ_READS)
+        print(f"{'providers':>9} {'ids':>3} {'acr':>3} {'mode':>4} {'wall s':>6} {'kubectl':>7} {'az':>3} | {short} | "
+              f"{'ARM GETs':>8} {'batches':>7} {'az peak':>7} {'bound':>5} {'az <= bound':<11} {'note':>4} {'pass/warn/fail':>14}")
+        for n in sizes:
+            cluster, identities, registries = build_aks(n, identities="per-provider")
+            batches = math.ceil(identities / AKS_BATCH_SIZE)
+            bounds = {"a": 4 + batches + registries, "b": 4 + batches + identities + registries}
+            standin.reset()
+            seed_spec(standin, cluster.azure_spec())
+            runs: dict = {"a": [], "b": []}
+            notes: dict = {}
+            with emulated(cluster, tmp / f"bulk-aks{n}", azure=standin) as (_, env):
+                runner = AksRuns(binary, env, standin, shim, log, f"{n} providers (bulk)", out)
+
+                def run(mode: str, text: bool = False) -> dict:
+                    if mode == "b":
+                        standin.fault(r"^/batch$", status=403, times=None)
+                    try:
+                        return runner.run([], text=text)
+                    finally:
+                        if mode == "b":
+                            standin.clear_faults()
+
+                for _ in range(args.runs):
+                    for mode in ("a", "b"):
+                        runs[mode].append(run(mode))
+                for mode in ("a", "b"):  # the notes are in the text report only (not in -o json, not on stderr)
+                    notes[mode] = run(mode, text=True)
+                out["cloud_runs"] += 2 * args.runs + 2
+            row: dict = {"n": n, "identities": identities, "registries": registries, "batches": batches, "bounds": bounds}
+            for mode in ("a", "b"):
+                results, r = runs[mode], runs[mode][-1]
+                totals = [sum(x["az"].values()) for x in results]
+                ok = all(t <= bounds[mode] for t in totals)
+                note = has_batch_note(notes[mode]["stdout"])
+                if mode == "a":  # the batch read: every identity in az rest batches, no per-identity list
+                    read_as_designed = all(x["az"].get("rest", 0) == batches and x["arm_batches"] == batches
+                                           and x["az"].get("identity federated-credential list", 0) == 0 for x in results)
+                else:  # every batch refused, then one list per identity
+                    read_as_designed = all(x["az"].get("rest", 0) == batches
+                                           and x["az"].get("identity federated-credential list", 0) == identities for x in results)
+                row[mode] = {"wall": statistics.median(x["wall"] for x in results), "az": max(totals), "ok": ok, "note": note,
+                             "as_designed": read_as_designed, "kubectl": r["kubectl"]}
+                out["kubectl_aks"][f"{n} {mode}"] = r["kubectl"]
+                cells = " ".join(f"{r['az'].get(sub, 0):>{len(s)}}" for sub, s in AZ_READS)
+                verdict = "yes" if ok else "NO"
+                others = set(r["az"]) - {sub for sub, _ in AZ_READS}
+                if others:
+                    verdict += f" (+{', '.join(sorted(others))})"
+                f = r["findings"]
+                counts = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                print(f"{n:>9} {identities:>3} {registries:>3} {mode:>4} {row[mode]['wall']:>6.2f} {r['kubectl']:>7} "
+                      f"{sum(r['az'].values()):>3} | {cells} | {r['arm_gets']:>8} {r['arm_batches']:>7} "
+                      f"{max(x['peak'] for x in results):>7} {bounds[mode]:>5} {verdict:<11} {'yes' if note else 'no':>4} {counts:>14}")
+            canon = {mode: {canonical_findings(x["findings_list"]) for x in runs[mode]} for mode in ("a", "b")}
+            row["identical"] = len(canon["a"] | canon["b"]) == 1
+            row["diff"] = [] if row["identical"] else findings_diff(runs["a"][-1]["findings_list"], runs["b"][-1]["findings_list"])
+            if not row["identical"] and not row["diff"]:
+                row["diff"] = [f"the findings vary between runs of the same mode: {len(canon['a'])} distinct in (a), "
+                               f"{len(canon['b'])} in (b)"]
+            row["findings"] = len(runs["a"][-1]["findings_list"])
+            row["note_text"] = next((line.strip() for line in notes["b"]["stdout"].splitlines()
+                                     if line.strip().startswith(BATCH_NOTE[:40])), "")
+            out["aks"].append(row)
+            if row["identical"]:
+                print(f"{'':>9} findings of (a) and (b): IDENTICAL ({row['findings']} findings, compared as sorted JSON)")
+            else:
+                print(f"{'':>9} findings of (a) and (b): DIFFER in {len(row['diff'])} (subject, check) pair(s):")
+                for line in row["diff"][:10]:
+                    print(f"{'':>11}{line[:800]}")
+        print(f"  ids: identities in use (the package manager's + one per provider); acr: registries; batches: POST /batch the "
+              f"stand-in saw; bound (a) = 4 + ceil(ids/{AKS_BATCH_SIZE}) + acr (account show, aks show, identity list, acr list,\n"
+              f"  the batches, a role assignment list per registry); bound (b) = 4 + ceil(ids/{AKS_BATCH_SIZE}) + ids + acr (the "
+              "refused batches are az processes too, then a list per identity)")
+        print("  az reads: " + ", ".join(f"{s} = az {sub}" for sub, s in AZ_READS)
+              + "; ARM GETs: GETs the stand-in served during the last run (a batch's items each count); note: the text report "
+              "of one more run in that mode carries the fallback note")
+        if out["aks"] and out["aks"][-1]["note_text"]:
+            print(f"  fallback note (b), {out['aks'][-1]['n']} providers: {out['aks'][-1]['note_text'][:400]}")
+        escapes = [e for e in standin.escapes()[escapes_before:] if "azcliprod" not in e.get("target", "")]
+        if escapes:
+            print(f"  note: {len(escapes)} request(s) for other hosts reached the stand-in's proxy sink: {escapes[:3]}")
+    finally:
+        standin.stop()
+
+
+def bulk_gke(args, binary: Path, tmp: Path, sizes: list, gcloud: str, out: dict) -> None:
+    standin, gcloud_version = start_gcp_standin(gcloud)
+    try:
+        escapes_before = len(standin.escapes())
+        print(f"\n== bulk (GKE): one GSA per provider ({args.runs} run(s) each, median wall; gcloud {gcloud_version} "
+              "against the Google Cloud stand-in) ==")
+        print("  cluster: as in gke, but each upjet GCP provider's ServiceAccount annotated with its OWN GSA (bound to it)")
+        print(f"  {GCP_NO_BULK}")
+        short = " ".join(s for _, s in GCLOUD_READS)
+        print(f"{'providers':>9} {'gsa':>3} {'repo':>4} {'wall s':>6} {'kubectl':>7} {'gcloud':>6} | {short} | "
+              f"{'API reqs':>8} {'bound':>5} {'gcloud <= bound':<15} {'pass/warn/fail':>14}")
+        for n in sizes:
+            cluster, gsas, repositories = build_gke(n, gsas="per-provider")
+            bound = 3 + gsas + repositories
+            standin.reset()
+            seed_gcp_spec(standin, cluster.gcp_spec())
+            with emulated(cluster, tmp / f"bulk-gke{n}", gcp=standin) as (_, env):
+                results = [gke_run(binary, env, standin, f"{n} providers (bulk)", [], out) for _ in range(args.runs)]
+            out["cloud_runs"] += len(results)
+            r = results[-1]
+            wall = statistics.median(x["wall"] for x in results)
+            total = max(sum(x["gcloud"].values()) for x in results)
+            ok = total <= bound
+            out["kubectl_gke"][n] = r["kubectl"]
+            out["bounded_gke"].append((n, total, bound, ok))
+            out["gke"].append({"n": n, "gsas": gsas, "repositories": repositories, "wall": wall, "gcloud": total,
+                               "bound": bound, "ok": ok, "by": dict(r["gcloud"])})
+            cells = " ".join(f"{r['gcloud'].get(sub, 0):>{len(s)}}" for sub, s in GCLOUD_READS)
+            verdict = "yes" if ok else "NO"
+            others = set(r["gcloud"]) - {sub for sub, _ in GCLOUD_READS}
+            if others:
+                verdict += f" (+{', '.join(sorted(others))})"
+            f = r["findings"]
+            counts = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+            print(f"{n:>9} {gsas:>3} {repositories:>4} {wall:>6.2f} {r['kubectl']:>7} {sum(r['gcloud'].values()):>6} | {cells} | "
+                  f"{r['api_requests']:>8} {bound:>5} {verdict:<15} {counts:>14}")
+        print("  gsa: GSAs in use (the package manager's + one per provider); repo: Artifact Registry repositories; "
+              "bound = 3 + gsa + repo")
+        print("  gcloud reads: " + ", ".join(f"{s} = gcloud {sub}" for sub, s in GCLOUD_READS))
+        escapes = standin.escapes()[escapes_before:]
+        if escapes:
+            print(f"  note: {len(escapes)} request(s) for other hosts or the metadata server reached the stand-in: {escapes[:3]}")
+    finally:
+        standin.stop()
+
+
+def bulk_summary(bulk: dict) -> int:
+    """The bulk part's figures and verdicts; 1 if one fails."""
+    status = 0
+    for row in bulk["aks"]:
+        a, b = row["a"], row["b"]
+        label = f"AKS bulk at {row['n']} providers ({row['identities']} ids), az processes (b)/(a)"
+        print(f"{label:<58} {b['az']:>3}/{a['az']:<3} = {b['az'] / a['az']:.2f}x; wall (b)/(a) {b['wall']:.2f}/{a['wall']:.2f} s "
+              f"= {b['wall'] / a['wall']:.2f}x; findings {'identical' if row['identical'] else 'DIFFER'}")
+        if not row["identical"]:
+            print(f"FAIL: at {row['n']} providers the findings with the batch refused (b) differ from the batch read (a) in "
+                  f"{len(row['diff'])} (subject, check) pair(s); first: {row['diff'][0][:600]}")
+            status = 1
+        for mode, what in (("a", f"4 + ceil(ids/{AKS_BATCH_SIZE}) + registries"),
+                           ("b", f"4 + ceil(ids/{AKS_BATCH_SIZE}) + ids + registries")):
+            if not row[mode]["ok"]:
+                print(f"FAIL: at {row['n']} providers ({mode}) az processes {row[mode]['az']} > {row['bounds'][mode]} = {what}")
+                status = 1
+        if not a["as_designed"]:
+            print(f"FAIL: at {row['n']} providers (a) did not read the federated credentials in {row['batches']} batch(es) "
+                  "without a per-identity list")
+            status = 1
+        if not b["as_designed"]:
+            print(f"FAIL: at {row['n']} providers (b) did not fall back to one list per identity after the refused batch(es)")
+            status = 1
+        if a["note"] or not b["note"]:
+            print(f"FAIL: at {row['n']} providers the fallback note is {'present in (a)' if a['note'] else 'missing from (b)'}")
+            status = 1
+    if bulk["aks"] and status == 0:
+        print("AKS bulk: (a) batch read and (b) per-identity fallback give identical findings; az processes within "
+              "(a) 4 + ceil(ids/20) + registries and (b) 4 + ceil(ids/20) + ids + registries: "
+              + ", ".join(f"{r['n']}: {r['a']['az']} <= {r['bounds']['a']}, {r['b']['az']} <= {r['bounds']['b']}" for r in bulk["aks"]))
+    unbounded = [b for b in bulk["bounded_gke"] if not b[3]]
+    if unbounded:
+        print("FAIL: on GKE with a GSA per provider, gcloud calls exceed 3 + GSAs + repositories (providers: calls > bound): "
+              + ", ".join(f"{n}: {calls} > {bound}" for n, calls, bound, _ in unbounded))
+        status = 1
+    elif bulk["bounded_gke"]:
+        print("GKE with a GSA per provider (no bulk read), gcloud calls within 3 + GSAs + repositories: "
+              + ", ".join(f"{n}: {calls} <= {bound}" for n, calls, bound, _ in bulk["bounded_gke"]))
+    if bulk["writes"]:
+        print(f"FAIL: cloud write(s) in the stand-ins' request logs (bulk): {bulk['writes'][:5]}")
+        status = 1
+    elif bulk["cloud_runs"]:
+        print(f"no cloud write in the bulk part ({bulk['arm_requests']} ARM and {bulk['gcp_requests']} Google Cloud request(s) "
+              f"over {bulk['cloud_runs']} run(s), all reads)")
+    for cloud in ("aks", "gke"):
+        distinct = set(bulk[f"kubectl_{cloud}"].values())
+        if len(distinct) > 1:
+            print(f"FAIL: kubectl call count of the bulk part on {cloud.upper()} varies: {bulk[f'kubectl_{cloud}']}")
+            status = 1
     return status
 
 
@@ -1259,8 +1572,8 @@ def runbook_summary(runbook: dict) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--parts", default="counts,own,ratio,aks,gke,flux,runbook",
-                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke, flux, runbook)")
+    parser.add_argument("--parts", default="counts,own,ratio,aks,gke,bulk,flux,runbook",
+                        help="which parts to run (comma-separated: counts, own, ratio, aks, gke, bulk, flux, runbook)")
     parser.add_argument("--bin", default=str(HERE.parent / ".build" / "release" / "kubectl-xpid"))
     parser.add_argument("--kubectl", default=None, help="the real kubectl (default: kubectl on PATH)")
     parser.add_argument("--aws", default=None, help="runbook: the real aws CLI (default: aws on PATH)")
@@ -1268,9 +1581,10 @@ def main() -> int:
                         help="uncounted runs first, for own, ratio, runbook and the aks concurrency comparison")
     parser.add_argument("--sizes", default="1,10,50,200", help="counts: provider counts ('' to skip)")
     parser.add_argument("--mixed", default="50,50", help="counts: IRSA,PodIdentity providers of the mixed cluster ('' to skip)")
-    parser.add_argument("--runs", type=int, default=3, help="counts, aks, gke, flux: runs per configuration; the median time is printed")
+    parser.add_argument("--runs", type=int, default=3,
+                        help="counts, aks, gke, bulk, flux: runs per configuration; the median time is printed")
     parser.add_argument("--skip-cloud", action="store_true",
-                        help="counts, aks, gke, flux: only --no-cloud runs (no moto, no aws, az or gcloud CLI); runbook is skipped")
+                        help="counts, aks, gke, flux: only --no-cloud runs (no moto, no aws, az or gcloud CLI); runbook and bulk are skipped")
     parser.add_argument("--own-sizes", default="50,200,800", help="own: provider counts ('' to skip)")
     parser.add_argument("--own-runs", type=int, default=5, help="own: counted replayed runs per size")
     parser.add_argument("--ratio-size", type=int, default=200, help="ratio: provider count (0 to skip)")
@@ -1278,9 +1592,11 @@ def main() -> int:
     parser.add_argument("--aks-sizes", default="1,10,50", help="aks: upjet Azure provider counts ('' to skip)")
     parser.add_argument("--aks-concurrency-size", type=int, default=10,
                         help="aks: provider count of the --concurrency 1 / default comparison (0 to skip)")
-    parser.add_argument("--az", default=None, help="aks: the real az CLI (default $XPID_TEST_AZ, else az on PATH, else .venv-az/bin/az)")
+    parser.add_argument("--az", default=None, help="aks, bulk: the real az CLI (default $XPID_TEST_AZ, else az on PATH, else .venv-az/bin/az)")
     parser.add_argument("--gke-sizes", default="1,10,50", help="gke: upjet GCP provider counts ('' to skip)")
-    parser.add_argument("--gcloud", default=None, help="gke: the real gcloud CLI (default $XPID_TEST_GCLOUD, else gcloud on PATH)")
+    parser.add_argument("--gcloud", default=None, help="gke, bulk: the real gcloud CLI (default $XPID_TEST_GCLOUD, else gcloud on PATH)")
+    parser.add_argument("--bulk-sizes", default="10,50",
+                        help="bulk: upjet Azure and GCP provider counts, one identity / GSA each ('' to skip)")
     parser.add_argument("--flux-sizes", default="1,10,50", help="flux: OCIRepository counts ('' to skip)")
     parser.add_argument("--flux-providers", type=int, default=5, help="flux: upjet AWS providers on Pod Identity next to Flux")
     parser.add_argument("--runbook-sizes", default="10,50", help="runbook: upjet AWS provider counts ('' to skip)")
@@ -1289,7 +1605,7 @@ def main() -> int:
                         "(ownN/replay/kubectl-replay, usable as --kubectl for profiling), reports")
     args = parser.parse_args()
     parts = {p.strip() for p in args.parts.split(",") if p.strip()}
-    unknown = parts - {"counts", "own", "ratio", "aks", "gke", "flux", "runbook"}
+    unknown = parts - {"counts", "own", "ratio", "aks", "gke", "bulk", "flux", "runbook"}
     if unknown:
         parser.error(f"unknown part(s): {', '.join(sorted(unknown))}")
     binary = Path(args.bin)
@@ -1311,6 +1627,7 @@ def main() -> int:
     ratio: dict = {}
     aks: dict = {}
     gke: dict = {}
+    bulk: dict = {}
     flux: dict = {}
     runbook: dict = {}
     with tempfile.TemporaryDirectory(prefix="xpid-bench-") as tmp_name:
@@ -1331,6 +1648,8 @@ def main() -> int:
                 aks = part_aks(args, binary, tmp)
             if "gke" in parts and args.gke_sizes:
                 gke = part_gke(args, binary, tmp)
+            if "bulk" in parts and args.bulk_sizes:
+                bulk = part_bulk(args, binary, tmp)
             if "flux" in parts and args.flux_sizes:
                 flux = part_flux(args, binary, tmp)
             if "runbook" in parts and args.runbook_sizes:
@@ -1379,6 +1698,8 @@ def main() -> int:
         status = max(status, aks_summary(aks))
     if gke:
         status = max(status, gke_summary(gke))
+    if bulk:
+        status = max(status, bulk_summary(bulk))
     if flux:
         status = max(status, flux_summary(flux))
     if runbook:
