@@ -34,6 +34,9 @@ public struct AzureProviderConfigCheck: Check {
             },
         ])
 
+    /// ProviderConfig names listed in one finding before "and N more".
+    static let namesShown = 5
+
     /// The provider's own message for a missing field (internal/clients/azure.go).
     static func providerError(_ field: String) -> String {
         switch field {
@@ -64,6 +67,7 @@ public struct AzureProviderConfigCheck: Check {
         let mounted = context.injectedTokenFile(of: subject)
         let annotated = subject.serviceAccount?.metadata.annotations
         var results: [CheckResult] = []
+        var complete: [String] = []
         for pc in configs {
             var missing: [String] = []
             if pc.subscriptionID == nil { missing.append("subscriptionID") }
@@ -106,8 +110,17 @@ public struct AzureProviderConfigCheck: Check {
                     fixable: true))
                 continue
             }
-            let pathNote = readsEnvPath == nil ? "; provider version unknown (\(versionText)), token path not compared" : ""
-            results.append(.pass("\(pc.displayName) sets clientID, tenantID and subscriptionID\(pathNote)", evidence: ["providerConfig": pc.displayName]))
+            complete.append(pc.displayName)
+        }
+        // The complete ones in one finding: with a ProviderConfig per identity and a provider per identity,
+        // a finding per pair would grow with providers × ProviderConfigs.
+        let pathNote = readsEnvPath == nil ? "; provider version unknown (\(versionText)), token path not compared" : ""
+        if complete.count == 1 {
+            results.append(.pass("\(complete[0]) sets clientID, tenantID and subscriptionID\(pathNote)", evidence: ["providerConfig": complete[0]]))
+        } else if complete.count > 1 {
+            let shown = complete.prefix(Self.namesShown).joined(separator: ", ") + (complete.count > Self.namesShown ? " and \(complete.count - Self.namesShown) more" : "")
+            results.append(.pass("\(complete.count) OIDCTokenFile ProviderConfigs (\(shown)) set clientID, tenantID and subscriptionID\(pathNote)",
+                                 evidence: ["providerConfigs": shown]))
         }
         // Which ProviderConfig a managed resource uses is not visible here; when none of them names the
         // identity the ServiceAccount is annotated with, the provider authenticates as another one.
@@ -115,12 +128,15 @@ public struct AzureProviderConfigCheck: Check {
         if let annotatedID = annotated?[AzureWIFacts.clientIDAnnotation], !ids.isEmpty,
             !ids.contains(where: { $0.caseInsensitiveCompare(annotatedID) == .orderedSame })
         {
-            let names = configs.filter { $0.clientID != nil }.map(\.displayName)
+            let named = configs.filter { $0.clientID != nil }
+            let names = named.prefix(Self.namesShown).map(\.displayName).joined(separator: ", ") + (named.count > Self.namesShown ? " and \(named.count - Self.namesShown) more" : "")
+            let distinct = Set(ids).sorted()
+            let idText = distinct.prefix(Self.namesShown).joined(separator: ", ") + (distinct.count > Self.namesShown ? " and \(distinct.count - Self.namesShown) more" : "")
             results.append(.warn(
-                "no OIDCTokenFile ProviderConfig names the ServiceAccount's \(AzureWIFacts.clientIDAnnotation)=\(annotatedID) (\(names.joined(separator: ", ")) use \(Set(ids).sorted().joined(separator: ", "))): \(subject.id) authenticates as the ProviderConfig's clientID, so that identity needs the federated credential",
-                evidence: ["providerConfigs": names.joined(separator: ",")],
+                "no OIDCTokenFile ProviderConfig names the ServiceAccount's \(AzureWIFacts.clientIDAnnotation)=\(annotatedID) (\(names) use \(idText)): \(subject.id) authenticates as the ProviderConfig's clientID, so that identity needs the federated credential",
+                evidence: ["providerConfigs": names],
                 remediation: Remediation("use one identity for both, or federate the ProviderConfig's identity (see azure.federated-credential)",
-                    commands: configs.map { Commands.getYAML("\($0.api.plural).\($0.api.group)", $0.metadata.name, namespace: $0.metadata.namespace) })))
+                    commands: named.prefix(Self.namesShown).map { Commands.getYAML("\($0.api.plural).\($0.api.group)", $0.metadata.name, namespace: $0.metadata.namespace) })))
         }
         return results
     }
