@@ -967,17 +967,23 @@ def part_gke(args, binary: Path, tmp: Path) -> dict:
     return out
 
 
+def bound_verdict(bounded: list, what: str, bound: str) -> int:
+    """One line for (providers, calls, bound, ok) rows: FAIL naming the rows over the bound, else all of them; 1 on FAIL."""
+    over = [b for b in bounded if not b[3]]
+    if over:
+        print(f"FAIL: {what} exceed {bound} (providers: calls > bound): "
+              + ", ".join(f"{n}: {calls} > {limit}" for n, calls, limit, _ in over))
+        return 1
+    if bounded:
+        print(f"{what[0].upper() + what[1:]} within {bound} (providers: calls <= bound): "
+              + ", ".join(f"{n}: {calls} <= {limit}" for n, calls, limit, _ in bounded))
+    return 0
+
+
 def gke_summary(gke: dict) -> int:
     """The gke part's verdicts; 1 if one fails."""
     status = 0
-    unbounded = [b for b in gke["bounded"] if not b[3]]
-    if unbounded:
-        print("FAIL: on GKE, gcloud calls exceed 3 + distinct GSAs in use + repositories (providers: calls > bound): "
-              + ", ".join(f"{n}: {calls} > {bound}" for n, calls, bound, _ in unbounded))
-        status = 1
-    elif gke["bounded"]:
-        print("GKE gcloud calls within 3 + distinct GSAs in use + repositories (providers: calls <= bound): "
-              + ", ".join(f"{n}: {calls} <= {bound}" for n, calls, bound, _ in gke["bounded"]))
+    status |= bound_verdict(gke["bounded"], "on GKE, gcloud calls", "3 + distinct GSAs in use + repositories")
     if gke["writes"]:
         print(f"FAIL: Google Cloud write(s) in the stand-in's request log: {gke['writes'][:5]}")
         status = 1
@@ -1213,14 +1219,8 @@ def bulk_summary(bulk: dict) -> int:
         print("AKS bulk: (a) batch read and (b) per-identity fallback give identical findings; az processes within "
               "(a) 4 + ceil(ids/20) + registries and (b) 4 + ceil(ids/20) + ids + registries: "
               + ", ".join(f"{r['n']}: {r['a']['az']} <= {r['bounds']['a']}, {r['b']['az']} <= {r['bounds']['b']}" for r in bulk["aks"]))
-    unbounded = [b for b in bulk["bounded_gke"] if not b[3]]
-    if unbounded:
-        print("FAIL: on GKE with a GSA per provider, gcloud calls exceed 3 + GSAs + repositories (providers: calls > bound): "
-              + ", ".join(f"{n}: {calls} > {bound}" for n, calls, bound, _ in unbounded))
-        status = 1
-    elif bulk["bounded_gke"]:
-        print("GKE with a GSA per provider (no bulk read), gcloud calls within 3 + GSAs + repositories: "
-              + ", ".join(f"{n}: {calls} <= {bound}" for n, calls, bound, _ in bulk["bounded_gke"]))
+    status |= bound_verdict(bulk["bounded_gke"], "on GKE with a GSA per provider (no bulk read), gcloud calls",
+                            "3 + GSAs + repositories")
     if bulk["writes"]:
         print(f"FAIL: cloud write(s) in the stand-ins' request logs (bulk): {bulk['writes'][:5]}")
         status = 1
