@@ -690,24 +690,21 @@ def part_aks(args, binary: Path, tmp: Path) -> dict:
                         out["cloud_runs"] += len(results)
                     out["kubectl"][f"aks {n} {mode}"] = r["kubectl"]
                     az_total = sum(r["az"].values())
-                    cells = " ".join(f"{r['az'].get(sub, 0):>{len(s)}}" for sub, s in AZ_READS)
                     if mode == "cloud":
                         ok = all(sum(x["az"].values()) <= bound for x in results)
                         out["bounded"].append((n, az_total, bound, ok))
-                        verdict = "yes" if ok else "NO"
-                        others = set(r["az"]) - {sub for sub, _ in AZ_READS}
-                        if others:
-                            verdict += f" (+{', '.join(sorted(others))})"
+                        cells, verdict = read_cells(r["az"], AZ_READS, ok)
                         bound_cell = f"{bound:>5}"
                         peak = f"{max(x['peak'] for x in results):>7}"
                         for check, count in r["warned"].items():
                             warned.setdefault(check, {})[n] = count
                     else:
+                        cells, _ = read_cells(r["az"], AZ_READS, True)
                         bound_cell, verdict, peak = f"{'':>5}", "-" if az_total == 0 else f"NO: {az_total} az call(s)", f"{'':>7}"
                         if az_total:
                             out["bounded"].append((n, az_total, 0, False))
                     f = r["findings"]
-                    findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                    findings = status_counts(f)
                     print(f"{n:>9} {identities:>3} {registries:>3} {mode:>8} {wall:>6.2f} {r['kubectl']:>7} {az_total:>3} | {cells} | "
                           f"{r['arm_gets']:>8} {peak} {bound_cell} {verdict:<11} {findings:>14}")
         print("  ids: distinct identities in use (the package manager's + the providers' shared ones); acr: registries; "
@@ -930,24 +927,21 @@ def part_gke(args, binary: Path, tmp: Path) -> dict:
                     wall = statistics.median(x["wall"] for x in results)
                     out["kubectl"][f"gke {n} {mode}"] = r["kubectl"]
                     total = sum(r["gcloud"].values())
-                    cells = " ".join(f"{r['gcloud'].get(sub, 0):>{len(s)}}" for sub, s in GCLOUD_READS)
                     if mode == "cloud":
                         out["cloud_runs"] += len(results)
                         ok = all(sum(x["gcloud"].values()) <= bound for x in results)
                         out["bounded"].append((n, total, bound, ok))
-                        verdict = "yes" if ok else "NO"
-                        others = set(r["gcloud"]) - {sub for sub, _ in GCLOUD_READS}
-                        if others:
-                            verdict += f" (+{', '.join(sorted(others))})"
+                        cells, verdict = read_cells(r["gcloud"], GCLOUD_READS, ok)
                         bound_cell = f"{bound:>5}"
                         for check, count in r["warned"].items():
                             warned.setdefault(check, {})[n] = count
                     else:
+                        cells, _ = read_cells(r["gcloud"], GCLOUD_READS, True)
                         bound_cell, verdict = f"{'':>5}", "-" if total == 0 else f"NO: {total} gcloud call(s)"
                         if total:
                             out["bounded"].append((n, total, 0, False))
                     f = r["findings"]
-                    findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                    findings = status_counts(f)
                     print(f"{n:>9} {gsas:>3} {repositories:>4} {mode:>8} {wall:>6.2f} {r['kubectl']:>7} {total:>6} | {cells} | "
                           f"{r['api_requests']:>8} {bound_cell} {verdict:<15} {findings:>14}")
         print("  gsa: distinct GSAs in use (the package manager's + the providers' shared ones); repo: Artifact Registry "
@@ -965,6 +959,21 @@ def part_gke(args, binary: Path, tmp: Path) -> dict:
         if standin:
             standin.stop()
     return out
+
+
+def status_counts(f: dict) -> str:
+    """pass/warn/fail of a findings Counter (error counted with fail)."""
+    return f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+
+
+def read_cells(by: dict, reads: list, ok: bool) -> tuple:
+    """A table row's cells for the known reads (subcommand, short name) and its bound verdict, naming unknown reads."""
+    cells = " ".join(f"{by.get(sub, 0):>{len(s)}}" for sub, s in reads)
+    verdict = "yes" if ok else "NO"
+    others = set(by) - {sub for sub, _ in reads}
+    if others:
+        verdict += f" (+{', '.join(sorted(others))})"
+    return cells, verdict
 
 
 def bound_verdict(bounded: list, what: str, bound: str) -> int:
@@ -1100,13 +1109,9 @@ def bulk_aks(args, binary: Path, tmp: Path, sizes: list, real_az: str, out: dict
                 row[mode] = {"wall": statistics.median(x["wall"] for x in results), "az": max(totals), "ok": ok, "note": note,
                              "as_designed": read_as_designed, "kubectl": r["kubectl"]}
                 out["kubectl_aks"][f"{n} {mode}"] = r["kubectl"]
-                cells = " ".join(f"{r['az'].get(sub, 0):>{len(s)}}" for sub, s in AZ_READS)
-                verdict = "yes" if ok else "NO"
-                others = set(r["az"]) - {sub for sub, _ in AZ_READS}
-                if others:
-                    verdict += f" (+{', '.join(sorted(others))})"
+                cells, verdict = read_cells(r["az"], AZ_READS, ok)
                 f = r["findings"]
-                counts = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+                counts = status_counts(f)
                 print(f"{n:>9} {identities:>3} {registries:>3} {mode:>4} {row[mode]['wall']:>6.2f} {r['kubectl']:>7} "
                       f"{sum(r['az'].values()):>3} | {cells} | {r['arm_gets']:>8} {r['arm_batches']:>7} "
                       f"{max(x['peak'] for x in results):>7} {bounds[mode]:>5} {verdict:<11} {'yes' if note else 'no':>4} {counts:>14}")
@@ -1169,13 +1174,9 @@ def bulk_gke(args, binary: Path, tmp: Path, sizes: list, gcloud: str, out: dict)
             out["bounded_gke"].append((n, total, bound, ok))
             out["gke"].append({"n": n, "gsas": gsas, "repositories": repositories, "wall": wall, "gcloud": total,
                                "bound": bound, "ok": ok, "by": dict(r["gcloud"])})
-            cells = " ".join(f"{r['gcloud'].get(sub, 0):>{len(s)}}" for sub, s in GCLOUD_READS)
-            verdict = "yes" if ok else "NO"
-            others = set(r["gcloud"]) - {sub for sub, _ in GCLOUD_READS}
-            if others:
-                verdict += f" (+{', '.join(sorted(others))})"
+            cells, verdict = read_cells(r["gcloud"], GCLOUD_READS, ok)
             f = r["findings"]
-            counts = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+            counts = status_counts(f)
             print(f"{n:>9} {gsas:>3} {repositories:>4} {wall:>6.2f} {r['kubectl']:>7} {sum(r['gcloud'].values()):>6} | {cells} | "
                   f"{r['api_requests']:>8} {bound:>5} {verdict:<15} {counts:>14}")
         print("  gsa: GSAs in use (the package manager's + one per provider); repo: Artifact Registry repositories; "
@@ -1336,7 +1337,7 @@ def part_flux(args, binary: Path, tmp: Path) -> dict:
                 if not x["subjects"].get("flux-object") or not x["subjects"].get("provider"):
                     out["empty"].append((n, dict(x["subjects"])))
             f = r["findings"]
-            findings = f"{f.get('pass', 0)}/{f.get('warn', 0)}/{f.get('fail', 0) + f.get('error', 0)}"
+            findings = status_counts(f)
             subjects = r["subjects"]
             aws_total = sum(r["aws"].values())
             out["rows"].append({"n": n, "roles": roles, "aws": aws_total, "get_role": len(r["roles"]),
