@@ -106,21 +106,19 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import string
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_http import RawRequest, Reply, Server, StartStop, control, handler, serve_as_program
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 DEFAULT_REGION = "us-east-2"
@@ -430,6 +428,12 @@ class _StandInApp:
                 })
         return response
 
+    def reply(self, raw: RawRequest) -> Reply:
+        """handle() for one HTTP request as the server received it."""
+        response = self.handle(_Request.parse(raw.method, raw.target, raw.headers, raw.body, self.region))
+        content_type = [("Content-Type", response.content_type)] if response.content_type else []
+        return Reply(response.status, [*response.headers, *content_type], response.body)
+
     def _serve(self, request: _Request) -> _Response:
         if request.service == "eks" and request.operation in self._eks:
             self._require_cluster(request)
@@ -734,52 +738,13 @@ class _StandInApp:
         return "implicitDeny", [], missing
 
 
-class _Handler(BaseHTTPRequestHandler):
-    # HTTP/1.1 keeps the CLI's connections alive; every answer carries a Content-Length.
-    protocol_version = "HTTP/1.1"
-    server: "_Server"
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        request = _Request.parse(self.command, self.path, list(self.headers.items()), body,
-                                 self.server.app.region)
-        response = self.server.app.handle(request)
-        try:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                self.send_header(name, value)
-            if response.content_type:
-                self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError):
-            # The CLI gave up waiting (a delay fault outlasting --cli-read-timeout).
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
-
-    def log_message(self, format: str, *args) -> None:
-        pass  # the request log at /_standin/requests replaces the default stderr chatter
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: _StandInApp):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.app = app
-
-
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
 
 
-class AWSStandIn:
+class AWSStandIn(StartStop):
     """moto_server plus the stand-in proxy, for pointing the `aws` CLI at.
 
     With `moto_port` it uses a moto_server already listening there (and leaves it
@@ -793,13 +758,13 @@ class AWSStandIn:
         self._own_moto = moto_port is None
         self._simulate = simulate
         self._moto: subprocess.Popen | None = None
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._tmp: str | None = None
 
     @property
     def url(self) -> str:
         assert self._server, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     def start(self) -> str:
         self._tmp = tempfile.mkdtemp(prefix="aws-standin-")
@@ -811,8 +776,8 @@ class AWSStandIn:
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
             log.close()
         self._wait_for_moto()
-        self._server = _Server(_StandInApp(self.moto_port, self.region, self._simulate))
-        threading.Thread(target=self._server.serve_forever, name="aws-standin", daemon=True).start()
+        app = _StandInApp(self.moto_port, self.region, self._simulate)
+        self._server = Server(handler(app.reply), "aws-standin").start()
         # Empty files, so that the developer's own ~/.aws config is never read.
         for name in ("config", "credentials"):
             open(os.path.join(self._tmp, name), "w").close()
@@ -833,8 +798,7 @@ class AWSStandIn:
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
         if self._moto:
             self._moto.terminate()  # by PID: the Popen we started, nothing else
@@ -847,13 +811,6 @@ class AWSStandIn:
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-
-    def __enter__(self) -> "AWSStandIn":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def env(self, inherit: bool = True) -> dict[str, str]:
         """Environment for running `aws` against the stand-in.
@@ -878,14 +835,7 @@ class AWSStandIn:
         return {**{k: v for k, v in os.environ.items() if not k.startswith("AWS_")}, **aws}
 
     def _control(self, method: str, path: str, payload: dict | None = None) -> dict:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as answer:
-                return json.load(answer)
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"{method} {path}: {error.code} {error.read().decode()}") from None
+        return control(self.url, method, path, payload)
 
     def add_association(self, cluster_name: str, namespace: str, service_account: str,
                         role_arn: str, created_at: str | float | None = None,
@@ -1038,18 +988,12 @@ def main() -> None:
     args = parser.parse_args()
 
     standin = AWSStandIn(args.moto_port, args.region, simulate=not args.no_simulate)
-    standin.start()
-    try:
+
+    def announce() -> dict:
         seeded = seed(standin, json.load(open(args.seed))) if args.seed else None
-        print(json.dumps({"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}),
-              flush=True)
-        # Serve until the harness closes our stdin or signals us.
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+        return {"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}
+
+    serve_as_program(standin, announce)
 
 
 if __name__ == "__main__":

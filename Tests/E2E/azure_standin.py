@@ -206,19 +206,17 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_http import (QuietHandler, RawRequest, Reply, Server, StartStop, control, handler, inherited_env,
+                          proxy_env, serve_as_program)
 
 CLOUD_NAME = "XpidStandIn"
 DEFAULT_TENANT_ID = "11111111-1111-1111-1111-111111111111"
@@ -768,6 +766,12 @@ class _App:
                 self.state.requests.extend(response.inner)
         return response
 
+    def reply(self, raw: RawRequest) -> Reply:
+        """handle() for one HTTP request as the server received it (the path percent-decoded)."""
+        response = self.handle(_Request(raw.method, urllib.parse.unquote(raw.path), raw.query,
+                                        raw.lower_headers(), raw.body))
+        return Reply(response.status, response.headers, response.body)
+
     def _answer(self, request: _Request) -> _Response:
         """A request's answer after the fault list: a batch's inner requests come here too."""
         with self.state.lock:
@@ -1146,77 +1150,18 @@ class _App:
         return _Response.json({"error": f"no control endpoint {request.method} {request.path}"}, 404)
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: "_Server"
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        url = urllib.parse.urlsplit(self.path)
-        request = _Request(self.command, urllib.parse.unquote(url.path),
-                           dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
-                           {k.lower(): v for k, v in self.headers.items()}, body)
-        response = self.server.app.handle(request)
-        try:
-            self.send_response(response.status)
-            for name, value in response.headers:
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
-
-    def log_message(self, format: str, *args) -> None:
-        pass  # the request log at /_standin/requests replaces the default stderr chatter
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: _App, context: ssl.SSLContext):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.app, self.context = app, context
-
-    def get_request(self):
-        sock, address = self.socket.accept()
-        # The TLS handshake happens in the request's own thread (finish_request), so one
-        # slow or broken client cannot hold up the accept loop.
-        return self.context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), address
-
-    def finish_request(self, request, client_address) -> None:
-        try:
-            request.do_handshake()
-        except (ssl.SSLError, OSError):
-            return
-        super().finish_request(request, client_address)
-
-
-class _SinkHandler(BaseHTTPRequestHandler):
+def _sink_handler(state: _State) -> type[QuietHandler]:
     """The proxy every non-local request is sent to: it records the request and refuses it."""
-    server: "_SinkServer"
 
-    def _refuse(self) -> None:
-        with self.server.state.lock:
-            self.server.state.escapes.append({"method": self.command, "target": self.path})
-        self.send_error(403, "kubectl-xpid tests never leave 127.0.0.1")
+    class _SinkHandler(QuietHandler):
+        def _refuse(self) -> None:
+            with state.lock:
+                state.escapes.append({"method": self.command, "target": self.path})
+            self.send_error(403, "kubectl-xpid tests never leave 127.0.0.1")
 
-    do_CONNECT = do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _refuse
+        do_CONNECT = do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _refuse
 
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
-class _SinkServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: _State):
-        super().__init__(("127.0.0.1", 0), _SinkHandler)
-        self.state = state
+    return _SinkHandler
 
 
 def find_az() -> str | None:
@@ -1253,7 +1198,7 @@ def _make_certificates(directory: str) -> tuple[str, str, str]:
     return ca_cert, cert, key
 
 
-class AzureStandIn:
+class AzureStandIn(StartStop):
     """The ARM stand-in plus the az configuration that points at it."""
 
     def __init__(self, tenant_id: str = DEFAULT_TENANT_ID,
@@ -1266,8 +1211,8 @@ class AzureStandIn:
         self._az = az
         self._identity_header = secrets.token_hex(16)
         self._app: _App | None = None
-        self._server: _Server | None = None
-        self._sink: _SinkServer | None = None
+        self._server: Server | None = None
+        self._sink: Server | None = None
         self._tmp: str | None = None
         self.ca_file: str | None = None
         self._logged_in = False
@@ -1279,7 +1224,7 @@ class AzureStandIn:
     @property
     def url(self) -> str:
         assert self._server, "not started"
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def az(self) -> str:
@@ -1295,11 +1240,11 @@ class AzureStandIn:
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert, key)
         self._app = _App(self.tenant_id, self._subscriptions, self._identity_header)
-        self._server = _Server(self._app, context)
+        self._server = Server(handler(self._app.reply), "azure-standin", context)
         self._app.base_url = self.url
-        self._sink = _SinkServer(self._app.state)
-        for server, name in ((self._server, "azure-standin"), (self._sink, "azure-standin-sink")):
-            threading.Thread(target=server.serve_forever, name=name, daemon=True).start()
+        self._sink = Server(_sink_handler(self._app.state), "azure-standin-sink")
+        for server in (self._server, self._sink):
+            server.start()
         for directory in ("logged-out", "logged-in", "bin"):
             os.mkdir(os.path.join(self._tmp, directory))
         return self.url
@@ -1307,20 +1252,12 @@ class AzureStandIn:
     def stop(self) -> None:
         for server in (self._server, self._sink):
             if server:
-                server.shutdown()
-                server.server_close()
+                server.stop()
         self._server = self._sink = None
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
         self._logged_in = False
-
-    def __enter__(self) -> "AzureStandIn":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- az -------------------------------------------------------------------------------
 
@@ -1334,7 +1271,7 @@ class AzureStandIn:
         but nobody logged in (call login() first either way).
         """
         assert self._tmp, "not started"
-        sink = f"http://127.0.0.1:{self._sink.server_address[1]}"
+        sink = self._sink.url
         link, az = os.path.join(self._tmp, "bin", "az"), self._az or find_az()
         if az and not os.path.lexists(link):
             os.symlink(os.path.abspath(az), link)
@@ -1347,18 +1284,12 @@ class AzureStandIn:
             "AZURE_CORE_SURVEY_MESSAGE": "false",
             "AZURE_CORE_NO_COLOR": "true",
             "AZURE_EXTENSION_USE_DYNAMIC_INSTALL": "no",
-            "HTTPS_PROXY": sink, "https_proxy": sink, "HTTP_PROXY": sink, "http_proxy": sink,
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+            **proxy_env(sink),
             "PATH": os.path.join(self._tmp, "bin") + os.pathsep + os.environ.get("PATH", os.defpath),
         }
         if not inherit:
             return variables
-        dropped = ("AZURE_", "MSI_", "IDENTITY_", "IMDS_")
-        kept = {k: v for k, v in os.environ.items()
-                if not k.upper().startswith(dropped)
-                and k.upper() not in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY",
-                                      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-        return {**kept, **variables}
+        return inherited_env(variables, ("AZURE_", "MSI_", "IDENTITY_", "IMDS_"))
 
     def run_az(self, *args: str, logged_in: bool = True, env: dict | None = None,
                timeout: float = 120) -> subprocess.CompletedProcess:
@@ -1400,15 +1331,7 @@ class AzureStandIn:
     # --- control --------------------------------------------------------------------------
 
     def _control(self, method: str, path: str, payload: dict | None = None) -> dict:
-        data = json.dumps(payload).encode() if payload is not None else None
-        request = urllib.request.Request(self.url + path, data=data, method=method,
-                                         headers={"Content-Type": "application/json"})
-        context = ssl.create_default_context(cafile=self.ca_file)
-        try:
-            with urllib.request.urlopen(request, timeout=30, context=context) as answer:
-                return json.load(answer)
-        except urllib.error.HTTPError as error:
-            raise RuntimeError(f"{method} {path}: {error.code} {error.read().decode()}") from None
+        return control(self.url, method, path, payload, context=ssl.create_default_context(cafile=self.ca_file))
 
     def seed(self, spec: dict) -> dict:
         """Seeds several kinds at once (the /_standin/seed shape); returns the created objects."""
@@ -1605,18 +1528,14 @@ def main() -> None:
     args = parser.parse_args()
 
     standin = AzureStandIn(args.tenant, [{"subscriptionId": args.subscription}])
-    standin.start()
-    try:
+
+    def announce() -> dict:
         if not args.no_login:
             standin.login()
         seeded = standin.seed(json.load(open(args.seed))) if args.seed else None
-        print(json.dumps({"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}), flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+        return {"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}
+
+    serve_as_program(standin, announce)
 
 
 if __name__ == "__main__":

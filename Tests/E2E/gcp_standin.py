@@ -105,14 +105,14 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from standin_http import (RawRequest, Reply, Server, StartStop, handler, inherited_env, proxy_env,
+                          serve_as_program)
 
 API_PREFIXES = {"container": "container", "crm": "cloudresourcemanager", "iam": "iam", "ar": "artifactregistry"}
 DEFAULT_TOKEN = "xpid-standin-token"
@@ -325,6 +325,21 @@ class _App:
         entry["status"] = status
         return status, payload
 
+    def reply(self, raw: RawRequest) -> Reply:
+        """handle() for one HTTP request as the server received it; a request for another host
+        is an escape."""
+        if raw.method == "CONNECT" or not raw.target.startswith("/"):
+            # A proxied request for some other host (HTTP(S)_PROXY point here).
+            with self.state.lock:
+                self.state.escapes.append({"method": raw.method, "target": raw.target})
+            status, payload = 403, GoogleError(403, "kubectl-xpid tests never leave 127.0.0.1").body()
+            close = True
+        else:
+            status, payload = self.handle(raw.method, raw.path, raw.query, raw.lower_headers(), raw.body)
+            close = False
+        return Reply(status, [("Content-Type", "application/json; charset=UTF-8")], json.dumps(payload).encode(),
+                     close)
+
     def _fault(self, method: str, path: str) -> dict | None:
         for fault in self.state.faults:
             if fault.get("method") and fault["method"].upper() != method:
@@ -422,49 +437,6 @@ class _App:
         return 404, GoogleError(404, f"no control {method} {path}").body()
 
 
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: "_Server"
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(length) if length else b""
-        if self.command == "CONNECT" or not self.path.startswith("/"):
-            # A proxied request for some other host (HTTP(S)_PROXY point here).
-            with self.server.app.state.lock:
-                self.server.app.state.escapes.append({"method": self.command, "target": self.path})
-            status, payload = 403, GoogleError(403, "kubectl-xpid tests never leave 127.0.0.1").body()
-            self.close_connection = True
-        else:
-            url = urllib.parse.urlsplit(self.path)
-            status, payload = self.server.app.handle(
-                self.command, url.path, dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True)),
-                {k.lower(): v for k, v in self.headers.items()}, body)
-        data = json.dumps(payload).encode()
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json; charset=UTF-8")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True
-
-    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_CONNECT = _handle
-
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, app: _App):
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.app = app
-
-
 def find_gcloud() -> str | None:
     """$XPID_TEST_GCLOUD if executable, else gcloud on PATH."""
     configured = os.environ.get("XPID_TEST_GCLOUD")
@@ -473,20 +445,20 @@ def find_gcloud() -> str | None:
     return shutil.which("gcloud")
 
 
-class GCPStandIn:
+class GCPStandIn(StartStop):
     """The Google Cloud API stand-in plus the gcloud configuration that points at it."""
 
     def __init__(self, gcloud: str | None = None, token: str = DEFAULT_TOKEN):
         self._gcloud = gcloud
         self.token = token
         self._app: _App | None = None
-        self._server: _Server | None = None
+        self._server: Server | None = None
         self._tmp: str | None = None
 
     @property
     def url(self) -> str:
         assert self._server, "not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return self._server.url
 
     @property
     def gcloud(self) -> str:
@@ -501,8 +473,7 @@ class GCPStandIn:
             os.mkdir(os.path.join(self._tmp, directory))
         self._mark_not_gce()
         self._app = _App()
-        self._server = _Server(self._app)
-        threading.Thread(target=self._server.serve_forever, name="gcp-standin", daemon=True).start()
+        self._server = Server(handler(self._app.reply, connect=True), "gcp-standin").start()
         return self.url
 
     def _mark_not_gce(self) -> None:
@@ -516,19 +487,11 @@ class GCPStandIn:
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
         self._server = None
         if self._tmp:
             shutil.rmtree(self._tmp, ignore_errors=True)
             self._tmp = None
-
-    def __enter__(self) -> "GCPStandIn":
-        self.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     # --- gcloud ---------------------------------------------------------------------------
 
@@ -544,7 +507,7 @@ class GCPStandIn:
         link, gcloud = os.path.join(self._tmp, "bin", "gcloud"), self._gcloud or find_gcloud()
         if gcloud and not os.path.lexists(link):
             os.symlink(os.path.abspath(gcloud), link)
-        port = self._server.server_address[1]
+        port = self._server.port
         variables = {
             f"CLOUDSDK_API_ENDPOINT_OVERRIDES_{api.upper()}": f"{self.url}/{prefix + '/' if prefixed else ''}"
             for prefix, api in API_PREFIXES.items()}
@@ -557,20 +520,14 @@ class GCPStandIn:
             "CLOUDSDK_SURVEY_DISABLE_PROMPTS": "true",
             "GCE_METADATA_ROOT": f"127.0.0.1:{port}/_metadata",
             "GCE_METADATA_IP": f"127.0.0.1:{port}",
-            "HTTPS_PROXY": self.url, "https_proxy": self.url, "HTTP_PROXY": self.url, "http_proxy": self.url,
-            "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost",
+            **proxy_env(self.url),
             "PATH": os.path.join(self._tmp, "bin") + os.pathsep + os.environ.get("PATH", os.defpath),
         })
         if logged_in:
             variables["CLOUDSDK_AUTH_ACCESS_TOKEN"] = self.token
         if not inherit:
             return variables
-        dropped = ("CLOUDSDK_", "GOOGLE_", "GCE_")
-        kept = {k: v for k, v in os.environ.items()
-                if not k.upper().startswith(dropped)
-                and k.upper() not in ("HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY", "ALL_PROXY",
-                                      "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")}
-        return {**kept, **variables}
+        return inherited_env(variables, ("CLOUDSDK_", "GOOGLE_", "GCE_"))
 
     def run_gcloud(self, *args: str, logged_in: bool = True, env: dict | None = None,
                    timeout: float = 120) -> subprocess.CompletedProcess:
@@ -667,16 +624,12 @@ def main() -> None:
     parser.add_argument("--seed", metavar="SPEC.json", help="seed from this file (the /_standin/seed shape)")
     args = parser.parse_args()
     standin = GCPStandIn()
-    standin.start()
-    try:
+
+    def announce() -> dict:
         seeded = standin.seed(json.load(open(args.seed))) if args.seed else None
-        print(json.dumps({"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}), flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        sys.stdin.read()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        standin.stop()
+        return {"url": standin.url, "env": standin.env(inherit=False), "seed": seeded}
+
+    serve_as_program(standin, announce)
 
 
 if __name__ == "__main__":
