@@ -1,10 +1,13 @@
-"""What every end-to-end run of the built binary shares: where the binary is, and an
-environment that points the real kubectl, aws and az CLIs at the local stand-ins and nothing
-else (no developer kubeconfig, no real AWS or Azure credentials, a private discovery cache)."""
+"""What every end-to-end run of the built binary shares: where the binary is, an environment
+that points the real kubectl, aws and az CLIs at the local stand-ins and nothing else (no
+developer kubeconfig, no real AWS or Azure credentials, a private discovery cache), and the
+reading of its JSON report (ReportView, and the free functions for a bare report)."""
 from __future__ import annotations
 
 import os
+import subprocess
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -116,3 +119,105 @@ def running_azure(**standin):
         yield azure
     finally:
         azure.stop()
+
+
+# ---- reading a `verify -o json` report ------------------------------------------------------
+
+# Least to most severe; a (check, subject) with several findings has the most severe one's status.
+STATUS_ORDER = ["pass", "skip", "warn", "fail", "error"]
+FAILED = ("fail", "error")
+
+
+def worst(findings: list) -> dict:
+    """The most severe of `findings` (the first of equals)."""
+    return max(findings, key=lambda f: STATUS_ORDER.index(f["status"]))
+
+
+def pairs(report: dict, *statuses: str) -> set:
+    """(check, subject) of every finding whose status is one of `statuses`."""
+    return {(f["check"], f["subject"]) for f in report["findings"] if f["status"] in statuses}
+
+
+def failing(report: dict) -> set:
+    """(check, subject) of every fail/error finding."""
+    return pairs(report, *FAILED)
+
+
+def failing_statuses(report: dict) -> dict:
+    """{(check, subject): status} of every fail/error finding."""
+    return {(f["check"], f["subject"]): f["status"] for f in report["findings"] if f["status"] in FAILED}
+
+
+def explain_report(report: dict, hide: tuple = ()) -> str:
+    """The report's findings a line each (those whose status is in `hide` left out), for assertion messages."""
+    return "\n".join(f"{f['status']:5} {f['check']:36} {f['subject']:40} {f['message']}" for f in report["findings"]
+                     if f["status"] not in hide)
+
+
+@dataclass
+class ReportView:
+    """One run of the binary and its JSON report (None when stdout held none), read by check and
+    subject. Each e2e module's Run extends it with what it recorded around the run (requests,
+    emulator handles). `subject` defaults to `default_subject` (None: it must be named)."""
+
+    proc: subprocess.CompletedProcess
+    report: dict | None
+
+    # Class attributes (no annotation: not dataclass fields), for a subclass to set.
+    default_subject = "cluster"
+    explain_hides = ("pass",)  # the statuses explain() leaves out
+
+    def need_report(self) -> dict:
+        assert self.report is not None, (f"no JSON report (exit {self.proc.returncode})\nstdout: {self.proc.stdout}\n"
+                                         f"stderr: {self.proc.stderr}")
+        return self.report
+
+    def _subject(self, subject: str | None) -> str:
+        subject = subject if subject is not None else self.default_subject
+        assert subject is not None, "name the subject: this run has no default subject"
+        return subject
+
+    def findings(self, check: str, subject: str | None = None) -> list:
+        """Every finding of `check` on `subject`, in report order (possibly none)."""
+        subject = self._subject(subject)
+        return [f for f in self.need_report()["findings"] if f["check"] == check and f["subject"] == subject]
+
+    def statuses(self, check: str, subject: str | None = None) -> list:
+        return [f["status"] for f in self.findings(check, subject)]
+
+    def finding(self, check: str, subject: str | None = None) -> dict:
+        """The most severe finding of `check` on `subject`; fails naming the (check, subject) pairs there are."""
+        found = self.findings(check, subject)
+        assert found, (f"no finding for {check} on {self._subject(subject)}; have: "
+                       f"{sorted({(f['check'], f['subject']) for f in self.report['findings']})}")
+        return worst(found)
+
+    def status(self, check: str, subject: str | None = None) -> str:
+        """The most severe status of `check` on `subject`."""
+        return self.finding(check, subject)["status"]
+
+    def failing(self) -> set:
+        """(check, subject) of every fail/error finding."""
+        return failing(self.need_report())
+
+    def failing_checks(self) -> set:
+        """The checks with a fail/error finding on any subject."""
+        return {check for check, _ in self.failing()}
+
+    def warnings(self) -> set:
+        """(check, subject) of every warn finding."""
+        return pairs(self.need_report(), "warn")
+
+    def subjects(self) -> dict:
+        return {s["id"]: s for s in self.need_report()["subjects"]}
+
+    def subject(self, subject_id: str) -> dict:
+        found = [s for s in self.need_report()["subjects"] if s["id"] == subject_id]
+        assert found, f"no subject {subject_id}; have: {sorted(s['id'] for s in self.report['subjects'])}"
+        return found[0]
+
+    def explain(self) -> str:
+        """The report's findings (but `explain_hides`), or the output when there is no report."""
+        if self.report is None:
+            return self.proc.stdout + self.proc.stderr
+        return explain_report(self.report, self.explain_hides)

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from azure_standin import AzureStandIn, is_write, seed_spec  # noqa: E402
-from harness import BIN, xpid_env  # noqa: E402
+from harness import BIN, ReportView, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios_aks import SUBSCRIPTION, AksCluster  # noqa: E402
 
@@ -32,27 +32,11 @@ def azure(aks_azure):
 
 
 @dataclass
-class Run:
-    proc: subprocess.CompletedProcess
-    report: dict | None
+class Run(ReportView):
+    """status/finding/failing from harness.ReportView (subject defaults to "cluster")."""
     kube_requests: list
     azure_requests: list
     emulator: KubeEmulator | None = None
-
-    def status(self, check: str, subject: str = "cluster") -> str:
-        assert self.report is not None, f"no JSON report; stdout: {self.proc.stdout}\nstderr: {self.proc.stderr}"
-        found = [f["status"] for f in self.report["findings"] if f["check"] == check and f["subject"] == subject]
-        assert found, f"no finding for {check} on {subject}; checks: {sorted({(f['check'], f['subject']) for f in self.report['findings']})}"
-        order = ["pass", "skip", "warn", "fail", "error"]
-        return max(found, key=order.index)
-
-    def finding(self, check: str, subject: str = "cluster") -> dict:
-        found = [f for f in self.report["findings"] if f["check"] == check and f["subject"] == subject]
-        order = ["pass", "skip", "warn", "fail", "error"]
-        return max(found, key=lambda f: order.index(f["status"]))
-
-    def failing(self) -> set:
-        return {(f["check"], f["subject"]) for f in self.report["findings"] if f["status"] in ("fail", "error")}
 
     def az_writes(self) -> list:
         return [r for r in self.azure_requests if is_write(r)]  # a batch of GETs is a read

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BIN, ROOT, require_binary  # noqa: E402
+from harness import BIN, ROOT, explain_report, failing, failing_statuses, require_binary  # noqa: E402
 
 EXAMPLES = ROOT / "examples"
 
@@ -88,13 +88,8 @@ def report_of(proc: subprocess.CompletedProcess) -> dict:
     return json.loads(proc.stdout)
 
 
-def failing(report: dict) -> dict:
-    return {(f["check"], f["subject"]): f["status"] for f in report["findings"] if f["status"] in ("fail", "error")}
-
-
 def explain(report: dict) -> str:
-    return "\n".join(f"{f['status']:5} {f['check']} {f['subject']}: {f['message']}"
-                     for f in report["findings"] if f["status"] not in ("pass", "skip"))
+    return explain_report(report, hide=("pass", "skip"))
 
 
 def is_kustomization(directory: Path) -> bool:
@@ -120,7 +115,7 @@ def test_example_verdict(name, variant, tmp_path):
     directory = EXAMPLES / name / variant
     proc = verify([directory], tmp_path, "-o", "json")
     report = report_of(proc)
-    got = failing(report)
+    got = failing_statuses(report)
     if variant == "fixed":
         assert proc.returncode == 0, f"exit {proc.returncode}\n{explain(report)}\n{proc.stderr}"
         assert got == {}, explain(report)
@@ -206,7 +201,7 @@ def test_stdin_and_several_files(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     report = report_of(proc)
     assert proc.returncode == 1, explain(report)
-    assert set(failing(report)) == set(BROKEN["eks-pod-identity"]), explain(report)
+    assert failing(report) == set(BROKEN["eks-pod-identity"]), explain(report)
 
 
 def test_nothing_verifiable_exits_2(tmp_path):

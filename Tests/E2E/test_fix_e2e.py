@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BIN, start_cluster  # noqa: E402
+from harness import BIN, failing, start_cluster  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, Cluster  # noqa: E402
 
@@ -87,10 +87,6 @@ def stale_pod_identity() -> Cluster:
             c_.pop("volumeMounts", None)
             o["spec"]["volumes"] = []
     return c
-
-
-def failing(report: dict) -> set:
-    return {(f["check"], f["subject"]) for f in report["findings"] if f["status"] in ("fail", "error")}
 
 
 def test_stale_pods_restart_then_verify_passes_and_second_fix_plans_nothing(session):

@@ -22,7 +22,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 import scenarios_flux as flux  # noqa: E402
 from azure_standin import is_write, seed_spec  # noqa: E402
-from harness import BIN, require_binary, start_cluster, xpid_env  # noqa: E402
+from harness import BIN, ReportView, require_binary, start_cluster, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import ROLE_ANNOTATION, Cluster  # noqa: E402
 from test_gke_e2e import seed_gcp_spec  # noqa: E402
@@ -31,7 +31,6 @@ FNS = flux.FLUX_NS
 SOURCE = "flux-controller/source-controller"
 FLUX_PODINFO = f"flux-object/{FNS}/podinfo"
 TENANT_PODINFO = f"flux-object/{flux.TENANT_NS}/podinfo"
-ORDER = ["pass", "skip", "warn", "fail", "error"]
 WRITES = ("PATCH", "PUT", "POST", "DELETE")
 
 
@@ -42,45 +41,20 @@ def azure(aks_azure):
 
 
 @dataclass
-class Run:
-    proc: subprocess.CompletedProcess
-    report: dict | None
+class Run(ReportView):
+    """findings/finding/status/failing/subjects/explain from harness.ReportView; every check is on a
+    named subject (no "cluster" default), explain() leaves the passes out."""
     kube_requests: list
 
-    def _need_report(self) -> dict:
-        assert self.report is not None, f"no JSON report; exit {self.proc.returncode}\nstdout: {self.proc.stdout}\nstderr: {self.proc.stderr[-3000:]}"
-        return self.report
-
-    def findings(self, check: str, subject: str) -> list:
-        return [f for f in self._need_report()["findings"] if f["check"] == check and f["subject"] == subject]
-
-    def finding(self, check: str, subject: str) -> dict:
-        found = self.findings(check, subject)
-        assert found, f"no finding for {check} on {subject}; have: {sorted({(f['check'], f['subject']) for f in self.report['findings']})}"
-        return max(found, key=lambda f: ORDER.index(f["status"]))
-
-    def status(self, check: str, subject: str) -> str:
-        return self.finding(check, subject)["status"]
-
-    def failing(self) -> set:
-        return {(f["check"], f["subject"]) for f in self._need_report()["findings"] if f["status"] in ("fail", "error")}
+    default_subject = None
 
     def flux_failing(self) -> set:
         return {(c, s) for c, s in self.failing() if s.startswith(("flux-controller/", "flux-object/"))}
-
-    def subjects(self) -> dict:
-        return {s["id"]: s for s in self._need_report()["subjects"]}
 
     def kubectl_calls(self) -> int:
         """kubectl processes the run started (-v prints each external command as `+ <argv>`)."""
         return sum(1 for line in self.proc.stderr.splitlines()
                    if line.startswith("+ ") and line[2:].split()[0].rsplit("/", 1)[-1] == "kubectl")
-
-    def explain(self) -> str:
-        if self.report is None:
-            return self.proc.stdout + self.proc.stderr[-3000:]
-        return "\n".join(f"{f['status']:5} {f['check']} {f['subject']}: {f['message']}" for f in self.report["findings"]
-                         if f["status"] != "pass")
 
 
 def _execute(emulator: KubeEmulator, env: dict, command: str, args: tuple) -> Run:

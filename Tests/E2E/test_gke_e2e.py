@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BIN, require_binary, xpid_env  # noqa: E402
+from harness import BIN, ReportView, require_binary, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios_gke import NS, GkeCluster  # noqa: E402
 
@@ -37,24 +37,10 @@ def seed_gcp_spec(gcp, spec: dict) -> None:
 
 
 @dataclass
-class Run:
-    proc: subprocess.CompletedProcess
-    report: dict | None
+class Run(ReportView):
+    """finding/status/failing from harness.ReportView (subject defaults to "cluster")."""
     kube_requests: list
     gcp_requests: list
-
-    def finding(self, check: str, subject: str = "cluster") -> dict:
-        assert self.report is not None, self.proc.stdout + self.proc.stderr
-        found = [f for f in self.report["findings"] if f["check"] == check and f["subject"] == subject]
-        assert found, f"no finding for {check} on {subject}: {sorted({(f['check'], f['subject']) for f in self.report['findings']})}"
-        order = ["pass", "skip", "warn", "fail", "error"]
-        return max(found, key=lambda f: order.index(f["status"]))
-
-    def status(self, check: str, subject: str = "cluster") -> str:
-        return self.finding(check, subject)["status"]
-
-    def failing(self) -> set:
-        return {(f["check"], f["subject"]) for f in self.report["findings"] if f["status"] in ("fail", "error")}
 
 
 def run_xpid(cluster: GkeCluster, gcp, tmp_path: Path, *args: str, command: str = "verify", emulator: KubeEmulator | None = None) -> Run:

@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
-from harness import BIN, require_binary, xpid_env  # noqa: E402
+from harness import BIN, ReportView, require_binary, xpid_env  # noqa: E402
 from aws_standin import AWSStandIn, seed  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import (ACCOUNT, ECR_READ_ONLY_ARN, NS, ROLE_ANNOTATION, UPJET_IRSA_TRUST, Cluster, digest12,  # noqa: E402
@@ -70,49 +70,19 @@ def aws_managed():
 
 
 @dataclass
-class Run:
-    proc: subprocess.CompletedProcess
-    report: dict | None
+class Run(ReportView):
+    """status/finding/failing/warnings/subject/explain from harness.ReportView (subject defaults to
+    "cluster"; explain() shows every finding, passes too)."""
     kube_requests: list
     aws_requests: list
     seeded: dict
 
-    def _findings(self, check: str, subject: str) -> list:
-        assert self.report is not None, f"no JSON report (exit {self.proc.returncode}); stderr: {self.proc.stderr}"
-        return [f for f in self.report["findings"] if f["check"] == check and f["subject"] == subject]
-
-    def status(self, check: str, subject: str = "cluster") -> str:
-        found = self._findings(check, subject)
-        assert found, f"no finding for {check} on {subject}; have: {sorted({(f['check'], f['subject']) for f in self.report['findings']})}"
-        order = ["pass", "skip", "warn", "fail", "error"]
-        return max((f["status"] for f in found), key=order.index)
-
-    def finding(self, check: str, subject: str = "cluster") -> dict:
-        found = self._findings(check, subject)
-        assert found, f"no finding for {check} on {subject}"
-        return found[0]
+    explain_hides = ()
 
     def commands(self, check: str, subject: str = "cluster") -> list:
         remediation = self.finding(check, subject)["remediation"]
         assert remediation, f"{check} on {subject} has no remediation"
         return remediation["commands"]
-
-    def failing(self) -> set:
-        """(check, subject) of every fail/error finding."""
-        assert self.report is not None, f"no JSON report (exit {self.proc.returncode}); stderr: {self.proc.stderr}"
-        return {(f["check"], f["subject"]) for f in self.report["findings"] if f["status"] in ("fail", "error")}
-
-    def warnings(self) -> set:
-        return {(f["check"], f["subject"]) for f in self.report["findings"] if f["status"] == "warn"}
-
-    def subject(self, subject_id: str) -> dict:
-        return next(s for s in self.report["subjects"] if s["id"] == subject_id)
-
-    def explain(self) -> str:
-        """The whole report, for assertion messages."""
-        if self.report is None:
-            return self.proc.stdout + self.proc.stderr
-        return "\n".join(f"{f['status']:5} {f['check']:36} {f['subject']:40} {f['message']}" for f in self.report["findings"])
 
 
 def verify(cluster: Cluster, aws: AWSStandIn, tmp_path: Path, *args: str, simulate: bool = True) -> Run:

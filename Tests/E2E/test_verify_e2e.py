@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from aws_standin import AWSStandIn, seed  # noqa: E402
-from harness import BIN, require_binary, xpid_env  # noqa: E402
+from harness import BIN, ReportView, require_binary, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios import AFTER_PODS, NS, POD_IDENTITY_TRUST, Cluster  # noqa: E402
 
@@ -24,27 +24,10 @@ S3 = "provider/provider-aws-s3"
 
 
 @dataclass
-class Run:
-    proc: subprocess.CompletedProcess
-    report: dict | None
+class Run(ReportView):
+    """statuses/status/finding/failing_checks from harness.ReportView (subject defaults to "cluster")."""
     kube_requests: list
     aws_requests: list
-
-    def statuses(self, check: str, subject: str = "cluster") -> list:
-        assert self.report is not None, f"no JSON report; stderr: {self.proc.stderr}"
-        return [f["status"] for f in self.report["findings"] if f["check"] == check and f["subject"] == subject]
-
-    def status(self, check: str, subject: str = "cluster") -> str:
-        found = self.statuses(check, subject)
-        assert found, f"no finding for {check} on {subject}; checks: {sorted({(f['check'], f['subject']) for f in self.report['findings']})}"
-        order = ["pass", "skip", "warn", "fail", "error"]
-        return max(found, key=order.index)
-
-    def finding(self, check: str, subject: str = "cluster") -> dict:
-        return next(f for f in self.report["findings"] if f["check"] == check and f["subject"] == subject)
-
-    def failing(self) -> set:
-        return {f["check"] for f in self.report["findings"] if f["status"] in ("fail", "error")}
 
 
 def run_verify(cluster: Cluster, aws: AWSStandIn, tmp_path: Path, *args: str, kubeconfig: Path | None = None) -> Run:
@@ -75,7 +58,7 @@ def test_seed_pod_identity_done_right_passes(aws, tmp_path):
     assert report["schema"] == "kubectl-xpid/report/v1"
     assert report["cluster"]["cloud"] == "aws"
     assert report["cluster"]["name"] == "prod-eks" and report["cluster"]["region"] == "us-east-2"
-    assert run.failing() == set()
+    assert run.failing_checks() == set()
     assert not [f for f in report["findings"] if f["status"] == "warn"]
     for check in ["podid.stable-sa-name", "podid.shared-sa", "podid.association", "podid.trust-policy", "podid.pods-current",
                   "podid.injected", "podid.irsa-shadowing", "eks.pod-identity-agent", "crossplane.providerconfig-source",
@@ -103,7 +86,7 @@ def test_revision_hashed_service_account_without_runtime_config(aws, tmp_path):
     c.role("crossplane-eu-west-1-s3-Role", POD_IDENTITY_TRUST).association("provider-aws-s3", "crossplane-eu-west-1-s3-Role")
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
-    assert run.failing() == {"podid.stable-sa-name"}
+    assert run.failing_checks() == {"podid.stable-sa-name"}
     assert run.status("podid.association", S3) == "skip"
     assert "blocked by podid.stable-sa-name" in run.finding("podid.association", S3)["message"]
     commands = " ".join(run.finding("podid.stable-sa-name", S3)["remediation"]["commands"])
@@ -115,7 +98,7 @@ def test_association_created_after_the_pods(aws, tmp_path):
     c.s3_with_pinned_sa(association_created=AFTER_PODS, env=None)
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
-    assert run.failing() == {"podid.pods-current"}
+    assert run.failing_checks() == {"podid.pods-current"}
     f = run.finding("podid.pods-current", S3)
     assert f["fixable"] is True
     assert any("rollout restart deployment/" in cmd for cmd in f["remediation"]["commands"])
@@ -126,7 +109,7 @@ def test_trust_policy_without_tag_session(aws, tmp_path):
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
     run = run_verify(Cluster().pod_identity_seed(trust=trust), aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
-    assert run.failing() == {"podid.trust-policy"}
+    assert run.failing_checks() == {"podid.trust-policy"}
     commands = run.finding("podid.trust-policy", S3)["remediation"]["commands"]
     assert len(commands) == 1 and commands[0].startswith("aws iam update-assume-role-policy --role-name crossplane-provider-aws-pod-identity")
     document = json.loads(commands[0].split("--policy-document ", 1)[1].strip("'"))
@@ -140,7 +123,7 @@ def test_agent_daemonset_missing(aws, tmp_path):
     c.addon = None
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
-    assert run.failing() == {"eks.pod-identity-agent", "eks.pod-identity-addon"}
+    assert run.failing_checks() == {"eks.pod-identity-agent", "eks.pod-identity-addon"}
     assert "create-addon" in run.finding("eks.pod-identity-agent", S3)["remediation"]["commands"][0]
 
 
@@ -150,7 +133,7 @@ def test_agent_not_ready(aws, tmp_path):
         if obj["kind"] == "DaemonSet":
             obj["status"]["numberReady"] = 1
     run = run_verify(c, aws, tmp_path, "-o", "json")
-    assert run.failing() == {"eks.pod-identity-agent"}
+    assert run.failing_checks() == {"eks.pod-identity-agent"}
     assert "1/2" in run.finding("eks.pod-identity-agent", S3)["message"]
 
 
@@ -158,7 +141,7 @@ def test_subject_on_fargate_node(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").agent().node("fargate-ip-10-0-9-9", "c", compute_type="fargate").crossplane_core()
     c.s3_with_pinned_sa(node="fargate-ip-10-0-9-9")
     run = run_verify(c, aws, tmp_path, "-o", "json")
-    assert run.failing() == {"eks.pod-identity-agent"}
+    assert run.failing_checks() == {"eks.pod-identity-agent"}
     assert "fargate" in run.finding("eks.pod-identity-agent", S3)["message"]
 
 
@@ -169,7 +152,7 @@ def test_providerconfig_source_irsa_while_association_exists(aws, tmp_path):
             obj["spec"]["credentials"]["source"] = "IRSA"
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 1
-    assert run.failing() == {"crossplane.providerconfig-source"}
+    assert run.failing_checks() == {"crossplane.providerconfig-source"}
     f = run.finding("crossplane.providerconfig-source", S3)
     assert f["fixable"] is True
     assert "PodIdentity" in f["remediation"]["commands"][0] and "providerconfigs.aws.m.upbound.io default -n default" in f["remediation"]["commands"][0]
@@ -179,7 +162,7 @@ def test_irsa_and_pod_identity_env_on_one_pod(aws, tmp_path):
     c = Cluster().node("ip-10-0-1-10").agent().crossplane_core()
     c.s3_with_pinned_sa(env="both")
     run = run_verify(c, aws, tmp_path, "-o", "json")
-    assert run.failing() == {"podid.irsa-shadowing"}
+    assert run.failing_checks() == {"podid.irsa-shadowing"}
     assert "AWS_ROLE_ARN" in run.finding("podid.irsa-shadowing", S3)["message"]
 
 
@@ -322,7 +305,7 @@ def test_deployments_forbidden_runtime_checks_error(aws, tmp_path):
 def test_seed_003_done_right_passes(aws, tmp_path):
     run = run_verify(Cluster(region="eu-west-1").seed_003(), aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 0, run.proc.stdout
-    assert run.failing() == set()
+    assert run.failing_checks() == set()
     assert run.status("crossplane.pod-identity-support", S3) == "pass"
     assert run.status("crossplane.providerconfig-source", S3) == "pass"
     subjects = {s["id"]: s for s in run.report["subjects"]}
@@ -333,7 +316,7 @@ def test_agent_pods_not_listed_uses_daemonset_status(aws, tmp_path):
     c = Cluster().pod_identity_seed()
     c.objects = [o for o in c.objects if not (o["kind"] == "Pod" and o["metadata"]["namespace"] == "kube-system")]
     run = run_verify(c, aws, tmp_path, "-o", "json")
-    assert run.failing() == set()
+    assert run.failing_checks() == set()
     assert run.status("eks.pod-identity-agent", S3) == "pass"
 
 
@@ -343,7 +326,7 @@ def test_server_without_aggregated_discovery_or_imageconfigs(aws, tmp_path):
     c.crds = [crd for crd in c.crds if crd["plural"] != "imageconfigs"]
     run = run_verify(c, aws, tmp_path, "-o", "json")
     assert run.proc.returncode == 0, run.proc.stderr
-    assert run.failing() == set()
+    assert run.failing_checks() == set()
 
 
 def test_nodes_without_provider_ids_but_an_eks_context_is_aws(aws, tmp_path):
