@@ -108,7 +108,7 @@ struct AWSAdapter: CloudAdapter {
         var final = s
         final.aws = facts
         let context = EvaluationContext(final)
-        var roles = Self.knownRoles(s, context.subjects)
+        var roles = knownRoles
         roles.formUnion(facts.describedAssociations.values.compactMap { $0.value?.roleArn })
         var permissionJobs: [String: [PermissionRequest]] = [:]
         let packageRepos = s.ecrPackageRepositories
@@ -121,11 +121,11 @@ struct AWSAdapter: CloudAdapter {
         }
         let jobs = permissionJobs
         let providerARN = facts.cluster.value?.oidcProviderARN
-        let prefetched = await roleList
-        async let roleReads = Self.readRoles(aws, Array(roles).sorted(), limit: options.concurrency, listed: prefetched)
         async let permissionReads = concurrentMap(jobs.keys.sorted(), limit: options.concurrency) { role in
             await Self.permissions(aws, roleArn: role, requests: Array(Set(jobs[role] ?? [])).sorted { ($0.action, $0.resource) < ($1.action, $1.resource) })
         }
+        let prefetched = await roleList
+        async let roleReads = Self.readRoles(aws, Array(roles).sorted(), limit: options.concurrency, listed: prefetched)
         if let providerARN, case .value(let arns) = facts.oidcProviders {
             facts.clusterOIDCProvider = arns.contains(providerARN)
                 ? await aws.getOpenIDConnectProvider(arn: providerARN)
