@@ -34,8 +34,13 @@ public struct AzureProviderConfigCheck: Check {
             },
         ])
 
-    /// ProviderConfig names listed in one finding before "and N more".
+    /// ProviderConfig names (and client IDs) listed in one finding before "and N more".
     static let namesShown = 5
+
+    /// The first `namesShown` of `items`, comma-separated, then "and N more".
+    static func listed(_ items: [String]) -> String {
+        items.prefix(namesShown).joined(separator: ", ") + (items.count > namesShown ? " and \(items.count - namesShown) more" : "")
+    }
 
     /// The provider's own message for a missing field (internal/clients/azure.go).
     static func providerError(_ field: String) -> String {
@@ -118,7 +123,7 @@ public struct AzureProviderConfigCheck: Check {
         if complete.count == 1 {
             results.append(.pass("\(complete[0]) sets clientID, tenantID and subscriptionID\(pathNote)", evidence: ["providerConfig": complete[0]]))
         } else if complete.count > 1 {
-            let shown = complete.prefix(Self.namesShown).joined(separator: ", ") + (complete.count > Self.namesShown ? " and \(complete.count - Self.namesShown) more" : "")
+            let shown = Self.listed(complete)
             results.append(.pass("\(complete.count) OIDCTokenFile ProviderConfigs (\(shown)) set clientID, tenantID and subscriptionID\(pathNote)",
                                  evidence: ["providerConfigs": shown]))
         }
@@ -129,9 +134,8 @@ public struct AzureProviderConfigCheck: Check {
             !ids.contains(where: { $0.caseInsensitiveCompare(annotatedID) == .orderedSame })
         {
             let named = configs.filter { $0.clientID != nil }
-            let names = named.prefix(Self.namesShown).map(\.displayName).joined(separator: ", ") + (named.count > Self.namesShown ? " and \(named.count - Self.namesShown) more" : "")
-            let distinct = Set(ids).sorted()
-            let idText = distinct.prefix(Self.namesShown).joined(separator: ", ") + (distinct.count > Self.namesShown ? " and \(distinct.count - Self.namesShown) more" : "")
+            let names = Self.listed(named.map(\.displayName))
+            let idText = Self.listed(Set(ids).sorted())
             results.append(.warn(
                 "no OIDCTokenFile ProviderConfig names the ServiceAccount's \(AzureWIFacts.clientIDAnnotation)=\(annotatedID) (\(names) use \(idText)): \(subject.id) authenticates as the ProviderConfig's clientID, so that identity needs the federated credential",
                 evidence: ["providerConfigs": names],
