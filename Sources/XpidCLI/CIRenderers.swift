@@ -132,14 +132,11 @@ public enum JUnitRenderer {
                 let file = report.locations[subject].map { " file=\"\(attr($0.file))\" line=\"\($0.line)\"" } ?? ""
                 out += "    <testcase classname=\"\(attr(subject))\" name=\"\(attr(f.check))\" time=\"0\"\(file)>\n"
                 let detail = ([message] + (f.remediation.map { r in ["fix: " + Printable.text(r.summary)] + r.commands.map { "$ " + $0.line } } ?? [])).joined(separator: "\n")
-                if failing(f) {
-                    out += "      <failure message=\"\(attr(message))\" type=\"\(f.status.rawValue)\">\(text(detail))</failure>\n"
-                    out += "    </testcase>\n"
-                    continue
-                }
                 switch f.status {
+                case _ where failing(f):
+                    out += "      <failure message=\"\(attr(message))\" type=\"\(f.status.rawValue)\">\(text(detail))</failure>\n"
                 case .fail:
-                    break
+                    break  // failing(f) holds for every fail
                 case .error:
                     out += "      <error message=\"\(attr(message))\" type=\"error\">\(text(detail))</error>\n"
                 case .skip:
