@@ -137,7 +137,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "E2E"))
 sys.path.insert(0, str(HERE / "bench"))
-from harness import xpid_env  # noqa: E402
+from harness import canonical_findings, verbose_commands, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from kubectl_replay import (MISSING_EXIT, Timing, load_recording, missing_calls, replay_loop_cost,  # noqa: E402
                             timed_run, write_recorder, write_replay)
@@ -209,18 +209,6 @@ def count_commands(stderr: str) -> dict:
                 roles.append(words[4])
     counts["get-role repeats"] = len(roles) - len(set(roles))
     return counts
-
-
-def verbose_commands(stderr: str):
-    """(tool, argv after argv[0], milliseconds) for each external command a `-v` run printed (`+ argv  (N ms)`)."""
-    for line in stderr.splitlines():
-        if not line.startswith("+ "):
-            continue
-        command, _, timing = line[2:].rpartition("  (")
-        words = shlex.split(command or line[2:])
-        if words:
-            ms = int(timing.split(" ms", 1)[0]) if " ms" in timing and timing.split(" ms", 1)[0].isdigit() else 0
-            yield os.path.basename(words[0]), words[1:], ms
 
 
 def kubectl_calls(stderr: str) -> list:
@@ -1013,11 +1001,6 @@ def gke_summary(gke: dict) -> int:
 GCP_NO_BULK = ("no bulk read on GCP, deliberately: each GSA's policy is read with its own `gcloud iam service-accounts "
                "get-iam-policy`; Cloud Asset Inventory search was rejected because Google documents it as eventually "
                "consistent and unsuitable for real-time decisions, and a verify right after a fix must see the fix")
-
-
-def canonical_findings(findings: list) -> tuple:
-    """A findings list in a canonical order (each finding as JSON with sorted keys), for comparing two runs."""
-    return tuple(sorted(json.dumps(f, sort_keys=True) for f in findings))
 
 
 def findings_diff(a: list, b: list) -> list:

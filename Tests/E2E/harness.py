@@ -4,7 +4,9 @@ developer kubeconfig, no real AWS or Azure credentials, a private discovery cach
 reading of its JSON report (ReportView, and the free functions for a bare report)."""
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import subprocess
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -128,6 +130,23 @@ STATUS_ORDER = ["pass", "skip", "warn", "fail", "error"]
 FAILED = ("fail", "error")
 
 
+def verbose_commands(stderr: str):
+    """(tool, argv after argv[0], milliseconds) for each external command a `-v` run printed (`+ argv  (N ms)`)."""
+    for line in stderr.splitlines():
+        if not line.startswith("+ "):
+            continue
+        command, _, timing = line[2:].rpartition("  (")
+        words = shlex.split(command or line[2:])
+        if words:
+            ms = int(timing.split(" ms", 1)[0]) if " ms" in timing and timing.split(" ms", 1)[0].isdigit() else 0
+            yield os.path.basename(words[0]), words[1:], ms
+
+
+def canonical_findings(findings: list) -> tuple:
+    """A findings list in a canonical order (each finding as JSON with sorted keys), for comparing two runs."""
+    return tuple(sorted(json.dumps(f, sort_keys=True) for f in findings))
+
+
 def worst(findings: list) -> dict:
     """The most severe of `findings` (the first of equals)."""
     return max(findings, key=lambda f: STATUS_ORDER.index(f["status"]))
@@ -215,6 +234,10 @@ class ReportView:
         found = [s for s in self.need_report()["subjects"] if s["id"] == subject_id]
         assert found, f"no subject {subject_id}; have: {sorted(s['id'] for s in self.report['subjects'])}"
         return found[0]
+
+    def external_commands(self, tool: str) -> list:
+        """The argv (after argv[0]) of each `tool` process a `-v` run printed, in the order they finished."""
+        return [argv for name, argv, _ in verbose_commands(self.proc.stderr) if name == tool]
 
     def explain(self) -> str:
         """The report's findings (but `explain_hides`), or the output when there is no report."""

@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 from azure_standin import AzureStandIn, is_write, seed_spec  # noqa: E402
-from harness import BIN, ReportView, xpid_env  # noqa: E402
+from harness import BIN, ReportView, canonical_findings, xpid_env  # noqa: E402
 from kube_emulator import KubeEmulator  # noqa: E402
 from scenarios_aks import SUBSCRIPTION, AksCluster  # noqa: E402
 
@@ -327,27 +327,11 @@ def _two_identities() -> AksCluster:
     return cluster
 
 
-def _az_calls(run: Run) -> list:
-    """The az argv lists of a `-v` run (without argv[0])."""
-    import shlex
-    out = []
-    for line in run.proc.stderr.splitlines():
-        if line.startswith("+ "):
-            words = shlex.split(line[2:].rpartition("  (")[0] or line[2:])
-            if words and Path(words[0]).name == "az":
-                out.append(words[1:])
-    return out
-
-
-def _canonical(findings: list) -> list:
-    return sorted(json.dumps(f, sort_keys=True) for f in findings)
-
-
 def test_two_identities_credentials_in_one_batch_and_the_same_findings_when_the_batch_is_refused(azure, tmp_path):
     cluster = _two_identities()
     (tmp_path / "bulk").mkdir()
     bulk = verify(cluster, azure, tmp_path / "bulk")
-    calls = _az_calls(bulk)
+    calls = bulk.external_commands("az")
     assert [c[:2] for c in calls].count(["rest", "--method"]) == 1, calls
     assert not [c for c in calls if c[:2] == ["identity", "federated-credential"]], calls
     batch = [r for r in bulk.azure_requests if r.get("batch")]
@@ -358,8 +342,8 @@ def test_two_identities_credentials_in_one_batch_and_the_same_findings_when_the_
     refused = run_xpid(cluster, azure, tmp_path / "refused", "-o", "json",
                        prepare=lambda a: a.fault(r"^/batch$", status=403, times=None))
     assert refused.report is not None and refused.az_writes() == [], refused.proc.stderr
-    calls = _az_calls(refused)
+    calls = refused.external_commands("az")
     assert len([c for c in calls if c[:2] == ["identity", "federated-credential"]]) == 2, calls
     assert [c[:2] for c in calls].count(["rest", "--method"]) == 1, calls  # tried once, refused, not retried
-    assert _canonical(refused.report["findings"]) == _canonical(bulk.report["findings"])
+    assert canonical_findings(refused.report["findings"]) == canonical_findings(bulk.report["findings"])
     assert refused.proc.returncode == bulk.proc.returncode

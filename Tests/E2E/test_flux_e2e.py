@@ -53,8 +53,7 @@ class Run(ReportView):
 
     def kubectl_calls(self) -> int:
         """kubectl processes the run started (-v prints each external command as `+ <argv>`)."""
-        return sum(1 for line in self.proc.stderr.splitlines()
-                   if line.startswith("+ ") and line[2:].split()[0].rsplit("/", 1)[-1] == "kubectl")
+        return len(self.external_commands("kubectl"))
 
 
 def _execute(emulator: KubeEmulator, env: dict, command: str, args: tuple) -> Run:
